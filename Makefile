@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# bitnet: top-level build. Userspace is built here into $(BUILD); the kernel
+# module goes through Kbuild (see `make module`). Each directory contributes a
+# fragment (*.mk) that appends to the lists below; nothing else edits them.
+#
+#   make            all userspace, -O2 -g -Wall -Wextra -Werror, into $(BUILD)
+#   make module     bitnet.ko against KDIR (default: running kernel, else the
+#                   newest Debian headers installed by `make deps`)
+#   make check      every test; ends with "N passed, N failed, N skipped"
+#   make run        the main job: bitnetd on a private bus answers a prompt
+#   make deps       installs the Debian packages needed (idempotent)
+
+BUILD		?= build
+PREFIX		?= /usr/local
+DESTDIR		?=
+CC		?= gcc
+
+SRC		:= $(CURDIR)
+WARNFLAGS	:= -Wall -Wextra -Werror
+BASE_CFLAGS	:= -O2 -g $(WARNFLAGS) -std=gnu11 -D_GNU_SOURCE -fPIC \
+		   -I$(SRC)/uapi -I$(SRC)
+CFLAGS		?=
+ALL_CFLAGS	= $(BASE_CFLAGS) $(CFLAGS)
+LDFLAGS		?=
+
+# Lists the fragments append to.
+BINS		:=	# programs built into $(BUILD)/bin
+LIBS		:=	# static/shared libraries built into $(BUILD)/lib
+CHECK_PROGS	:=	# executables printing TAP, run by `make check` in order
+CHECK_DEPS	:=	# extra things `make check` needs built first
+
+.PHONY: all
+all:
+
+include kmod/core/core.mk
+include libdev/libdev.mk
+include daemon/daemon.mk
+include libclient/libclient.mk
+include tools/tools.mk
+include tests/tests.mk
+include data/data.mk
+include mk/module.mk
+include mk/install.mk
+include mk/deps.mk
+include mk/style.mk
+
+all: $(BINS) $(LIBS)
+
+.PHONY: check
+check: all $(CHECK_DEPS)
+	@BUILD=$(abspath $(BUILD)) SRC=$(SRC) tests/tap-run.sh $(CHECK_PROGS)
+
+.PHONY: run
+run:
+	@tests/run-main.sh
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)
+
+# Userspace objects: one pattern for the whole tree.
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CFLAGS_$(subst /,_,$*)) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

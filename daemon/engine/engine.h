@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bitnet inference engine: the public API that bitnetd and the tools use.
+ *
+ * A model is loaded once and is read-only afterwards; any number of
+ * sequences (each with its own KV cache) run on it. bn_forward() runs one
+ * batched forward pass over several sequences at once: the daemon's
+ * continuous batching puts every active session's decode step, and chunks
+ * of prompts, into one call. The ternary matmuls go through a backend
+ * (in-process compute core, or /dev/bitnet) that gives bit-identical results.
+ *
+ * Thread-safety: a model may be used from one bn_forward() call at a time
+ * (the engine parallelises inside); tokenizer functions are thread-safe.
+ * Errors are negative errno values; functions that can fail for a reason a
+ * user should read also fill a message buffer.
+ */
+#ifndef BITNET_ENGINE_H
+#define BITNET_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bn_model;
+struct bn_seq;
+struct bn_vocab;
+struct bn_sampler;
+
+enum bn_backend_kind {
+	BN_BACKEND_AUTO = 0,	/* /dev/bitnet when usable, else cpu */
+	BN_BACKEND_CPU,
+	BN_BACKEND_KMOD,
+};
+
+struct bn_load_opts {
+	enum bn_backend_kind backend;
+	int threads;		/* 0: all online CPUs */
+	/* called now and then while loading; fraction in [0, 1] */
+	void (*progress)(double fraction, void *userdata);
+	void *userdata;
+};
+
+struct bn_model_info {
+	const char *name;		/* general.name, or the file's basename */
+	const char *arch;		/* "bitnet-b1.58", "bitnet", "llama" */
+	const char *weight_type;	/* "I2_S", "TQ2_0", "TQ1_0", "F16", ... */
+	const char *backend;		/* "cpu" or "kmod" */
+	uint32_t n_vocab;
+	uint32_t n_ctx;			/* trained context length */
+	uint32_t n_embd;
+	uint32_t n_layer;
+	uint32_t n_head;
+	uint32_t n_head_kv;
+	uint32_t n_ff;
+	uint64_t n_params;
+	uint64_t weight_bytes;		/* packed weights in memory */
+	int32_t bos, eos, eot;		/* -1 when the vocab has none */
+};
+
+int bn_model_load(const char *path, const struct bn_load_opts *opts,
+		  struct bn_model **out, char *err, size_t errlen);
+void bn_model_free(struct bn_model *m);
+const struct bn_model_info *bn_model_info(const struct bn_model *m);
+const struct bn_vocab *bn_model_vocab(const struct bn_model *m);
+
+/* ---- tokenizer ---- */
+
+/* A vocab-only load (a GGUF without tensors is fine). */
+int bn_vocab_load(const char *path, struct bn_vocab **out, char *err,
+		  size_t errlen);
+void bn_vocab_free(struct bn_vocab *v);
+uint32_t bn_vocab_size(const struct bn_vocab *v);
+/* Whether the vocab wants BOS prepended (tokenizer.ggml.add_bos_token). */
+bool bn_vocab_add_bos(const struct bn_vocab *v);
+/* EOS, EOT and other end-of-generation tokens. */
+bool bn_vocab_is_eog(const struct bn_vocab *v, int32_t id);
+
+/*
+ * Text to ids. @add_bos: prepend BOS if the vocab has one. @parse_special:
+ * text such as "<|eot_id|>" becomes the special token. Returns the number
+ * of ids (which may exceed @max: call again with a bigger buffer), or
+ * -EINVAL for invalid UTF-8.
+ */
+int bn_tokenize(const struct bn_vocab *v, const char *text, size_t len,
+		bool add_bos, bool parse_special, int32_t *ids, size_t max);
+
+/* The bytes of one token (may be part of a UTF-8 character). */
+int bn_token_bytes(const struct bn_vocab *v, int32_t id, const char **bytes,
+		   size_t *len);
+
+/* Streaming detokenizer: emits only complete UTF-8 characters. */
+struct bn_detok {
+	const struct bn_vocab *vocab;
+	char pending[8];
+	size_t n_pending;
+	bool at_start;		/* SentencePiece: drop the dummy-prefix space */
+};
+void bn_detok_init(struct bn_detok *d, const struct bn_vocab *v);
+/* Appends the text of @id to @out (NUL-terminated); returns bytes written
+ * or -ENOSPC. */
+int bn_detok_push(struct bn_detok *d, int32_t id, char *out, size_t cap);
+/* Whatever incomplete bytes remain, as U+FFFD. */
+int bn_detok_flush(struct bn_detok *d, char *out, size_t cap);
+
+/* ---- sequences and the forward pass ---- */
+
+/* A sequence with room for @n_ctx positions (0: the model's context). */
+struct bn_seq *bn_seq_new(struct bn_model *m, uint32_t n_ctx);
+void bn_seq_free(struct bn_seq *s);
+uint32_t bn_seq_len(const struct bn_seq *s);
+uint32_t bn_seq_capacity(const struct bn_seq *s);
+/* Tokens currently in the cache, in order (for prefix reuse). */
+const int32_t *bn_seq_tokens(const struct bn_seq *s);
+/* Forget positions >= @n (keep the first @n: a shared prompt prefix). */
+void bn_seq_truncate(struct bn_seq *s, uint32_t n);
+/* Bytes of KV cache this sequence holds. */
+size_t bn_seq_bytes(const struct bn_seq *s);
+
+struct bn_batch_item {
+	struct bn_seq *seq;
+	const int32_t *tokens;	/* appended at positions seq_len .. */
+	uint32_t n_tokens;
+	float *logits;		/* n_vocab floats, last position; or NULL */
+	float *all_logits;	/* n_tokens x n_vocab; or NULL */
+};
+
+/*
+ * One batched forward pass. Every item's tokens are appended to its
+ * sequence. -ENOSPC if a sequence would exceed its capacity (nothing is
+ * changed then), -EINVAL for token ids out of range.
+ */
+int bn_forward(struct bn_model *m, struct bn_batch_item *items,
+	       uint32_t n_items);
+
+/* ---- sampling ---- */
+
+struct bn_logit_bias {
+	int32_t id;
+	float bias;		/* -INFINITY bans the token */
+};
+
+struct bn_sampler_params {
+	float temperature;	/* 0: greedy */
+	int32_t top_k;		/* 0: off */
+	float top_p;		/* 1: off */
+	float min_p;		/* 0: off */
+	float typical_p;	/* 1: off */
+	float repeat_penalty;	/* 1: off */
+	int32_t repeat_last_n;	/* tokens the penalties look at; -1: all */
+	float presence_penalty;
+	float frequency_penalty;
+	uint64_t seed;
+	const struct bn_logit_bias *logit_bias;
+	size_t n_logit_bias;
+};
+
+void bn_sampler_params_default(struct bn_sampler_params *p);
+/* -EINVAL with a message naming the parameter for absurd values. */
+int bn_sampler_params_check(const struct bn_sampler_params *p, char *err,
+			    size_t errlen);
+struct bn_sampler *bn_sampler_new(const struct bn_sampler_params *p);
+void bn_sampler_free(struct bn_sampler *s);
+/* Records an accepted token (prompt and generated) for the penalties. */
+void bn_sampler_accept(struct bn_sampler *s, int32_t id);
+/* Picks the next token; @logits may be modified. */
+int32_t bn_sampler_sample(struct bn_sampler *s, float *logits,
+			  uint32_t n_vocab);
+
+/* ---- chat ---- */
+
+struct bn_chat_msg {
+	const char *role;	/* "system", "user", "assistant" */
+	const char *content;
+};
+
+/*
+ * Formats a conversation with the model's template, ending with the
+ * assistant's turn open. Returns a malloc'd string or NULL (-errno in
+ * *error).
+ */
+char *bn_chat_format(const struct bn_model *m, const struct bn_chat_msg *msgs,
+		     size_t n_msgs, int *error);
+
+#endif /* BITNET_ENGINE_H */

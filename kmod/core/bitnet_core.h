@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bitnet compute core: packed ternary formats and ternary x int8 matmul.
+ *
+ * The same source builds into bitnet.ko and, unchanged, into the userspace
+ * static library libbitnet-core.a. bnc_compat.h hides the differences.
+ *
+ * Conventions
+ *  - W is M x K (rows x cols), K a multiple of BNC_K_ALIGN; every weight is
+ *    t in {-1, 0, +1} with one fp32 scale per tensor (w_scale).
+ *  - Activations: N tokens of K int8 each, token-major (q[n * K + k]), with
+ *    per-token sigma = 127 / max(max|x|, 1e-5) (so x ~= q / sigma) and
+ *    sum[n] = sum_k q[n * K + k].
+ *  - Outputs are token-major with a caller-given stride in elements:
+ *    out[n * out_stride + m].
+ *  - Integer results are exact and bit-identical on every ISA path.
+ *  - Functions return 0 or a negative errno (-EINVAL for bad shapes,
+ *    sizes, NULL or misaligned buffers).
+ *  - Float math (quantizers, the f32 epilogue) lives in files the kernel
+ *    build compiles with FPU flags; callers in the kernel wrap every call of
+ *    bnc_matmul_*() in kernel_fpu_begin()/kernel_fpu_end(), and keep each
+ *    section bounded (a tile).
+ */
+#ifndef BITNET_CORE_H
+#define BITNET_CORE_H
+
+#include "bnc_compat.h"
+
+#define BNC_K_ALIGN		128	/* K must be a multiple of this */
+#define BNC_BUF_ALIGN		64	/* execution layout buffers */
+
+/* Formats: the values of uapi's enum bitnet_format. */
+#define BNC_FMT_I2_S		1
+#define BNC_FMT_TQ2_0		2
+#define BNC_FMT_TQ1_0		3
+#define BNC_FMT_EXEC		4
+
+enum bnc_isa {
+	BNC_ISA_SCALAR		= 0,
+	BNC_ISA_AVX2		= 1,
+	BNC_ISA_AVX512_VNNI	= 2,
+	BNC_ISA_COUNT
+};
+
+/* Validate a shape: rows >= 1, cols a non-zero multiple of BNC_K_ALIGN. */
+int bnc_check_shape(u32 rows, u32 cols);
+
+/* Bytes of a packed tensor in @fmt (I2_S: n/4 + 32); 0 if invalid. */
+size_t bnc_packed_size(unsigned int fmt, u32 rows, u32 cols);
+
+/* ---- execution layout ---- */
+
+/*
+ * A weight matrix in the core's execution layout. @data is caller-owned
+ * memory of bnc_exec_size() bytes, BNC_BUF_ALIGN-aligned.
+ */
+struct bnc_matrix {
+	u32 rows;
+	u32 cols;
+	u32 scale_bits;		/* fp32 bits of w_scale */
+	u32 layout;		/* internal layout id, set by bnc_repack() */
+	u8 *data;
+};
+
+size_t bnc_exec_size(u32 rows, u32 cols);
+
+/*
+ * Rows are handed to the kernels in tiles whose boundaries are multiples of
+ * this (the last tile may end at @rows).
+ */
+u32 bnc_row_tile_align(void);
+
+/*
+ * Lossless repack of a whole packed tensor (@src_bytes == bnc_packed_size)
+ * into @dst (rows, cols and data set by the caller). TQ2_0/TQ1_0 tensors
+ * must have one scale for all blocks that hold a non-zero weight
+ * (-EINVAL otherwise: not a per-tensor ternary weight).
+ */
+int bnc_repack(struct bnc_matrix *dst, unsigned int fmt, const void *src,
+	       size_t src_bytes);
+
+/* Writers of the packed formats, from codes t[m * K + k] in {-1, 0, 1}. */
+int bnc_pack(unsigned int fmt, const s8 *t, u32 rows, u32 cols,
+	     u32 scale_bits, void *dst, size_t dst_bytes);
+/* Reader: packed tensor back to codes and scale (tests, tools). */
+int bnc_unpack(unsigned int fmt, const void *src, size_t src_bytes, u32 rows,
+	       u32 cols, s8 *t, u32 *scale_bits);
+
+/* ---- activations ---- */
+
+struct bnc_act {
+	u32 n;			/* tokens */
+	u32 k;			/* == weight cols */
+	const s8 *q;		/* n * k */
+	const s32 *sum;		/* n; NULL: the core computes it */
+	const float *sigma;	/* n; needed by the f32 epilogue only */
+};
+
+/* ---- kernels ---- */
+
+/* The ISA paths this CPU can run (bit i set: enum bnc_isa i). */
+u32 bnc_isa_supported(void);
+/* Best supported path; what bnc_matmul_*() use unless told otherwise. */
+enum bnc_isa bnc_isa_best(void);
+const char *bnc_isa_name(enum bnc_isa isa);
+
+/*
+ * One tile: rows [row_begin, row_end) of W for tokens [tok_begin, tok_end)
+ * of @x, into out[n * out_stride + m] (absolute n and m). Tiles of one
+ * matmul may run concurrently on different threads.
+ */
+int bnc_matmul_i32(enum bnc_isa isa, const struct bnc_matrix *w,
+		   const struct bnc_act *x, u32 row_begin, u32 row_end,
+		   u32 tok_begin, u32 tok_end, s32 *out, size_t out_stride);
+
+/* Same, fused epilogue: out = acc * w_scale / sigma[n]. */
+int bnc_matmul_f32(enum bnc_isa isa, const struct bnc_matrix *w,
+		   const struct bnc_act *x, u32 row_begin, u32 row_end,
+		   u32 tok_begin, u32 tok_end, float *out, size_t out_stride);
+
+#endif /* BITNET_CORE_H */
