@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The Manager and Model objects: status, device counters, models, the
+ * tokenizer and the session list.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "libclient/internal.h"
+
+#define STATUS_FIELD(name, type, member) \
+	{ name, type, offsetof(struct bitnet_status, member) }
+
+static const struct prop_desc status_props[] = {
+	STATUS_FIELD("Version", 's', version),
+	STATUS_FIELD("Backend", 's', backend),
+	STATUS_FIELD("DeviceAvailable", 'b', device_available),
+	STATUS_FIELD("Requests", 't', requests),
+	STATUS_FIELD("TokensIn", 't', tokens_in),
+	STATUS_FIELD("TokensOut", 't', tokens_out),
+	STATUS_FIELD("QueueLength", 'u', queue_length),
+	STATUS_FIELD("ActiveSessions", 'u', active_sessions),
+	STATUS_FIELD("DecodeTokensPerSecond", 'd', decode_tokens_per_second),
+	STATUS_FIELD("MaxQueue", 'u', max_queue),
+	STATUS_FIELD("MaxSessionsPerUser", 'u', max_sessions_per_user),
+	STATUS_FIELD("MaxTokensPerUser", 't', max_tokens_per_user),
+	STATUS_FIELD("MemoryBudget", 't', memory_budget),
+	STATUS_FIELD("MemoryUsed", 't', memory_used),
+	STATUS_FIELD("IdleTimeoutSec", 'u', idle_timeout_sec),
+	STATUS_FIELD("PrefillChunk", 'u', prefill_chunk),
+	{ NULL, 0, 0 }
+};
+
+#define MODEL_FIELD(name, type, member) \
+	{ name, type, offsetof(struct bitnet_model_info, member) }
+
+static const struct prop_desc model_props[] = {
+	MODEL_FIELD("Name", 's', name),
+	MODEL_FIELD("File", 's', file),
+	MODEL_FIELD("Architecture", 's', architecture),
+	MODEL_FIELD("WeightType", 's', weight_type),
+	MODEL_FIELD("State", 's', state),
+	MODEL_FIELD("Error", 's', error),
+	MODEL_FIELD("VocabSize", 'u', vocab_size),
+	MODEL_FIELD("ContextSize", 'u', context_size),
+	MODEL_FIELD("LoadProgress", 'd', load_progress),
+	MODEL_FIELD("MemoryBytes", 't', memory_bytes),
+	MODEL_FIELD("Parameters", 't', parameters),
+	{ NULL, 0, 0 }
+};
+
+int bitnet_get_status(struct bitnet_client *client, struct bitnet_status *status)
+{
+	if (!client || !status)
+		return -EINVAL;
+	memset(status, 0, sizeof(*status));
+	return bnc_props_get_all(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
+				 status_props, status);
+}
+
+void bitnet_status_clear(struct bitnet_status *status)
+{
+	if (status)
+		bnc_props_free_strings(status_props, status);
+}
+
+int bitnet_set_limit(struct bitnet_client *client, const char *name, uint64_t value)
+{
+	const struct prop_desc *d;
+	char type = 't';
+
+	if (!client || !name)
+		return -EINVAL;
+	/* Send the property's own type; other names go as 't' (the daemon judges). */
+	for (d = status_props; d->name; d++)
+		if (!strcmp(d->name, name) && d->type == 'u')
+			type = 'u';
+	if (type == 'u' && value > UINT32_MAX)
+		return bnc_client_fail(client, -EINVAL, "limit %s: %llu is out of range", name,
+				       (unsigned long long)value);
+	if (type == 'u')
+		return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "SetLimits",
+				       NULL, "a{sv}", 1, name, "u", (uint32_t)value);
+	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "SetLimits",
+			       NULL, "a{sv}", 1, name, "t", value);
+}
+
+/* Grows *array (of n elements of size) by one zeroed element. */
+static void *array_grow(void **array, size_t *n, size_t size)
+{
+	char *bigger = realloc(*array, (*n + 1) * size);
+
+	if (!bigger)
+		return NULL;
+	*array = bigger;
+	memset(bigger + *n * size, 0, size);
+	return bigger + (*n)++ * size;
+}
+
+static int dup_strings(char **a, const char *sa, char **b, const char *sb)
+{
+	*a = strdup(sa);
+	if (b)
+		*b = strdup(sb);
+	return (!*a || (b && !*b)) ? -ENOMEM : 0;
+}
+
+int bitnet_get_device_counters(struct bitnet_client *client,
+			       struct bitnet_counter **counters, size_t *n)
+{
+	sd_bus_message *reply = NULL;
+	struct bitnet_counter *list = NULL;
+	size_t count = 0;
+	int r;
+
+	if (!client || !counters || !n)
+		return -EINVAL;
+	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
+			    "GetDeviceCounters", &reply, NULL);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(reply, 'a', "{st}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "st")) > 0) {
+		struct bitnet_counter *c;
+		const char *name;
+		uint64_t value;
+
+		r = sd_bus_message_read(reply, "st", &name, &value);
+		if (r < 0)
+			break;
+		c = array_grow((void **)&list, &count, sizeof(*c));
+		if (!c || dup_strings(&c->name, name, NULL, NULL) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		c->value = value;
+		r = sd_bus_message_exit_container(reply);
+	}
+	sd_bus_message_unref(reply);
+	if (r < 0) {
+		bitnet_counters_free(list, count);
+		return bnc_client_fail(client, r, "reading device counters");
+	}
+	*counters = list;
+	*n = count;
+	return 0;
+}
+
+void bitnet_counters_free(struct bitnet_counter *counters, size_t n)
+{
+	for (size_t i = 0; counters && i < n; i++)
+		free(counters[i].name);
+	free(counters);
+}
+
+int bitnet_list_models(struct bitnet_client *client, struct bitnet_model **models,
+		       size_t *n)
+{
+	sd_bus_message *reply = NULL;
+	struct bitnet_model *list = NULL;
+	size_t count = 0;
+	int r;
+
+	if (!client || !models || !n)
+		return -EINVAL;
+	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListModels",
+			    &reply, NULL);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(reply, 'a', "(soss)");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "soss")) > 0) {
+		const char *name, *path, *arch, *state;
+		struct bitnet_model *m;
+
+		r = sd_bus_message_read(reply, "soss", &name, &path, &arch, &state);
+		if (r < 0)
+			break;
+		m = array_grow((void **)&list, &count, sizeof(*m));
+		if (!m || dup_strings(&m->name, name, &m->object_path, path) < 0 ||
+		    dup_strings(&m->architecture, arch, &m->state, state) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		r = sd_bus_message_exit_container(reply);
+	}
+	sd_bus_message_unref(reply);
+	if (r < 0) {
+		bitnet_models_free(list, count);
+		return bnc_client_fail(client, r, "reading the model list");
+	}
+	*models = list;
+	*n = count;
+	return 0;
+}
+
+void bitnet_models_free(struct bitnet_model *models, size_t n)
+{
+	for (size_t i = 0; models && i < n; i++) {
+		free(models[i].name);
+		free(models[i].object_path);
+		free(models[i].architecture);
+		free(models[i].state);
+	}
+	free(models);
+}
+
+int bnc_manager_model_path(struct bitnet_client *client, const char *name, char **path)
+{
+	struct bitnet_model *models;
+	size_t n, i;
+	int r;
+
+	r = bitnet_list_models(client, &models, &n);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if (strcmp(models[i].name, name) == 0)
+			break;
+	if (i == n) {
+		bitnet_models_free(models, n);
+		return bnc_client_fail(client, -ENOENT, "model \"%s\"", name);
+	}
+	*path = models[i].object_path;
+	models[i].object_path = NULL;
+	bitnet_models_free(models, n);
+	return 0;
+}
+
+int bitnet_get_model_info(struct bitnet_client *client, const char *name,
+			  struct bitnet_model_info *info)
+{
+	char *path;
+	int r;
+
+	if (!client || !name || !info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	r = bnc_manager_model_path(client, name, &path);
+	if (r < 0)
+		return r;
+	r = bnc_props_get_all(client, path, BITNET_MODEL_IFACE, model_props, info);
+	free(path);
+	return r;
+}
+
+void bitnet_model_info_clear(struct bitnet_model_info *info)
+{
+	if (info)
+		bnc_props_free_strings(model_props, info);
+}
+
+int bitnet_load_model(struct bitnet_client *client, const char *name, const char *path,
+		      char **object_path)
+{
+	sd_bus_message *reply = NULL;
+	const char *obj;
+	int r;
+
+	if (!client || !name || !path)
+		return -EINVAL;
+	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "LoadModel",
+			    &reply, "ssa{sv}", name, path, 0);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "o", &obj);
+	if (r >= 0 && object_path) {
+		*object_path = strdup(obj);
+		if (!*object_path)
+			r = -ENOMEM;
+	}
+	sd_bus_message_unref(reply);
+	if (r < 0)
+		return bnc_client_fail(client, r, "reading LoadModel's reply");
+	return 0;
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Waits up to usec while still dispatching messages for other users. */
+static int pump_for(struct bitnet_client *client, uint64_t usec)
+{
+	uint64_t end = now_usec() + usec;
+	int r;
+
+	for (;;) {
+		uint64_t now;
+
+		r = bitnet_client_process(client);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		now = now_usec();
+		if (now >= end)
+			return 0;
+		r = bitnet_client_wait(client, end - now);
+		if (r < 0 && r != -EINTR)
+			return r;
+	}
+}
+
+int bitnet_wait_model_ready(struct bitnet_client *client, const char *name,
+			    uint64_t poll_usec, uint64_t timeout_usec,
+			    bitnet_progress_fn progress, void *userdata)
+{
+	uint64_t start = now_usec();
+	struct bitnet_model_info info;
+	int r;
+
+	if (!client || !name)
+		return -EINVAL;
+	if (!poll_usec)
+		poll_usec = 50000;
+	for (;;) {
+		r = bitnet_get_model_info(client, name, &info);
+		if (r < 0)
+			return r;
+		if (strcmp(info.state, "ready") == 0) {
+			if (progress)
+				progress(1.0, userdata);
+			bitnet_model_info_clear(&info);
+			return 0;
+		}
+		if (strcmp(info.state, "failed") == 0) {
+			bnc_client_fail(client, -EBADMSG, "loading model \"%s\"", name);
+			if (*info.error) {
+				free(client->error);
+				if (asprintf(&client->error, "loading model \"%s\": %s", name,
+					     info.error) < 0)
+					client->error = NULL;
+			}
+			bitnet_model_info_clear(&info);
+			return -EBADMSG;
+		}
+		if (progress)
+			progress(info.load_progress, userdata);
+		bitnet_model_info_clear(&info);
+		if (timeout_usec != UINT64_MAX && now_usec() - start >= timeout_usec)
+			return bnc_client_fail(client, -ETIMEDOUT, "loading model \"%s\"", name);
+		r = pump_for(client, poll_usec);
+		if (r < 0)
+			return r;
+	}
+}
+
+int bitnet_unload_model(struct bitnet_client *client, const char *name)
+{
+	if (!client || !name)
+		return -EINVAL;
+	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "UnloadModel",
+			       NULL, "s", name);
+}
+
+int bitnet_tokenize(struct bitnet_client *client, const char *model, const char *text,
+		    bool add_special, int32_t **ids, size_t *n)
+{
+	sd_bus_message *reply = NULL;
+	const void *data;
+	size_t size;
+	int r;
+
+	if (!client || !model || !text || !ids || !n)
+		return -EINVAL;
+	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Tokenize",
+			    &reply, "ssb", model, text, (int)add_special);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read_array(reply, 'i', &data, &size);
+	if (r >= 0) {
+		*ids = malloc(size ? size : 1);
+		if (*ids) {
+			memcpy(*ids, data, size);
+			*n = size / sizeof(int32_t);
+		} else {
+			r = -ENOMEM;
+		}
+	}
+	sd_bus_message_unref(reply);
+	if (r < 0)
+		return bnc_client_fail(client, r, "reading Tokenize's reply");
+	return 0;
+}
+
+int bitnet_detokenize(struct bitnet_client *client, const char *model, const int32_t *ids,
+		      size_t n, char **text)
+{
+	sd_bus_message *m = NULL, *reply = NULL;
+	const char *s;
+	int r;
+
+	if (!client || !model || (!ids && n) || !text)
+		return -EINVAL;
+	r = bnc_client_new_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Detokenize",
+				&m);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_append(m, "s", model);
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'i', ids, n * sizeof(int32_t));
+	if (r < 0) {
+		sd_bus_message_unref(m);
+		return bnc_client_fail(client, r, "Detokenize: building the call");
+	}
+	r = bnc_client_send(client, m, &reply);
+	sd_bus_message_unref(m);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "s", &s);
+	if (r >= 0) {
+		*text = strdup(s);
+		if (!*text)
+			r = -ENOMEM;
+	}
+	sd_bus_message_unref(reply);
+	if (r < 0)
+		return bnc_client_fail(client, r, "reading Detokenize's reply");
+	return 0;
+}
+
+int bitnet_list_sessions(struct bitnet_client *client,
+			 struct bitnet_session_info **sessions, size_t *n)
+{
+	sd_bus_message *reply = NULL;
+	struct bitnet_session_info *list = NULL;
+	size_t count = 0;
+	int r;
+
+	if (!client || !sessions || !n)
+		return -EINVAL;
+	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListSessions",
+			    &reply, NULL);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(reply, 'a', "(ossus)");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "ossus")) > 0) {
+		const char *path, *model, *owner, *state;
+		struct bitnet_session_info *s;
+		uint32_t uid;
+
+		r = sd_bus_message_read(reply, "ossus", &path, &model, &owner, &uid, &state);
+		if (r < 0)
+			break;
+		s = array_grow((void **)&list, &count, sizeof(*s));
+		if (!s || dup_strings(&s->object_path, path, &s->model, model) < 0 ||
+		    dup_strings(&s->owner, owner, &s->state, state) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		s->uid = uid;
+		r = sd_bus_message_exit_container(reply);
+	}
+	sd_bus_message_unref(reply);
+	if (r < 0) {
+		bitnet_sessions_free(list, count);
+		return bnc_client_fail(client, r, "reading the session list");
+	}
+	*sessions = list;
+	*n = count;
+	return 0;
+}
+
+void bitnet_sessions_free(struct bitnet_session_info *sessions, size_t n)
+{
+	for (size_t i = 0; sessions && i < n; i++) {
+		free(sessions[i].object_path);
+		free(sessions[i].model);
+		free(sessions[i].owner);
+		free(sessions[i].state);
+	}
+	free(sessions);
+}
+
+int bitnet_kill_session(struct bitnet_client *client, const char *object_path)
+{
+	if (!client || !object_path)
+		return -EINVAL;
+	if (!sd_bus_object_path_is_valid(object_path))
+		return bnc_client_fail(client, -EINVAL, "\"%s\" is not a session object path",
+				       object_path);
+	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "KillSession",
+			       NULL, "o", object_path);
+}

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libbitnet-client against a running daemon: run by test-client.py, which
+ * starts a private bus and bitnetd (or, labelled as such, the mock), loads a
+ * model and passes BITNET_BUS_ADDRESS and BITNET_TEST_MODEL. Prints TAP.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "libclient/include/bitnet-client.h"
+
+static int test_no;
+static int failures;
+
+static void ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	printf("%sok %d - ", cond ? "" : "not ", ++test_no);
+	/* Generated text may hold newlines: keep the TAP line one line. */
+	for (const char *p = msg ? msg : fmt; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(*p);
+	}
+	putchar('\n');
+	free(msg);
+	fflush(stdout);
+	if (!cond)
+		failures++;
+}
+
+struct stream {
+	char text[65536];
+	size_t len;
+	size_t n_ids;
+	int n_finished;
+	char reason[32];
+	struct bitnet_finish_stats stats;
+	uint64_t finished_request;
+};
+
+static void on_token(struct bitnet_session *s, uint64_t request, const int32_t *ids,
+		     size_t n_ids, const char *text, void *userdata)
+{
+	struct stream *st = userdata;
+	size_t n = strlen(text);
+
+	(void)s;
+	(void)request;
+	(void)ids;
+	st->n_ids += n_ids;
+	if (st->len + n < sizeof(st->text)) {
+		memcpy(st->text + st->len, text, n + 1);
+		st->len += n;
+	}
+}
+
+static void on_finished(struct bitnet_session *s, uint64_t request, const char *reason,
+			const struct bitnet_finish_stats *stats, void *userdata)
+{
+	struct stream *st = userdata;
+
+	(void)s;
+	st->n_finished++;
+	st->finished_request = request;
+	snprintf(st->reason, sizeof(st->reason), "%s", reason);
+	st->stats = *stats;
+	st->stats.error = NULL;
+}
+
+static const struct bitnet_stream_ops ops = { .token = on_token, .finished = on_finished };
+
+/* The caller-side event loop: poll on the fd the library hands out. */
+static int run_loop(struct bitnet_client *c, const struct stream *st)
+{
+	while (!st->n_finished) {
+		struct pollfd pfd = { .fd = bitnet_client_get_fd(c),
+				      .events = bitnet_client_get_events(c) };
+		uint64_t deadline;
+		int r = bitnet_client_process(c);
+
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		if (bitnet_client_get_timeout(c, &deadline) < 0 || pfd.fd < 0 || pfd.events < 0)
+			return -EIO;
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+static bool in_sessions(struct bitnet_client *c, const char *path)
+{
+	struct bitnet_session_info *s;
+	bool found = false;
+	size_t n;
+
+	if (bitnet_list_sessions(c, &s, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		found |= strcmp(s[i].object_path, path) == 0;
+	bitnet_sessions_free(s, n);
+	return found;
+}
+
+/* The owner's unique bus name of session path, from ListSessions. */
+static char *session_owner(struct bitnet_client *c, const char *path)
+{
+	struct bitnet_session_info *s;
+	char *owner = NULL;
+	size_t n;
+
+	if (bitnet_list_sessions(c, &s, &n) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s[i].object_path, path))
+			owner = strdup(s[i].owner);
+	bitnet_sessions_free(s, n);
+	return owner;
+}
+
+/* Another peer sends the session owner a fake Finished for request. */
+static int forge_finished(const char *owner, const char *path, uint64_t request)
+{
+	sd_bus_message *m = NULL;
+	sd_bus *bus = NULL;
+	int r;
+
+	r = sd_bus_new(&bus);
+	if (r >= 0)
+		r = sd_bus_set_address(bus, getenv("BITNET_BUS_ADDRESS"));
+	if (r >= 0)
+		r = sd_bus_set_bus_client(bus, 1);
+	if (r >= 0)
+		r = sd_bus_start(bus);
+	if (r >= 0)
+		r = sd_bus_message_new_signal(bus, &m, path, "org.bitnet.Inference1.Session",
+					      "Finished");
+	if (r >= 0)
+		r = sd_bus_message_set_destination(m, owner);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "tsa{sv}", request, "eos", 0);
+	if (r >= 0)
+		r = sd_bus_send(bus, m, NULL);
+	if (r >= 0)
+		r = sd_bus_flush(bus);
+	sd_bus_message_unref(m);
+	sd_bus_flush_close_unref(bus);
+	return r;
+}
+
+static void test_errors(struct bitnet_client *c)
+{
+	struct bitnet_client *bad = NULL;
+	struct bitnet_session *s = NULL;
+	int r;
+
+	r = bitnet_client_new_address(&bad, "unix:path=/nonexistent/bitnet-test-bus");
+	ok(r < 0 && !bad && *bitnet_client_connect_error(),
+	   "connecting to a missing bus fails with a message (%d: %s)", r,
+	   bitnet_client_connect_error());
+	r = bitnet_session_open(c, "no-such-model", 0, &s);
+	ok(r == -ENOENT && !s && strstr(bitnet_client_last_error(c), "CreateSession"),
+	   "session on an unknown model: -ENOENT, \"%s\"", bitnet_client_last_error(c));
+	r = bitnet_kill_session(c, "/org/bitnet/Inference1/session/0");
+	ok(r == -ENOENT, "killing an unknown session: -ENOENT (%d: %s)", r,
+	   bitnet_client_last_error(c));
+	r = bitnet_kill_session(c, "not a path");
+	ok(r == -EINVAL, "killing with an invalid path: -EINVAL");
+}
+
+static void test_info(struct bitnet_client *c, const char *model)
+{
+	struct bitnet_model_info info;
+	struct bitnet_status st;
+	struct bitnet_model *m;
+	size_t n, i;
+	int r;
+
+	r = bitnet_get_status(c, &st);
+	ok(r == 0 && *st.version && (!strcmp(st.backend, "cpu") || !strcmp(st.backend, "kmod")),
+	   "status: version \"%s\", backend \"%s\"", r ? "" : st.version, r ? "" : st.backend);
+	if (r == 0)
+		bitnet_status_clear(&st);
+	r = bitnet_list_models(c, &m, &n);
+	for (i = 0; r == 0 && i < n; i++)
+		if (!strcmp(m[i].name, model))
+			break;
+	ok(r == 0 && i < n && !strcmp(m[i].state, "ready") && m[i].object_path[0] == '/',
+	   "ListModels has %s, ready", model);
+	if (r == 0)
+		bitnet_models_free(m, n);
+	r = bitnet_get_model_info(c, model, &info);
+	ok(r == 0 && !strcmp(info.name, model) && info.vocab_size > 0 && info.context_size > 0,
+	   "model info: vocab %u, context %u", r ? 0 : info.vocab_size,
+	   r ? 0 : info.context_size);
+	if (r == 0)
+		bitnet_model_info_clear(&info);
+}
+
+static void test_tokenizer(struct bitnet_client *c, const char *model)
+{
+	const char *text = "To be, or not to be";
+	int32_t *ids = NULL, *ids2 = NULL;
+	size_t n = 0, n2 = 0;
+	char *back = NULL;
+	int r;
+
+	r = bitnet_tokenize(c, model, text, false, &ids, &n);
+	ok(r == 0 && n > 0, "tokenize gives %zu ids", n);
+	r = r ? r : bitnet_detokenize(c, model, ids, n, &back);
+	ok(r == 0 && back && strstr(back, "To be, or not to be"),
+	   "detokenize round trip: \"%s\"", back ? back : "");
+	r = bitnet_tokenize(c, model, text, true, &ids2, &n2);
+	ok(r == 0 && n2 == n + 1 && !memcmp(ids2 + 1, ids, n * sizeof(*ids)),
+	   "add_special prepends exactly one token (BOS %d)", n2 ? ids2[0] : -1);
+	free(ids);
+	free(ids2);
+	free(back);
+}
+
+static void test_generate(struct bitnet_client *c, const char *model)
+{
+	struct bitnet_session *s = NULL;
+	struct bitnet_params *p = NULL;
+	struct bitnet_result res = { 0 };
+	static struct stream st;
+	uint64_t req = 0;
+	int r;
+
+	r = bitnet_session_open(c, model, 0, &s);
+	ok(r == 0 && s && in_sessions(c, bitnet_session_get_path(s)),
+	   "session opened and listed: %s", s ? bitnet_session_get_path(s) : "");
+	if (r)
+		return;
+	bitnet_params_new(&p);
+	bitnet_params_set_max_tokens(p, 12);
+	bitnet_params_set_temperature(p, 0.0);
+	bitnet_params_set_ignore_eos(p, true);
+	r = bitnet_generate(s, "First Citizen:", p, &ops, &st, &req);
+	r = r ? r : run_loop(c, &st);
+	ok(r == 0 && st.n_finished == 1 && st.finished_request == req &&
+	   !strcmp(st.reason, "length") && st.stats.tokens == 12 && st.n_ids == 12 &&
+	   st.len > 0, "streamed %zu ids in callbacks, Finished \"%s\" with tokens=%u",
+	   st.n_ids, st.reason, st.stats.tokens);
+	r = bitnet_session_reset(s);
+	ok(r == 0, "session reset");
+	r = bitnet_generate_blocking(s, "First Citizen:", p, &res);
+	ok(r == 0 && !strcmp(res.reason, "length") && res.tokens == 12 &&
+	   !strcmp(res.text, st.text),
+	   "blocking generate returns the same greedy text: \"%s\"", res.text ? res.text : "");
+	bitnet_result_clear(&res);
+
+	bitnet_params_set_max_tokens(p, 200);
+	memset(&st, 0, sizeof(st));
+	r = bitnet_generate(s, " And then", p, &ops, &st, &req);
+	{
+		char *owner = session_owner(c, bitnet_session_get_path(s));
+		int f = owner ? forge_finished(owner, bitnet_session_get_path(s), req) : -ENOENT;
+
+		ok(f >= 0, "another peer sent the owner a forged Finished (%d)", f);
+		free(owner);
+	}
+	r = r ? r : bitnet_cancel(s, req);
+	r = r ? r : run_loop(c, &st);
+	ok(r == 0 && !strcmp(st.reason, "cancelled") && st.stats.tokens < 200 &&
+	   st.n_finished == 1,
+	   "forged Finished ignored; cancel right after submit: Finished \"%s\" after %u of "
+	   "200 tokens", st.reason, st.stats.tokens);
+	r = bitnet_cancel(s, req);
+	ok(r == -ESRCH, "cancelling a finished request: -ESRCH (%d)", r);
+
+	{
+		const struct bitnet_message msgs[] = {
+			{ "system", "You are a player." }, { "user", "Speak." },
+		};
+
+		bitnet_params_set_max_tokens(p, 8);
+		r = bitnet_chat_blocking(s, msgs, 2, p, &res);
+		ok(r == 0 && res.tokens > 0 && res.tokens <= 8, "chat: %u tokens, \"%s\"",
+		   res.tokens, res.reason ? res.reason : "");
+		bitnet_result_clear(&res);
+	}
+	{
+		char *path = strdup(bitnet_session_get_path(s));
+
+		r = bitnet_session_close(s);
+		ok(r == 0 && !in_sessions(c, path), "session closed and gone from the list");
+		free(path);
+	}
+	bitnet_params_free(p);
+}
+
+/* One handle per thread, used concurrently (the documented threading model). */
+struct thread_job {
+	const char *model;
+	int r;
+	char *text;
+	char *error;
+};
+
+static void *thread_generate(void *arg)
+{
+	struct thread_job *job = arg;
+	struct bitnet_session *s = NULL;
+	struct bitnet_params *p = NULL;
+	struct bitnet_result res = { 0 };
+	struct bitnet_client *c;
+
+	job->r = bitnet_client_new_default(&c);
+	if (job->r < 0)
+		return NULL;
+	job->r = bitnet_params_new(&p);
+	if (!job->r) {
+		bitnet_params_set_max_tokens(p, 8);
+		bitnet_params_set_temperature(p, 0.0);
+		bitnet_params_set_ignore_eos(p, true);
+		job->r = bitnet_session_open(c, job->model, 0, &s);
+	}
+	if (!job->r)
+		job->r = bitnet_generate_blocking(s, "Second Citizen:", p, &res);
+	if (!job->r) {
+		job->text = res.text;
+		res.text = NULL;
+	} else {
+		job->error = strdup(bitnet_client_last_error(c));
+	}
+	bitnet_result_clear(&res);
+	bitnet_session_close(s);
+	bitnet_params_free(p);
+	bitnet_client_free(c);
+	return NULL;
+}
+
+static void test_threads(const char *model)
+{
+	struct thread_job jobs[3] = { { .model = model }, { .model = model },
+				      { .model = model } };
+	bool started[3], good = true;
+	pthread_t threads[3];
+
+	for (int i = 0; i < 3; i++) {
+		started[i] = !pthread_create(&threads[i], NULL, thread_generate, &jobs[i]);
+		if (!started[i])
+			jobs[i].r = -EAGAIN;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (started[i])
+			pthread_join(threads[i], NULL);
+		good &= jobs[i].r == 0 && jobs[i].text && !strcmp(jobs[i].text, jobs[0].text);
+	}
+	ok(good, "3 threads with a handle each generate the same greedy text (%d %d %d: %s)",
+	   jobs[0].r, jobs[1].r, jobs[2].r, jobs[0].error ? jobs[0].error : "");
+	for (int i = 0; i < 3; i++) {
+		free(jobs[i].text);
+		free(jobs[i].error);
+	}
+}
+
+int main(void)
+{
+	const char *model = getenv("BITNET_TEST_MODEL");
+	struct bitnet_client *c;
+	int r;
+
+	if (!model || !getenv("BITNET_BUS_ADDRESS")) {
+		printf("1..0 # SKIP run by test-client.py (needs BITNET_BUS_ADDRESS and "
+		       "BITNET_TEST_MODEL)\n");
+		return 0;
+	}
+	r = bitnet_client_new_default(&c);
+	ok(r == 0, "connect to $BITNET_BUS_ADDRESS");
+	if (r) {
+		printf("1..%d\n", test_no);
+		return 1;
+	}
+	test_errors(c);
+	test_info(c, model);
+	test_tokenizer(c, model);
+	test_generate(c, model);
+	test_threads(model);
+	bitnet_client_free(c);
+	printf("1..%d\n", test_no);
+	return failures ? 1 : 0;
+}
