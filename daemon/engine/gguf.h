@@ -43,6 +43,8 @@ struct gguf_kv {
 	uint64_t arr_n;
 	const uint8_t *data;	/* the value's bytes in the map */
 	uint64_t size;		/* bytes of the value */
+	/* string arrays: offset of each element in @data (reader-private) */
+	uint64_t *elem_off;
 };
 
 struct gguf_tensor {
@@ -71,12 +73,20 @@ struct gguf_file {
 int gguf_open(const char *path, struct gguf_file **out, char *err,
 	      size_t errlen);
 void gguf_close(struct gguf_file *f);
+/*
+ * The same on @len bytes in memory, which are not copied and must outlive
+ * the file; @name stands for the path in messages.
+ */
+int gguf_open_buffer(const void *buf, size_t len, const char *name,
+		     struct gguf_file **out, char *err, size_t errlen);
 
 const struct gguf_kv *gguf_find(const struct gguf_file *f, const char *key);
 const struct gguf_tensor *gguf_find_tensor(const struct gguf_file *f,
 					   const char *name);
-/* Typed getters: -ENOENT if absent, -EINVAL on a type mismatch. Integers
- * of any width convert when the value fits. */
+/*
+ * Typed getters: -ENOENT if absent, -EINVAL on a type mismatch. Integers
+ * of any width convert when the value fits, else -ERANGE.
+ */
 int gguf_get_u32(const struct gguf_file *f, const char *key, uint32_t *v);
 int gguf_get_f32(const struct gguf_file *f, const char *key, float *v);
 int gguf_get_bool(const struct gguf_file *f, const char *key, bool *v);

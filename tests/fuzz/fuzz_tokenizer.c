@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target: tokenization and streaming detokenization of arbitrary
+ * bytes with the three reference vocabs (../shared/vocab, or the directory
+ * in BN_FUZZ_VOCAB_DIR). The first byte picks the vocab and flags.
+ * Checked: invalid UTF-8 is -EINVAL; ids are in range; byte-level BPE gives
+ * the text back exactly; the detokenizer only emits valid UTF-8.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/engine/unicode_utf8.h"
+#include "daemon/engine/vocab.h"
+
+static const char *const names[] = {
+	"ggml-vocab-llama-bpe.gguf", "ggml-vocab-llama-spm.gguf",
+	"ggml-vocab-gpt-2.gguf",
+};
+static struct bn_vocab *vocabs[3];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = getenv("BN_FUZZ_VOCAB_DIR");
+	char path[1024], err[256];
+	int i;
+
+	(void)argc;
+	(void)argv;
+	if (!dir)
+		dir = "../shared/vocab";
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (bn_vocab_load(path, &vocabs[i], err, sizeof(err))) {
+			fprintf(stderr, "fuzz_tokenizer: %s\n", err);
+			exit(1);
+		}
+	}
+	return 0;
+}
+
+static void check_detok(const struct bn_vocab *v, const int32_t *ids, int n)
+{
+	struct bn_detok d;
+	char out[1024];
+	int i, k;
+
+	bn_detok_init(&d, v);
+	for (i = 0; i <= n; i++) {
+		k = i < n ? bn_detok_push(&d, ids[i], out, sizeof(out)) :
+			    bn_detok_flush(&d, out, sizeof(out));
+		if (k < 0 || !utf8_valid(out, k))
+			__builtin_trap();
+	}
+}
+
+/* Byte-level BPE loses nothing: the token bytes are the text. */
+static void check_bytes(const struct bn_vocab *v, const int32_t *ids, int n,
+			const char *text, size_t len)
+{
+	size_t pos = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const char *b;
+		size_t bl;
+
+		if (bn_token_bytes(v, ids[i], &b, &bl) || pos + bl > len ||
+		    memcmp(text + pos, b, bl))
+			__builtin_trap();
+		pos += bl;
+	}
+	if (pos != len)
+		__builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct bn_vocab *v;
+	const char *text;
+	bool special, bos;
+	int32_t *ids;
+	size_t len, max;
+	int n, i;
+
+	if (!size)
+		return 0;
+	v = vocabs[data[0] % 3];
+	special = data[0] & 4;
+	bos = data[0] & 8;
+	text = (const char *)data + 1;
+	len = size - 1;
+	max = 2 * len + 2;
+	ids = malloc(max * sizeof(*ids));
+	if (!ids)
+		return 0;
+	n = bn_tokenize(v, text, len, bos, special, ids, max);
+	if ((n == -EINVAL) != !utf8_valid(text, len) || (n < 0 && n != -EINVAL) ||
+	    (size_t)(n < 0 ? 0 : n) > max)
+		__builtin_trap();
+	for (i = 0; i < n; i++)
+		if (ids[i] < 0 || (uint32_t)ids[i] >= bn_vocab_size(v))
+			__builtin_trap();
+	if (n >= 0) {
+		check_detok(v, ids, n);
+		if (!bos && !special && strcmp(bn_vocab_model(v), "gpt2") == 0)
+			check_bytes(v, ids, n, text, len);
+	}
+	free(ids);
+	return 0;
+}
