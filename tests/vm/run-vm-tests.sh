@@ -1,0 +1,266 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The VM test harness, a TAP program. For each kernel release (by default
+# the two tests/vm/kernels.sh names) it builds the module against that
+# release's headers, packs a busybox initramfs with the module, the
+# kselftests and tests/vm/guest/init, boots Debian's kernel image under
+# qemu-system-x86_64 (TCG) and turns what the guest reports into TAP:
+#	ok N - <release>: build module | boot | insmod | ksft:<prog> | rmmod |
+#			  taint | kernel log clean | finished
+# A result the guest announced but never gave, a timeout, or an oops,
+# BUG, WARNING, lockup, RCU stall or panic in the kernel log is "not ok".
+#
+# Environment (all optional):
+#	BUILD, SRC		build dir and source tree (as `make check` sets)
+#	VM_KERNELS		releases to boot, e.g. VM_KERNELS=6.1.0-56-cloud-amd64
+#	VM_CACHE		kernel images ($BUILD/vm-cache)
+#	VM_TIMEOUT		seconds per VM (300)
+#	VM_KSFT_TIMEOUT		seconds per kselftest program in the guest (120)
+#	VM_JOBS			VMs at once (2)
+#	VM_ACCEL		tcg (default; KVM fails on the project's machines) or kvm
+#	VM_KBUILD_DIR		build this out-of-tree Kbuild dir instead of `make module`
+#	VM_KSFT_BIN		dir of kselftest programs instead of `make kselftests`
+#	VM_INSMOD_ARGS		module parameters for insmod
+#	VM_SKIP			non-empty: skip the whole harness
+set -u
+
+SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BUILD:-$SRC/build}
+case "$BUILD" in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
+HERE=$SRC/tests/vm
+VM_CACHE=${VM_CACHE:-$BUILD/vm-cache}
+VM_TIMEOUT=${VM_TIMEOUT:-300}
+VM_KSFT_TIMEOUT=${VM_KSFT_TIMEOUT:-120}
+VM_JOBS=${VM_JOBS:-2}
+VM_ACCEL=${VM_ACCEL:-tcg}
+VM_KBUILD_DIR=${VM_KBUILD_DIR:-}
+VM_KSFT_BIN=${VM_KSFT_BIN:-}
+VM_INSMOD_ARGS=${VM_INSMOD_ARGS:-}
+VM_KERNELS=${VM_KERNELS:-$("$HERE/kernels.sh" | tr '\n' ' ')}
+WORK=$BUILD/vm-run
+# Kernel log lines that fail a run, whatever the tests said.
+BAD_LOG='cut here|WARNING:|BUG:|Oops|Kernel panic|Call Trace|general protection'
+BAD_LOG+='|soft lockup|hard LOCKUP|rcu.*(stall|detected stalls)|blocked for more than'
+BAD_LOG+='|UBSAN:|KASAN:|kmemleak|Tainted:|taint'
+# ... except the taint every out-of-tree, unsigned module brings.
+OK_LOG='loading out-of-tree module taints kernel'
+OK_LOG+='|module verification failed: signature and/or required key missing - tainting kernel'
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+[ -z "${VM_SKIP:-}" ] || skip_all "VM_SKIP is set"
+command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 missing (make deps)"
+# The guest has no libc: busybox must be the static build.
+[ -x /bin/busybox ] && ! readelf -l /bin/busybox 2>/dev/null | grep -q 'program interpreter' ||
+	skip_all "static /bin/busybox missing (busybox-static; make deps)"
+command -v cpio >/dev/null || skip_all "cpio missing (make deps)"
+[ -n "${VM_KERNELS// /}" ] || skip_all "no kernel release known (apt lists or headers; make deps)"
+if [ -z "$VM_KBUILD_DIR" ] && [ ! -f "$SRC/Kbuild" ]; then
+	skip_all "no Kbuild in the tree yet: the module cannot be built"
+fi
+mkdir -p "$WORK" || exit 1
+
+# Builds the guest's helper once for all kernels.
+if ! gcc -static -O2 -Wall -Werror -o "$WORK/vm-exit" "$HERE/guest/vm-exit.c" \
+		>"$WORK/vm-exit.log" 2>&1; then
+	sed 's/^/# /' "$WORK/vm-exit.log"
+	echo "1..1"
+	echo "not ok 1 - build the guest's vm-exit helper"
+	exit 1
+fi
+
+# The kselftest programs: given, built by `make kselftests`, or none yet.
+ksft_dir=$VM_KSFT_BIN
+ksft_state=given
+if [ -z "$ksft_dir" ]; then
+	if ! make -C "$SRC" -n kselftests BUILD="$BUILD" >"$WORK/kselftests.log" 2>&1 &&
+			grep -q "No rule to make target 'kselftests'" "$WORK/kselftests.log"; then
+		ksft_state=absent
+	elif make -C "$SRC" kselftests BUILD="$BUILD" >"$WORK/kselftests.log" 2>&1; then
+		ksft_dir=$BUILD/kselftest/bin
+		ksft_state=built
+	else
+		ksft_state=failed
+	fi
+fi
+
+# Builds the module for one kernel and packs its initramfs; writes
+# "ok build" or "fail|skip NAME reason" to $WORK/<release>/results.
+prepare_kernel() {
+	local rel=$1 dir=$WORK/$1 kdir=/usr/src/linux-headers-$1
+	local ko mod rc
+	rm -rf "$dir" && mkdir -p "$dir/root/bin" "$dir/root/modules" \
+		"$dir/root/kselftest" "$dir/root/etc" || return
+	exec 5>"$dir/results"
+	if [ ! -f "$kdir/Makefile" ]; then
+		echo "skip build headers $kdir missing (make deps)" >&5
+		return
+	fi
+	if ! "$HERE/fetch-kernel.sh" "$rel" "$VM_CACHE" >"$dir/vmlinuz.path" \
+			2>"$dir/fetch.log"; then
+		echo "skip boot no kernel image: $(tail -1 "$dir/fetch.log")" >&5
+		return
+	fi
+	if [ -n "$VM_KBUILD_DIR" ]; then
+		mkdir -p "$dir/kbuild" && cp -r "$VM_KBUILD_DIR"/. "$dir/kbuild/" &&
+			make -C "$kdir" M="$dir/kbuild" modules >"$dir/build.log" 2>&1
+		rc=$?
+		ko=$(ls "$dir"/kbuild/*.ko 2>/dev/null | head -1)
+	else
+		make -C "$SRC" module KDIR="$kdir" BUILD="$BUILD" >"$dir/build.log" 2>&1
+		rc=$?
+		ko=$BUILD/kmod/$rel/bitnet.ko
+	fi
+	if [ "$rc" -ne 0 ] || [ ! -f "$ko" ]; then
+		echo "fail build module for $rel: $(grep -m1 -E 'error|Error' "$dir/build.log")" >&5
+		return
+	fi
+	mod=$(basename "$ko" .ko)
+
+	cp /bin/busybox "$dir/root/bin/busybox" &&
+		cp "$WORK/vm-exit" "$dir/root/bin/vm-exit" &&
+		cp "$HERE/guest/init" "$dir/root/init" &&
+		cp "$ko" "$dir/root/modules/" || return
+	if [ -n "$ksft_dir" ] && [ -d "$ksft_dir" ]; then
+		find "$ksft_dir" -maxdepth 1 -type f -perm -u+x \
+			-exec cp {} "$dir/root/kselftest/" \;
+	fi
+	printf 'MODULE=%s\nINSMOD_ARGS="%s"\nKSFT_TIMEOUT=%s\n' \
+		"$mod" "$VM_INSMOD_ARGS" "$VM_KSFT_TIMEOUT" >"$dir/root/etc/vmtest.conf"
+	(cd "$dir/root" && find . | cpio -o -H newc -R 0:0 --quiet) >"$dir/initrd.cpio" || return
+	echo "ok build" >&5
+}
+
+# Boots one prepared kernel; the guest's report lands in guest.log.
+boot_kernel() {
+	local rel=$1 dir=$WORK/$1 rc start
+
+	start=$(date +%s.%N)
+	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -nodefaults -M pc -accel "$VM_ACCEL" \
+		-cpu max -m 1G -smp 2 -no-reboot -display none -vga none \
+		-serial "file:$dir/console.log" -serial "file:$dir/guest.log" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-kernel "$(cat "$dir/vmlinuz.path")" -initrd "$dir/initrd.cpio" \
+		-append "console=ttyS0 panic=-1 rdinit=/init" \
+		>"$dir/qemu.log" 2>&1 </dev/null
+	rc=$?
+	echo "$start $(date +%s.%N)" >"$dir/time"
+	# isa-debug-exit with 0 makes qemu exit 1: the guest ran to its end.
+	echo "$rc" >"$dir/qemu.rc"
+}
+
+# Runs "$1 <release>" for every kernel, $VM_JOBS at a time.
+for_each_kernel() {
+	local rel running=0
+	for rel in $VM_KERNELS; do
+		if [ "$1" = boot_kernel ] && ! grep -q '^ok build' "$WORK/$rel/results"; then
+			continue
+		fi
+		"$1" "$rel" &
+		running=$((running + 1))
+		if [ "$running" -ge "$VM_JOBS" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+	done
+	wait
+}
+
+emit() {
+	n=$((n + 1))
+	case "$1" in
+	ok)	echo "ok $n - $2" ;;
+	skip)	echo "ok $n - $2 # SKIP $3" ;;
+	*)	echo "not ok $n - $2${3:+: $3}"
+		failed=$((failed + 1)) ;;
+	esac
+}
+
+# Reads one kernel's files and prints its TAP lines.
+report_kernel() {
+	local rel=$1 dir=$WORK/$1 name status rest rc planned got secs
+	local guest=$dir/guest.log failed_before=$failed
+
+	if ! grep -q '^ok build' "$dir/results" 2>/dev/null; then
+		read -r status name rest <"$dir/results"
+		emit "$status" "$rel: $name" "$rest"
+		if [ -f "$dir/build.log" ] && [ "$status" = fail ]; then
+			tail -20 "$dir/build.log" | sed 's/^/# /'
+		fi
+		return
+	fi
+	emit ok "$rel: build module"
+	rc=$(cat "$dir/qemu.rc")
+	tr -d '\r' <"$guest" >"$guest.txt" 2>/dev/null
+	planned=$(sed -n 's/^plan //p' "$guest.txt" | head -1)
+	if [ -z "$planned" ]; then
+		emit fail "$rel: boot" "the guest never started its tests (qemu exit $rc)"
+	else
+		emit ok "$rel: boot"
+	fi
+	for name in $planned; do
+		got=$(grep -m1 -E "^result [a-z]+ $name( |$)" "$guest.txt")
+		if [ -z "$got" ]; then
+			emit fail "$rel: $name" "no result (guest stopped before it)"
+			continue
+		fi
+		read -r _ status _ rest <<<"$got"
+		emit "$status" "$rel: $name" "$rest"
+		if [ "$status" = fail ]; then
+			grep -E "^log $name " "$guest.txt" | tail -30 | sed 's/^log [^ ]* /#   /'
+		fi
+	done
+	grep '^log counters ' "$guest.txt" | sed 's/^log counters /# counters /'
+	awk -v head="# $rel kselftest run times: " \
+		'/^time / { printf "%s%s %ss", n++ ? ", " : head, $2, $3 }
+		 END { if (n) print "" }' "$guest.txt"
+
+	bad=$({ tr -d '\r' <"$dir/console.log"; sed -n 's/^log dmesg //p' "$guest.txt"; } |
+		grep -E "$BAD_LOG" | grep -vE "$OK_LOG" | awk '!seen[$0]++' | head -5)
+	if [ -n "$bad" ]; then
+		emit fail "$rel: kernel log clean" "$(head -1 <<<"$bad")"
+		sed 's/^/#   /' <<<"$bad"
+	else
+		emit ok "$rel: kernel log clean"
+	fi
+
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		emit fail "$rel: finished" "timed out after ${VM_TIMEOUT}s"
+	elif [ "$rc" -ne 1 ] || ! grep -q '^done' "$guest.txt"; then
+		emit fail "$rel: finished" "guest did not reach its end (qemu exit $rc)"
+	else
+		emit ok "$rel: finished"
+	fi
+	secs=$(awk '{ printf "%.1f", $2 - $1 }' "$dir/time")
+	echo "# $rel: VM boot to end of tests ${secs}s ($VM_ACCEL); logs in $dir"
+	if [ "$failed" -ne "$failed_before" ]; then
+		echo "# $rel: last console lines:"
+		tr -d '\r' <"$dir/console.log" | tail -15 | sed 's/^/#   /'
+	fi
+}
+
+t0=$(date +%s)
+for_each_kernel prepare_kernel
+t1=$(date +%s)
+for_each_kernel boot_kernel
+
+n=0
+failed=0
+for rel in $VM_KERNELS; do
+	report_kernel "$rel"
+done
+case "$ksft_state" in
+absent)	emit skip "kselftests" "no 'make kselftests' target yet" ;;
+failed)	emit fail "kselftests: make kselftests" \
+		"$(grep -m1 -E 'error|Error' "$WORK/kselftests.log")"
+	tail -15 "$WORK/kselftests.log" | sed 's/^/#   /' ;;
+*)	emit ok "kselftests: $ksft_state ($(ls "$ksft_dir" 2>/dev/null | wc -l) programs)" ;;
+esac
+echo "1..$n"
+echo "# all kernels: $(($(date +%s) - t0))s, of which building modules and initramfs $((t1 - t0))s"
+
+[ "$failed" -eq 0 ]
