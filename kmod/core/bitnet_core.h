@@ -28,6 +28,8 @@
 
 #define BNC_K_ALIGN		128	/* K must be a multiple of this */
 #define BNC_BUF_ALIGN		64	/* execution layout buffers */
+#define BNC_MAX_ROWS		(1u << 24)
+#define BNC_MAX_COLS		(1u << 18)	/* keeps every sum exact in s32 */
 
 /* Formats: the values of uapi's enum bitnet_format. */
 #define BNC_FMT_I2_S		1
@@ -113,7 +115,7 @@ int bnc_matmul_i32(enum bnc_isa isa, const struct bnc_matrix *w,
 		   const struct bnc_act *x, u32 row_begin, u32 row_end,
 		   u32 tok_begin, u32 tok_end, s32 *out, size_t out_stride);
 
-/* Same, fused epilogue: out = acc * w_scale / sigma[n]. */
+/* Same, fused epilogue: out = (float)acc * (w_scale / sigma[n]). */
 int bnc_matmul_f32(enum bnc_isa isa, const struct bnc_matrix *w,
 		   const struct bnc_act *x, u32 row_begin, u32 row_end,
 		   u32 tok_begin, u32 tok_end, float *out, size_t out_stride);

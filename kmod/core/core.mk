@@ -1,1 +1,62 @@
 # SPDX-License-Identifier: GPL-2.0
+#
+# The compute core, userspace build: libbitnet-core.a from the same sources
+# bitnet.ko compiles (see Kbuild.inc), plus the userspace thread pool; its
+# unit tests. Link users with $(CORE_LIB) $(CORE_LDLIBS).
+
+CORE_KSRCS	:= kmod/core/half.c kmod/core/formats.c kmod/core/exec.c \
+		   kmod/core/matmul.c kmod/core/matmul_avx2.c \
+		   kmod/core/matmul_avx512.c kmod/core/epilogue.c kmod/core/quant.c
+CORE_SRCS	:= $(CORE_KSRCS) kmod/core/pool_user.c
+CORE_OBJS	:= $(CORE_SRCS:%.c=$(BUILD)/obj/%.o)
+CORE_LIB	:= $(BUILD)/lib/libbitnet-core.a
+CORE_LDLIBS	:= -lpthread
+LIBS		+= $(CORE_LIB)
+
+CORE_AVX512_FLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512vnni
+CFLAGS_kmod_core_matmul_avx2	:= -mavx2
+CFLAGS_kmod_core_matmul_avx512	:= $(CORE_AVX512_FLAGS)
+
+$(CORE_LIB): $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# Unit tests: tests/unit/core/<name>.c -> $(BUILD)/tests/unit/core/<name>
+CORE_TESTS	:= test_formats test_quant test_matmul test_pool
+CORE_TEST_BINS	:= $(CORE_TESTS:%=$(BUILD)/tests/unit/core/%)
+CHECK_PROGS	+= $(CORE_TEST_BINS)
+CHECK_DEPS	+= $(CORE_TEST_BINS)
+
+$(BUILD)/tests/unit/core/%: $(BUILD)/obj/tests/unit/core/%.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LDLIBS) -lm
+
+# test_formats checks the half conversions against the F16C instructions.
+CFLAGS_tests_unit_core_test_formats := -mf16c
+
+# The same tests again, core and tests built with ASan and UBSan.
+CORE_SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all
+CORE_SAN_LIB	:= $(BUILD)/lib/san/libbitnet-core.a
+CORE_SAN_BINS	:= $(CORE_TESTS:%=$(BUILD)/tests/unit/core/san/%)
+CHECK_PROGS	+= $(CORE_SAN_BINS)
+CHECK_DEPS	+= $(CORE_SAN_BINS)
+
+$(BUILD)/obj-san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CFLAGS_$(subst /,_,$*)) $(CORE_SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(CORE_SAN_LIB): $(CORE_SRCS:%.c=$(BUILD)/obj-san/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/unit/core/san/%: $(BUILD)/obj-san/tests/unit/core/%.o $(CORE_SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CORE_SAN_FLAGS) $(LDFLAGS) -o $@ $< $(CORE_SAN_LIB) \
+		$(CORE_LDLIBS) -lm
+
+-include $(shell find $(BUILD)/obj-san -name '*.d' 2>/dev/null)
+
+# Just the core's tests.
+.PHONY: check-core
+check-core: $(CORE_TEST_BINS) $(CORE_SAN_BINS)
+	@BUILD=$(abspath $(BUILD)) SRC=$(SRC) tests/tap-run.sh $(CORE_TEST_BINS) $(CORE_SAN_BINS)

@@ -31,7 +31,7 @@
  * w_scale) and N tokens of int8 activations q (N x K, token-major, each
  * token's K bytes contiguous) with per-token scale sigma (q = x * sigma):
  *	BITNET_OUT_I32:	out[n * M + m] = sum_k t[m][k] * q[n][k]	(exact)
- *	BITNET_OUT_F32:	out[n * M + m] = (float)acc * w_scale / sigma[n]
+ *	BITNET_OUT_F32:	out[n * M + m] = (float)acc * (w_scale / sigma[n])
  */
 #ifndef _UAPI_LINUX_BITNET_H
 #define _UAPI_LINUX_BITNET_H

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of the compute core shared by its files: the execution layout
+ * and the per-ISA kernel entry points. Not part of the API.
+ *
+ * Execution layout "R16" (layout id 1): rows are grouped in blocks of 16
+ * (the last block padded with zero weights). A block is K/16 chunks of 64
+ * bytes; chunk j covers columns 16j..16j+15 of the block's 16 rows. In a
+ * chunk, byte 4r + i holds in bits 2s+1:2s the code c = t + 1 (0, 1, 2) of
+ * row r, column 16j + 4s + i. So (chunk >> 2s) & 3 is a vector of 16 dwords,
+ * one per row, each 4 unsigned codes for 4 consecutive columns: exactly the
+ * operand of vpdpbusd against a broadcast dword of 4 activations, and
+ * sum_k c * q - sum_k q = sum_k t * q (the code-offset trick). A row costs
+ * K/4 bytes, like I2_S. The 64-byte tail after the codes records what the
+ * buffer holds, so it can be stored and loaded as BNC_FMT_EXEC.
+ */
+#ifndef BNC_INTERNAL_H
+#define BNC_INTERNAL_H
+
+#include "bitnet_core.h"
+
+#define BNC_LAYOUT_R16		1
+#define BNC_BLOCK_ROWS		16
+#define BNC_CHUNK_COLS		16
+#define BNC_CHUNK_BYTES		64
+#define BNC_EXEC_TAIL		64
+#define BNC_EXEC_MAGIC		0x58434e42u	/* "BNCX" little-endian */
+#define BNC_TOK_BLOCK		16	/* max tokens one kernel pass holds */
+#define BNC_SUM_BATCH		64	/* token sums computed per batch */
+
+/* Unaligned load of 4 activations (a constant-size memcpy is one mov). */
+static __always_inline s32 bnc_load4(const s8 *p)
+{
+	s32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline u32 bnc_row_blocks(u32 rows)
+{
+	return (rows + BNC_BLOCK_ROWS - 1) / BNC_BLOCK_ROWS;
+}
+
+/* Bytes of one row block in the execution layout. */
+static inline size_t bnc_block_bytes(u32 cols)
+{
+	return (size_t)cols * BNC_BLOCK_ROWS / 4;
+}
+
+static inline size_t bnc_exec_code_bytes(u32 rows, u32 cols)
+{
+	return (size_t)bnc_row_blocks(rows) * bnc_block_bytes(cols);
+}
+
+/* Byte offset and shift of the code of (m, k) in the R16 layout. */
+static inline size_t bnc_exec_offset(u32 cols, u32 m, u32 k, unsigned int *shift)
+{
+	*shift = 2 * ((k % BNC_CHUNK_COLS) / 4);
+	return (size_t)(m / BNC_BLOCK_ROWS) * bnc_block_bytes(cols) +
+	       (size_t)(k / BNC_CHUNK_COLS) * BNC_CHUNK_BYTES +
+	       (m % BNC_BLOCK_ROWS) * 4 + k % 4;
+}
+
+static inline s32 bnc_token_sum(const s8 *q, u32 k)
+{
+	s32 s = 0;
+	u32 i;
+
+	for (i = 0; i < k; i++)
+		s += q[i];
+	return s;
+}
+
+/*
+ * A kernel computes rows [row_begin, row_end) (row_begin a multiple of
+ * BNC_BLOCK_ROWS) for @ntok tokens starting at @q (token stride w->cols)
+ * with their sums, into out[n * out_stride + (m - row_begin)]. Arguments
+ * are already validated. Loops run row blocks outside and tokens inside,
+ * so a block's weights are decoded from memory once per call.
+ */
+typedef void (*bnc_kernel_fn)(const struct bnc_matrix *w, const s8 *q, const s32 *sum,
+			      u32 ntok, u32 row_begin, u32 row_end, s32 *out,
+			      size_t out_stride);
+
+void bnc_kernel_scalar(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
+		       u32 row_begin, u32 row_end, s32 *out, size_t out_stride);
+void bnc_kernel_avx2(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
+		     u32 row_begin, u32 row_end, s32 *out, size_t out_stride);
+void bnc_kernel_avx512(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
+		       u32 row_begin, u32 row_end, s32 *out, size_t out_stride);
+
+/* Checks shared by bnc_matmul_i32() and bnc_matmul_f32(). */
+int bnc_matmul_check(enum bnc_isa isa, const struct bnc_matrix *w,
+		     const struct bnc_act *x, u32 row_begin, u32 row_end,
+		     u32 tok_begin, u32 tok_end, const void *out, size_t out_stride);
+bnc_kernel_fn bnc_kernel_for(enum bnc_isa isa);
+/*
+ * @fn over rows [row_begin, row_end) and tokens [tok_begin, tok_end) of @x
+ * into out[(n - tok_begin) * out_stride + (m - row_begin)], with x->sum or
+ * sums computed on the way.
+ */
+void bnc_run_kernel(bnc_kernel_fn fn, const struct bnc_matrix *w,
+		    const struct bnc_act *x, u32 row_begin, u32 row_end,
+		    u32 tok_begin, u32 tok_end, s32 *out, size_t out_stride);
+
+/* fp16 / bf16 <-> fp32 on bit patterns (integer only: kernel-safe). */
+u32 bnc_fp16_bits_to_fp32_bits(u16 h);
+u16 bnc_fp32_bits_to_fp16_bits(u32 f);
+
+#endif /* BNC_INTERNAL_H */

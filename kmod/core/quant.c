@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Quantizers and half conversions. Float code: the kernel build compiles
+ * this file with SSE float enabled and calls it under kernel_fpu_begin().
+ * Rounding uses the 1.5 * 2^23 trick, exact round-half-even (what rintf()
+ * does in the default mode) for |v| < 2^22, without libm.
+ */
+#include "bnc_quant.h"
+#include "bnc_internal.h"
+
+#define BNC_ROUND_MAGIC		12582912.0f	/* 1.5 * 2^23 */
+
+static u32 bnc_bits_of(float f)
+{
+	u32 b;
+
+	memcpy(&b, &f, sizeof(b));
+	return b;
+}
+
+static float bnc_float_of(u32 b)
+{
+	float f;
+
+	memcpy(&f, &b, sizeof(f));
+	return f;
+}
+
+static int bnc_finite(float f)
+{
+	return (bnc_bits_of(f) & 0x7f800000) != 0x7f800000;
+}
+
+static float bnc_fabs(float f)
+{
+	return bnc_float_of(bnc_bits_of(f) & 0x7fffffff);
+}
+
+/* Round half to even; @v already clamped well inside +-2^22. */
+static float bnc_round_even(float v)
+{
+	return (v + BNC_ROUND_MAGIC) - BNC_ROUND_MAGIC;
+}
+
+int bnc_quant_act(const float *x, u32 k, s8 *q, float *sigma, s32 *sum)
+{
+	float amax = 0.0f, s;
+	s32 total = 0;
+	u32 i;
+
+	if (!x || !q || !sigma || !k)
+		return -EINVAL;
+	for (i = 0; i < k; i++) {
+		float a = bnc_fabs(x[i]);
+
+		if (bnc_finite(a) && a > amax)
+			amax = a;
+	}
+	s = 127.0f / (amax > BNC_ACT_EPS ? amax : BNC_ACT_EPS);
+	for (i = 0; i < k; i++) {
+		float v = bnc_finite(x[i]) ? x[i] * s : 0.0f;
+
+		if (v > 127.0f)
+			v = 127.0f;
+		if (v < -128.0f)
+			v = -128.0f;
+		q[i] = (s8)bnc_round_even(v);
+		total += q[i];
+	}
+	*sigma = s;
+	if (sum)
+		*sum = total;
+	return 0;
+}
+
+int bnc_quant_act_rows(const float *x, u32 n, u32 k, s8 *q, float *sigma, s32 *sum)
+{
+	u32 i;
+	int ret;
+
+	if (!x || !q || !sigma || !n || !k)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		ret = bnc_quant_act(x + (size_t)i * k, k, q + (size_t)i * k, sigma + i,
+				    sum ? sum + i : NULL);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int bnc_ternarize(const float *w, size_t n, float eps, s8 *t, float *scale)
+{
+	double total = 0.0;
+	float gamma, d;
+	size_t i;
+
+	if (!w || !t || !scale || !n || !bnc_finite(eps) || eps < 0.0f)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (bnc_finite(w[i]))
+			total += bnc_fabs(w[i]);
+	gamma = (float)(total / (double)n);
+	d = gamma + eps;
+	for (i = 0; i < n; i++) {
+		float v = (d != 0.0f && bnc_finite(w[i])) ? w[i] / d : 0.0f;
+
+		if (v > 1.0f)
+			v = 1.0f;
+		if (v < -1.0f)
+			v = -1.0f;
+		t[i] = (s8)bnc_round_even(v);
+	}
+	*scale = gamma;
+	return 0;
+}
+
+float bnc_fp16_to_fp32(u16 h)
+{
+	return bnc_float_of(bnc_fp16_bits_to_fp32_bits(h));
+}
+
+u16 bnc_fp32_to_fp16(float f)
+{
+	return bnc_fp32_bits_to_fp16_bits(bnc_bits_of(f));
+}
+
+float bnc_bf16_to_fp32(u16 b)
+{
+	return bnc_float_of((u32)b << 16);
+}
+
+void bnc_fp16_to_fp32_row(const u16 *src, float *dst, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = bnc_fp16_to_fp32(src[i]);
+}
+
+void bnc_bf16_to_fp32_row(const u16 *src, float *dst, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = bnc_bf16_to_fp32(src[i]);
+}

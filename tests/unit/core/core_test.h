@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* TAP output, a seeded PRNG and buffers for the compute core's unit tests. */
+#ifndef BNC_CORE_TEST_H
+#define BNC_CORE_TEST_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kmod/core/bitnet_core.h"
+
+static int tap_n, tap_failed;
+
+static inline void tap_plan(int n)
+{
+	printf("1..%d\n", n);
+}
+
+static inline __attribute__((format(printf, 2, 3))) int tap_ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", cond ? "" : "not ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		tap_failed++;
+	return cond;
+}
+
+static inline __attribute__((format(printf, 1, 2))) void tap_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("ok %d # SKIP ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static inline int tap_exit(void)
+{
+	return tap_failed ? 1 : 0;
+}
+
+static unsigned long long test_rng = 0x2545f4914f6cdd1dull;
+
+static inline unsigned int test_rand(void)
+{
+	test_rng ^= test_rng << 13;
+	test_rng ^= test_rng >> 7;
+	test_rng ^= test_rng << 17;
+	return (unsigned int)(test_rng >> 11);
+}
+
+static inline void *test_alloc(size_t bytes)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, BNC_BUF_ALIGN, bytes ? bytes : 1)) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+/* Random ternary codes; @zero_rows makes every 3rd row all zero. */
+static inline void test_random_t(s8 *t, u32 rows, u32 cols, int zero_rows)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)rows * cols; i++)
+		t[i] = (zero_rows && (i / cols) % 3 == 1) ? 0 : (s8)(test_rand() % 3) - 1;
+}
+
+/* The plain definition: out[n * rows + m] = sum_k t[m][k] * q[n][k]. */
+static inline void test_ref_matmul(const s8 *t, u32 rows, u32 cols, const s8 *q, u32 n,
+				   s32 *out)
+{
+	u32 i, m, k;
+
+	for (i = 0; i < n; i++)
+		for (m = 0; m < rows; m++) {
+			s32 acc = 0;
+
+			for (k = 0; k < cols; k++)
+				acc += t[(size_t)m * cols + k] * q[(size_t)i * cols + k];
+			out[(size_t)i * rows + m] = acc;
+		}
+}
+
+/* A matrix in the execution layout built from codes (via I2_S). */
+static inline int test_make_matrix(const s8 *t, u32 rows, u32 cols, u32 scale_bits,
+				   struct bnc_matrix *w)
+{
+	size_t bytes = bnc_packed_size(BNC_FMT_I2_S, rows, cols);
+	void *packed = test_alloc(bytes);
+	int ret;
+
+	ret = bnc_pack(BNC_FMT_I2_S, t, rows, cols, scale_bits, packed, bytes);
+	w->rows = rows;
+	w->cols = cols;
+	w->data = test_alloc(bnc_exec_size(rows, cols));
+	if (!ret)
+		ret = bnc_repack(w, BNC_FMT_I2_S, packed, bytes);
+	free(packed);
+	return ret;
+}
+
+#endif /* BNC_CORE_TEST_H */

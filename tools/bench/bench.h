@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* bitnet-bench subcommands; each gets argv from its own name on. */
+#ifndef BITNET_BENCH_H
+#define BITNET_BENCH_H
+
+int bench_kernels_main(int argc, char **argv);
+int bench_e2e_main(int argc, char **argv);
+
+#endif /* BITNET_BENCH_H */
