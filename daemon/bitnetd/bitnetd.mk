@@ -1,1 +1,58 @@
 # SPDX-License-Identifier: GPL-2.0
+#
+# bitnetd, the D-Bus service, and its unit tests. Needs libsystemd-dev.
+
+BITNETD_SRCS	:= daemon/bitnetd/main.c daemon/bitnetd/bus_manager.c \
+		   daemon/bitnetd/bus_model.c daemon/bitnetd/bus_session.c \
+		   daemon/bitnetd/request.c daemon/bitnetd/scheduler.c \
+		   daemon/bitnetd/params.c daemon/bitnetd/config.c \
+		   daemon/bitnetd/stop.c daemon/bitnetd/polkit.c \
+		   daemon/bitnetd/errors.c daemon/bitnetd/log.c
+BITNETD_OBJS	:= $(BITNETD_SRCS:%.c=$(BUILD)/obj/%.o)
+# libbitnet-dev.a and -core.a come from other fragments (included earlier)
+BITNETD_LIBS	:= $(BUILD)/lib/libbitnet-engine.a \
+		   $(filter %/libbitnet-dev.a %/libbitnet-core.a,$(LIBS))
+SYSTEMD_LIBS	= $(shell pkg-config --libs libsystemd)
+# Like the engine's programs, bitnetd links the kmod backend: only offered
+# once it exists in the tree (the integration tests SKIP without bitnetd).
+ifneq ($(wildcard daemon/engine/backend_kmod.c),)
+BINS		+= $(BUILD)/bin/bitnetd
+CHECK_DEPS	+= $(BUILD)/bin/bitnetd
+endif
+
+$(BUILD)/bin/bitnetd: $(BITNETD_OBJS) $(BITNETD_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(BITNETD_OBJS) $(BITNETD_LIBS) $(ENGINE_LDLIBS) \
+		$(SYSTEMD_LIBS) -lpthread -lm
+
+# Unit tests of the parts that need no engine: configuration, stop strings.
+BITNETD_UNIT	:= $(BUILD)/tests/daemon/test-bitnetd-config \
+		   $(BUILD)/tests/daemon/test-bitnetd-stop
+CHECK_PROGS	+= $(BITNETD_UNIT)
+CHECK_DEPS	+= $(BITNETD_UNIT)
+
+$(BUILD)/tests/daemon/test-bitnetd-config: $(BUILD)/obj/daemon/bitnetd/test_config.o \
+		$(BUILD)/obj/daemon/bitnetd/config.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/tests/daemon/test-bitnetd-stop: $(BUILD)/obj/daemon/bitnetd/test_stop.o \
+		$(BUILD)/obj/daemon/bitnetd/stop.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# Integration tests: a real dbus-daemon on a private bus (python3-dbus).
+CHECK_PROGS	+= $(SRC)/tests/integration/daemon/test-bitnetd.py \
+		   $(SRC)/tests/integration/daemon/test-bus-policy.py \
+		   $(SRC)/tests/integration/daemon/test-unit-security.sh
+
+# Continuous-batching benchmark (not part of check): aggregate decode tokens/s
+# with 1, 2, 4, 8 sessions as ratios to 1, and the latency batching adds.
+#   make bench-daemon BENCH_MODEL=/path/to/2b-shape.gguf [BENCH_TOKENS=32]
+# (bitnet-mkmodel OUT.gguf writes a model of the 2B-4T shape.)
+BENCH_TOKENS	?= 32
+.PHONY: bench-daemon
+bench-daemon: $(BUILD)/bin/bitnetd
+	@test -n "$(BENCH_MODEL)" || { echo "bench-daemon: set BENCH_MODEL=FILE.gguf"; exit 2; }
+	BUILD=$(abspath $(BUILD)) SRC=$(SRC) \
+		tests/integration/daemon/bench-batching.py $(BENCH_MODEL) --tokens $(BENCH_TOKENS)

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Continuous batching. The event loop builds one batch at a time: the decode
+ * step of every running request of one model, plus at most PrefillChunk
+ * prompt tokens, so a long prompt delays the others' next token by one chunk
+ * at most. A worker thread runs bn_forward() on it and signals the loop
+ * through an eventfd; the loop then samples, streams and builds the next.
+ * While a batch is out, the loop touches none of its sequences.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "daemon/bitnetd/bitnetd.h"
+
+struct bnetd_batch {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool has_job, done, quit, in_flight;
+	struct bnetd_model *model;
+	struct bn_batch_item *items;
+	struct bnetd_request **reqs;
+	uint32_t n, cap;
+	int rc;
+	uint64_t t_start, t_end;
+};
+
+void bnetd_notify_done(struct bnetd *d)
+{
+	uint64_t one = 1;
+
+	/* an eventfd write only fails when the counter would overflow */
+	if (write(d->done_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+static void *worker_main(void *arg)
+{
+	struct bnetd *d = arg;
+	struct bnetd_batch *b = d->batch;
+
+	pthread_mutex_lock(&b->lock);
+	for (;;) {
+		while (!b->has_job && !b->quit)
+			pthread_cond_wait(&b->cond, &b->lock);
+		if (b->quit)
+			break;
+		pthread_mutex_unlock(&b->lock);
+		b->t_start = bnetd_now();
+		b->rc = bn_forward(b->model->m, b->items, b->n);
+		b->t_end = bnetd_now();
+		pthread_mutex_lock(&b->lock);
+		b->has_job = false;
+		b->done = true;
+		bnetd_notify_done(d);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+bool bnetd_sched_busy(struct bnetd *d)
+{
+	return d->batch && d->batch->in_flight;
+}
+
+static int on_done_fd(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct bnetd *d = userdata;
+	uint64_t v;
+
+	(void)src;
+	(void)revents;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return 0;
+	bnetd_models_poll_loaders(d);
+	bnetd_sched_on_done(d);
+	return 0;
+}
+
+int bnetd_sched_start(struct bnetd *d)
+{
+	struct bnetd_batch *b;
+	int r;
+
+	d->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->done_fd < 0)
+		return -errno;
+	r = sd_event_add_io(d->event, &d->done_source, d->done_fd, EPOLLIN, on_done_fd, d);
+	if (r < 0)
+		return r;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
+	d->batch = b;
+	r = -pthread_create(&b->thread, NULL, worker_main, d);
+	if (r < 0) {
+		d->batch = NULL;
+		free(b);
+	}
+	return r;
+}
+
+void bnetd_sched_stop(struct bnetd *d)
+{
+	struct bnetd_batch *b = d->batch;
+
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->quit = true;
+	pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+	pthread_join(b->thread, NULL);
+	free(b->items);
+	free(b->reqs);
+	free(b);
+	d->batch = NULL;
+	d->kick_source = sd_event_source_disable_unref(d->kick_source);
+	sd_event_source_disable_unref(d->done_source);
+	close(d->done_fd);
+}
+
+static int batch_add(struct bnetd_batch *b, struct bnetd_request *r, const int32_t *tokens,
+		     uint32_t n, bool want_logits)
+{
+	if (b->n == b->cap) {
+		uint32_t cap = b->cap ? 2 * b->cap : 16;
+		struct bn_batch_item *it = realloc(b->items, cap * sizeof(*it));
+		struct bnetd_request **rq;
+
+		if (!it)
+			return -ENOMEM;
+		b->items = it;
+		rq = realloc(b->reqs, cap * sizeof(*rq));
+		if (!rq)
+			return -ENOMEM;
+		b->reqs = rq;
+		b->cap = cap;
+	}
+	b->items[b->n] = (struct bn_batch_item) {
+		.seq = r->s->seq, .tokens = tokens, .n_tokens = n,
+		.logits = want_logits ? r->logits : NULL,
+	};
+	b->reqs[b->n++] = r;
+	r->in_batch = true;
+	return 0;
+}
+
+/* Moves waiting requests to running while there is room, FIFO, one per session. */
+static void admit(struct bnetd *d)
+{
+	struct bnetd_list *pos, *tmp;
+
+	if (d->stopping)
+		return;
+	bnetd_list_for_each_safe(pos, tmp, &d->queue) {
+		struct bnetd_request *r = container_of(pos, struct bnetd_request, link);
+		int rc;
+
+		if (d->n_running >= d->cfg.limits.max_batch)
+			break;
+		if (r->s->active || r->s->closed)
+			continue;
+		bnetd_list_del(&r->link);
+		d->n_queue--;
+		r->s->n_queued--;
+		bnetd_list_add_tail(&r->link, &d->running);
+		d->n_running++;
+		r->s->active = r;
+		r->phase = BNETD_REQ_PREFILL;
+		rc = bnetd_request_start(r);
+		if (rc < 0) {
+			bnetd_request_finish(r, "error", rc == -ENOSPC ? "the context is full" :
+					     rc == -EDQUOT ? "the memory budget is exhausted" :
+					     rc == -EINVAL ? "nothing to compute" : "out of memory");
+			continue;
+		}
+		d->tokens_in += r->n_target - r->cached;
+		bnetd_session_state_changed(r->s);
+	}
+}
+
+/* Picks the model for the next batch: round robin over models with work. */
+static struct bnetd_model *pick_model(struct bnetd *d)
+{
+	struct bnetd_list *pos, *tmp;
+	struct bnetd_model *first = NULL;
+
+	bnetd_list_for_each_safe(pos, tmp, &d->running) {
+		struct bnetd_request *r = container_of(pos, struct bnetd_request, link);
+
+		if (!first)
+			first = r->s->model;
+		if (r->s->model != d->last_batch_model)
+			return r->s->model;
+	}
+	return first;
+}
+
+void bnetd_sched_kick(struct bnetd *d)
+{
+	struct bnetd_batch *b = d->batch;
+	uint32_t budget = d->cfg.limits.prefill_chunk;
+	struct bnetd_list *pos, *tmp;
+	struct bnetd_model *mo;
+
+	if (!b || b->in_flight)
+		return;
+	admit(d);
+	mo = pick_model(d);
+	if (!mo) {
+		bnetd_status_update(d);
+		bnetd_maybe_exit(d);
+		return;
+	}
+	b->n = 0;
+	b->model = mo;
+	bnetd_list_for_each_safe(pos, tmp, &d->running) {
+		struct bnetd_request *r = container_of(pos, struct bnetd_request, link);
+		uint32_t left, chunk;
+
+		if (r->cancelled) {
+			bnetd_request_finish(r, "cancelled", NULL);
+			continue;
+		}
+		if (r->s->model != mo)
+			continue;
+		if (r->phase == BNETD_REQ_DECODE) {
+			if (batch_add(b, r, &r->next_token, 1, true) < 0)
+				bnetd_request_finish(r, "error", "out of memory");
+			continue;
+		}
+		if (!budget)
+			continue;
+		left = r->n_target - r->prefilled;
+		chunk = left < budget ? left : budget;
+		if (batch_add(b, r, r->target + r->prefilled, chunk, chunk == left) < 0) {
+			bnetd_request_finish(r, "error", "out of memory");
+			continue;
+		}
+		budget -= chunk;
+	}
+	if (!b->n)
+		return;
+	d->last_batch_model = mo;
+	b->in_flight = true;
+	pthread_mutex_lock(&b->lock);
+	b->done = false;
+	b->has_job = true;
+	pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+	bnetd_status_update(d);
+}
+
+static int on_kick(sd_event_source *src, void *userdata)
+{
+	struct bnetd *d = userdata;
+
+	sd_event_source_set_enabled(src, SD_EVENT_OFF);
+	bnetd_sched_kick(d);
+	return 0;
+}
+
+/*
+ * Kicks the scheduler from the event loop rather than from inside a method
+ * handler, so the caller has its reply (the request id) before any signal
+ * about that request.
+ */
+void bnetd_sched_kick_later(struct bnetd *d)
+{
+	if (!d->kick_source) {
+		if (sd_event_add_defer(d->event, &d->kick_source, on_kick, d) < 0) {
+			bnetd_sched_kick(d);
+			return;
+		}
+		/* before the next bus message: admission order is submission order */
+		sd_event_source_set_priority(d->kick_source, SD_EVENT_PRIORITY_IMPORTANT);
+	}
+	sd_event_source_set_enabled(d->kick_source, SD_EVENT_ONESHOT);
+}
+
+static void close_dead_sessions(struct bnetd *d)
+{
+	struct bnetd_list *pos, *tmp;
+
+	bnetd_list_for_each_safe(pos, tmp, &d->sessions) {
+		struct bnetd_session *s = container_of(pos, struct bnetd_session, link);
+
+		if (s->closed)
+			bnetd_session_close(s);
+	}
+}
+
+void bnetd_sched_on_done(struct bnetd *d)
+{
+	struct bnetd_batch *b = d->batch;
+	uint32_t n_decode = 0;
+	bool done;
+
+	if (!b || !b->in_flight)
+		return;
+	pthread_mutex_lock(&b->lock);
+	done = b->done;
+	pthread_mutex_unlock(&b->lock);
+	if (!done)
+		return;
+	b->in_flight = false;
+	for (uint32_t i = 0; i < b->n; i++) {
+		struct bnetd_request *r = b->reqs[i];
+		struct bn_batch_item *it = &b->items[i];
+
+		r->in_batch = false;
+		if (r->cancelled || r->s->closed || d->stopping) {
+			bnetd_request_finish(r, "cancelled", NULL);
+			continue;
+		}
+		if (b->rc < 0) {
+			bnetd_request_finish(r, "error", b->rc == -ENOSPC ? "the context is full" :
+					   "the forward pass failed");
+			continue;
+		}
+		if (r->phase == BNETD_REQ_DECODE) {
+			n_decode++;
+			bnetd_request_take_token(r, r->logits);
+			continue;
+		}
+		r->prefilled += it->n_tokens;
+		if (r->prefilled == r->n_target)
+			bnetd_request_take_token(r, r->logits);
+	}
+	if (n_decode && b->t_end > b->t_start) {
+		double tps = (double)n_decode * 1e6 / (double)(b->t_end - b->t_start);
+
+		d->decode_tps = d->decode_tps ? 0.8 * d->decode_tps + 0.2 * tps : tps;
+	}
+	close_dead_sessions(d);
+	bnetd_sched_kick(d);
+}
