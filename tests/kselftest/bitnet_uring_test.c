@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bitnet kselftest: submission path B, IORING_OP_URING_CMD. Results
+ * against the userspace core on random shapes, batches, several threads
+ * with their own io_uring on one file, bad commands.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <liburing.h>
+#include "kselftest_harness.h"
+#include "ksft_common.h"
+
+FIXTURE(uring) {
+	struct bnd_dev *dev;
+	struct bnd_uring *u;
+};
+
+FIXTURE_SETUP(uring)
+{
+	const char *why;
+	int ret;
+
+	self->dev = NULL;
+	self->u = NULL;
+	if (!ksft_have_device(&why))
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, bnd_open(NULL, &self->dev));
+	ret = bnd_uring_open(self->dev, 64, &self->u);
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "module built without io_uring_cmd support");
+	if (ret == -ENOSYS || ret == -EPERM)
+		SKIP(return, "io_uring unavailable here (%s); ring A covers it",
+		     strerror(-ret));
+	ASSERT_EQ(0, ret);
+}
+
+FIXTURE_TEARDOWN(uring)
+{
+	bnd_uring_close(self->u);
+	bnd_close(self->dev);
+}
+
+TEST_F(uring, random_shapes)
+{
+	static const uint32_t ks[] = { 128, 256, 512, 1152, 2560 };
+	uint32_t st = 4321, i;
+
+	for (i = 0; i < 12; i++) {
+		uint32_t m = 1 + ksft_rand(&st) % 400, k = ks[ksft_rand(&st) % 5];
+		uint32_t n = 1 + ksft_rand(&st) % 7;
+		uint8_t out_type = i % 2 ? BITNET_OUT_F32 : BITNET_OUT_I32;
+		struct bitnet_job job;
+		void *got, *want;
+		struct ka a;
+		struct kw w;
+		uint32_t h;
+
+		ASSERT_EQ(0, kw_make(&w, i % 4 == 3 ? BNC_FMT_TQ2_0 : BNC_FMT_I2_S, m,
+				     i % 4 == 3 ? 512 : k, 300 + i));
+		ASSERT_EQ(0, ka_make(&a, n, w.cols, 400 + i));
+		ASSERT_EQ(0, kw_load(self->dev, &w, &h));
+		got = calloc((size_t)n * m, 4);
+		want = calloc((size_t)n * m, 4);
+		ASSERT_TRUE(got && want);
+		bnd_job_matmul(&job, h, n, a.q, a.sigma, i % 3 ? a.sum : NULL, got, out_type);
+		ASSERT_EQ(0, bnd_uring_run(self->u, &job));
+		if (out_type == BITNET_OUT_F32) {
+			ASSERT_EQ(0, kw_ref_f32(&w, &a, want));
+			EXPECT_EQ(-1, ksft_diff_f32(got, want, (size_t)n * m));
+		} else {
+			ASSERT_EQ(0, kw_ref_i32(&w, &a, want));
+			EXPECT_EQ(-1, ksft_diff_i32(got, want, (size_t)n * m));
+		}
+		EXPECT_EQ(0, bnd_obj_destroy(self->dev, h));
+		free(got);
+		free(want);
+		ka_free(&a);
+		kw_free(&w);
+	}
+}
+
+TEST_F(uring, batch_and_errors)
+{
+	enum { JOBS = 24 };
+	int32_t *got[JOBS], *want;
+	struct bitnet_job job;
+	int seen[JOBS + 2] = { 0 };
+	struct ka a[JOBS];
+	uint64_t ud;
+	int32_t res;
+	struct kw w;
+	uint32_t h;
+	int i;
+
+	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 100, 768, 500));
+	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
+	want = calloc(3 * 100, sizeof(*want));
+	ASSERT_NE(NULL, want);
+	for (i = 0; i < JOBS; i++) {
+		ASSERT_EQ(0, ka_make(&a[i], 3, 768, 600 + i));
+		got[i] = calloc(3 * 100, sizeof(int32_t));
+		ASSERT_NE(NULL, got[i]);
+		bnd_job_matmul(&job, h, 3, a[i].q, NULL, NULL, got[i], BITNET_OUT_I32);
+		ASSERT_EQ(0, bnd_uring_push(self->u, &job, i));
+	}
+	/* two bad ones in the same batch: unknown handle, non-zero pad */
+	job.handle = h + 50;
+	ASSERT_EQ(0, bnd_uring_push(self->u, &job, JOBS));
+	job.handle = h;
+	job.pad = 1;
+	ASSERT_EQ(0, bnd_uring_push(self->u, &job, JOBS + 1));
+	ASSERT_EQ(JOBS + 2, bnd_uring_submit(self->u));
+	for (i = 0; i < JOBS + 2; i++) {
+		ASSERT_EQ(0, bnd_uring_wait(self->u, &ud, &res));
+		ASSERT_LT(ud, JOBS + 2);
+		seen[ud]++;
+		EXPECT_EQ(ud == JOBS ? -ENOENT : ud == JOBS + 1 ? -EINVAL : 0, res)
+			TH_LOG("job %llu", (unsigned long long)ud);
+	}
+	for (i = 0; i < JOBS; i++) {
+		EXPECT_EQ(1, seen[i]);
+		ASSERT_EQ(0, kw_ref_i32(&w, &a[i], want));
+		EXPECT_EQ(-1, ksft_diff_i32(got[i], want, 3 * 100));
+		free(got[i]);
+		ka_free(&a[i]);
+	}
+	free(want);
+	kw_free(&w);
+}
+
+/* Without IORING_SETUP_SQE128 the job does not fit: EINVAL. */
+TEST_F(uring, needs_sqe128)
+{
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+
+	ASSERT_EQ(0, io_uring_queue_init(4, &ring, 0));
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, bnd_fd(self->dev), NULL, 0, 0);
+	sqe->cmd_op = BITNET_URING_CMD_JOB;
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(-EINVAL, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+}
+
+TEST_F(uring, unknown_cmd_op)
+{
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+
+	ASSERT_EQ(0, io_uring_queue_init(4, &ring, IORING_SETUP_SQE128));
+	sqe = io_uring_get_sqe(&ring);
+	memset(sqe, 0, 2 * sizeof(*sqe));
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, bnd_fd(self->dev), NULL, 0, 0);
+	sqe->cmd_op = 0x1234;
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(-ENOTTY, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+}
+
+struct uring_thread {
+	struct bnd_dev *dev;
+	const struct kw *w;
+	uint32_t handle;
+	int seed;
+	int failures;
+};
+
+static void *uring_thread_fn(void *p)
+{
+	struct uring_thread *t = p;
+	struct bnd_uring *u;
+	struct bitnet_job job;
+	int32_t *got, *want;
+	struct ka a;
+	int i;
+
+	got = calloc(2 * t->w->rows, sizeof(*got));
+	want = calloc(2 * t->w->rows, sizeof(*want));
+	if (!got || !want || bnd_uring_open(t->dev, 8, &u)) {
+		t->failures++;
+		return NULL;
+	}
+	for (i = 0; i < 20; i++) {
+		if (ka_make(&a, 2, t->w->cols, t->seed * 50 + i)) {
+			t->failures++;
+			break;
+		}
+		bnd_job_matmul(&job, t->handle, 2, a.q, NULL, NULL, got, BITNET_OUT_I32);
+		if (bnd_uring_run(u, &job) || kw_ref_i32(t->w, &a, want) ||
+		    ksft_diff_i32(got, want, 2 * t->w->rows) >= 0)
+			t->failures++;
+		ka_free(&a);
+	}
+	bnd_uring_close(u);
+	free(got);
+	free(want);
+	return NULL;
+}
+
+/* Several threads, each with its own io_uring, on one file at once. */
+TEST_F(uring, threads)
+{
+	enum { THREADS = 4 };
+	struct uring_thread args[THREADS];
+	pthread_t tid[THREADS];
+	struct kw w;
+	uint32_t h;
+	int i;
+
+	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 160, 1024, 700));
+	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
+	for (i = 0; i < THREADS; i++) {
+		args[i] = (struct uring_thread){
+			.dev = self->dev, .w = &w, .handle = h, .seed = i + 1,
+		};
+		ASSERT_EQ(0, pthread_create(&tid[i], NULL, uring_thread_fn, &args[i]));
+	}
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(tid[i], NULL);
+		EXPECT_EQ(0, args[i].failures) TH_LOG("thread %d", i);
+	}
+	kw_free(&w);
+}
+
+/*
+ * A process that queues io_uring jobs and exits without reaping them:
+ * io_uring waits for the commands, nothing leaks.
+ */
+TEST(exit_in_flight)
+{
+	long long objs0, pinned0;
+	const char *why;
+	int status;
+	pid_t pid;
+
+	if (!ksft_have_device(&why))
+		SKIP(return, "%s", why);
+	objs0 = ksft_stat("live_objects");
+	pinned0 = ksft_stat("pinned_bytes");
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct bnd_uring *u;
+		struct bnd_dev *dev;
+		struct bitnet_job job;
+		int32_t *out;
+		struct kw w;
+		struct ka a;
+		uint32_t h;
+		int i;
+
+		if (bnd_open(NULL, &dev) || bnd_uring_open(dev, 16, &u))
+			_exit(4);
+		if (kw_make(&w, BNC_FMT_I2_S, 2048, 2048, 90) || ka_make(&a, 4, 2048, 91) ||
+		    kw_load(dev, &w, &h))
+			_exit(1);
+		out = calloc(4 * 2048, sizeof(*out));
+		for (i = 0; i < 8; i++) {
+			bnd_job_matmul(&job, h, 4, a.q, NULL, NULL, out, BITNET_OUT_I32);
+			if (bnd_uring_push(u, &job, i))
+				_exit(2);
+		}
+		_exit(bnd_uring_submit(u) == 8 ? 0 : 3);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (WEXITSTATUS(status) == 4)
+		SKIP(return, "io_uring unavailable");
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(objs0, ksft_stat_wait("live_objects", objs0));
+	EXPECT_EQ(pinned0, ksft_stat_wait("pinned_bytes", pinned0));
+}
+
+#define IO_URING_SYSCTL "/proc/sys/kernel/io_uring_disabled"
+
+static int write_sysctl(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fputs(val, f) < 0 ? -EIO : 0;
+	return fclose(f) ? -errno : ret;
+}
+
+/* With io_uring disabled by sysctl, path B is refused and ring A works. */
+TEST(io_uring_disabled)
+{
+	struct bnd_uring *u = NULL;
+	struct bitnet_job job;
+	struct bnd_dev *dev;
+	const char *why;
+	char old[16] = "0";
+	FILE *f;
+
+	if (!ksft_have_device(&why))
+		SKIP(return, "%s", why);
+	f = fopen(IO_URING_SYSCTL, "r");
+	if (!f)
+		SKIP(return, "no %s on this kernel", IO_URING_SYSCTL);
+	if (!fgets(old, sizeof(old), f))
+		snprintf(old, sizeof(old), "0");
+	fclose(f);
+	if (write_sysctl(IO_URING_SYSCTL, "2"))
+		SKIP(return, "cannot write %s", IO_URING_SYSCTL);
+	ASSERT_EQ(0, bnd_open(NULL, &dev));
+	EXPECT_NE(0, bnd_uring_open(dev, 8, &u));
+	memset(&job, 0, sizeof(job));
+	EXPECT_EQ(0, bnd_run(dev, &job));
+	bnd_uring_close(u);
+	bnd_close(dev);
+	EXPECT_EQ(0, write_sysctl(IO_URING_SYSCTL, old));
+}
+
+TEST_HARNESS_MAIN
