@@ -32,12 +32,28 @@ enum bn_backend_kind {
 	BN_BACKEND_KMOD,
 };
 
+/* How the output head (often the tied embedding) is stored for the logits. */
+enum bn_head_kind {
+	BN_HEAD_AUTO = 0,	/* Q8 for big heads (>= 64M weights), else as in the file */
+	BN_HEAD_FILE,		/* the file's F32/F16/BF16 values, exact */
+	/* int8 rows with one float scale each (half of F16's bytes), against
+	 * the input quantized per token like a BitLinear's on AVX-512 VNNI */
+	BN_HEAD_Q8,
+};
+
 struct bn_load_opts {
 	enum bn_backend_kind backend;
 	int threads;		/* 0: all online CPUs */
 	/* called now and then while loading; fraction in [0, 1] */
 	void (*progress)(double fraction, void *userdata);
 	void *userdata;
+	enum bn_head_kind head;
+	/*
+	 * Keep F16/BF16/F32 linear weights in full precision and run them as
+	 * float matmuls (no ternarization, no activation quantization): the
+	 * full-precision baseline of bitnet-bench e2e.
+	 */
+	bool dense;
 };
 
 struct bn_model_info {
@@ -55,6 +71,7 @@ struct bn_model_info {
 	uint64_t n_params;
 	uint64_t weight_bytes;		/* packed weights in memory */
 	int32_t bos, eos, eot;		/* -1 when the vocab has none */
+	const char *head;		/* output head as held: "F16", "Q8", ... */
 };
 
 int bn_model_load(const char *path, const struct bn_load_opts *opts,

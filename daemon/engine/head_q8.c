@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The compact output head: each row of the (usually tied) embedding as int8
+ * with one float scale, half the bytes of F16 per decoded token. On AVX-512
+ * VNNI the input is quantized per token too (like a BitLinear's) and rows
+ * are int8 x int8 dot products; elsewhere the input stays float.
+ */
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "daemon/engine/ops.h"
+
+/* Row @r to int8 with its scale and sum; @row is a float copy, or NULL. */
+static void q8_row(struct bn_q8rows *h, const struct bn_ftensor *t, uint32_t r,
+		   const float *row)
+{
+	int8_t *q = h->q + (size_t)r * h->cols;
+	float amax = 0, inv, v;
+	uint32_t i;
+
+	for (i = 0; i < t->cols; i++) {
+		v = fabsf(row ? row[i] : bn_ftensor_at(t, r, i));
+		if (v > amax)
+			amax = v;
+	}
+	inv = amax > 0 ? 127.0f / amax : 0;
+	h->sum[r] = 0;
+	for (i = 0; i < t->cols; i++) {
+		q[i] = (int8_t)rintf((row ? row[i] : bn_ftensor_at(t, r, i)) * inv);
+		h->sum[r] += q[i];
+	}
+	h->scale[r] = amax / 127.0f;
+}
+
+void bn_q8rows_fill(struct bn_q8rows *h, const struct bn_ftensor *t, uint32_t r0,
+		    uint32_t r1)
+{
+	float *row = malloc(t->cols * sizeof(float));
+	uint32_t r;
+
+	for (r = r0; r < r1; r++) {
+		if (row)
+			bn_ftensor_row(t, r, row);
+		q8_row(h, t, r, row);
+	}
+	free(row);
+}
+
+__attribute__((target("avx512f")))
+static float dot_q8_avx512(const int8_t *q, const float *b, uint32_t n)
+{
+	__m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+	uint32_t i = 0;
+	float s;
+
+	for (; i + 32 <= n; i += 32) {
+		__m512i w0 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + i)));
+		__m512i w1 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + i + 16)));
+
+		acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(w0), _mm512_loadu_ps(b + i), acc0);
+		acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(w1), _mm512_loadu_ps(b + i + 16), acc1);
+	}
+	s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+	for (; i < n; i++)
+		s += q[i] * b[i];
+	return s;
+}
+
+static float dot_q8_scalar(const int8_t *q, const float *b, uint32_t n)
+{
+	float s = 0;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		s += q[i] * b[i];
+	return s;
+}
+
+void bn_q8rows_matmul(const struct bn_q8rows *h, uint32_t r0, uint32_t r1,
+		      const float *x, uint32_t n_x, float *out, size_t out_stride)
+{
+	bool avx512 = __builtin_cpu_supports("avx512f");
+	uint32_t r, n;
+
+	for (r = r0; r < r1; r++) {
+		const int8_t *q = h->q + (size_t)r * h->cols;
+
+		for (n = 0; n < n_x; n++) {
+			const float *xn = x + (size_t)n * h->cols;
+			float d = avx512 ? dot_q8_avx512(q, xn, h->cols) :
+					   dot_q8_scalar(q, xn, h->cols);
+
+			out[n * out_stride + r] = d * h->scale[r];
+		}
+	}
+}
+
+bool bn_q8rows_have_vnni(void)
+{
+	static int have = -1;
+
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
+	}
+	return have;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static int32_t dot_u8s8_vnni(const uint8_t *x, const int8_t *w, uint32_t n)
+{
+	__m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+	uint32_t i = 0;
+	int32_t s;
+
+	for (; i + 128 <= n; i += 128) {
+		acc0 = _mm512_dpbusd_epi32(acc0, _mm512_loadu_si512(x + i),
+					   _mm512_loadu_si512(w + i));
+		acc1 = _mm512_dpbusd_epi32(acc1, _mm512_loadu_si512(x + i + 64),
+					   _mm512_loadu_si512(w + i + 64));
+	}
+	for (; i + 64 <= n; i += 64)
+		acc0 = _mm512_dpbusd_epi32(acc0, _mm512_loadu_si512(x + i),
+					   _mm512_loadu_si512(w + i));
+	s = _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1));
+	for (; i < n; i++)
+		s += x[i] * w[i];
+	return s;
+}
+
+void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0, uint32_t r1,
+			 const uint8_t *xq, const float *sigma, uint32_t n_x, float *out,
+			 size_t out_stride)
+{
+	uint32_t r, n;
+
+	for (r = r0; r < r1; r++) {
+		const int8_t *q = h->q + (size_t)r * h->cols;
+
+		for (n = 0; n < n_x; n++) {
+			int32_t acc = dot_u8s8_vnni(xq + (size_t)n * h->cols, q, h->cols) -
+				      128 * h->sum[r];
+
+			out[n * out_stride + r] = (float)acc * h->scale[r] / sigma[n];
+		}
+	}
+}

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exactness against the reference models in ../shared/models/: for every
+ * model folder and every GGUF encoding in it, the engine must reproduce the
+ * independent PyTorch implementation's "actq" outputs (README.md there):
+ * identical tokenization, greedy ids up to each prompt's stable prefix,
+ * last-position logits within 0.1, held-out perplexity within 0.1%; and the
+ * module backend, when /dev/bitnet is usable, must give identical logits.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/engine/engine.h"
+
+#define MAX_FILES	32
+#define LOGIT_TOL	0.1
+#define PPL_REL_TOL	0.001
+#define PPL_CTX		256
+
+static int test_no;
+
+static void result(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", ok ? "" : "not ", ++test_no);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void skip(const char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("ok %d - ", ++test_no);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" # SKIP %s\n", why);
+}
+
+static struct json_object *get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+static float *read_floats(const char *dir, const char *name, size_t n)
+{
+	char path[4096 + 256];
+	float *buf = malloc(n * sizeof(float));
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/ref/%s", dir, name);
+	f = fopen(path, "rb");
+	if (!f || !buf || fread(buf, sizeof(float), n, f) != n) {
+		if (f)
+			fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static char *read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n + 1);
+	if (buf && fread(buf, 1, n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = 0;
+		*len = n;
+	}
+	return buf;
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n)
+{
+	double m = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double d = fabs((double)a[i] - b[i]);
+
+		if (!(d <= m))
+			m = d;
+	}
+	return m;
+}
+
+static uint32_t argmax(const float *x, uint32_t n)
+{
+	uint32_t i, b = 0;
+
+	for (i = 1; i < n; i++)
+		if (x[i] > x[b])
+			b = i;
+	return b;
+}
+
+/*
+ * Prompt prefill (its last logits into @first), then @n greedy tokens with
+ * the KV cache into @toks; @logits is work space.
+ */
+static int greedy(struct bn_model *m, const int32_t *ids, int n_ids, float *logits,
+		  float *first, int32_t *toks, int n)
+{
+	struct bn_seq *seq = bn_seq_new(m, 0);
+	struct bn_batch_item it = { .seq = seq, .tokens = ids, .n_tokens = (uint32_t)n_ids,
+				    .logits = logits };
+	uint32_t nv = bn_model_info(m)->n_vocab;
+	int i, rc = seq ? bn_forward(m, &it, 1) : -ENOMEM;
+
+	if (!rc)
+		memcpy(first, logits, nv * sizeof(float));
+	for (i = 0; !rc && i < n; i++) {
+		toks[i] = (int32_t)argmax(logits, nv);
+		it.tokens = &toks[i];
+		it.n_tokens = 1;
+		rc = bn_forward(m, &it, 1);
+	}
+	bn_seq_free(seq);
+	return rc;
+}
+
+/* Tokenization, last logits and greedy for one prompt. */
+static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *dir,
+			 const char *file, int pi, struct json_object *p)
+{
+	const struct bn_model_info *in = bn_model_info(m);
+	struct json_object *jids = get(p, "ids"), *act = get(p, "actq");
+	struct json_object *gids = get(act, "greedy_ids");
+	const char *text = json_object_get_string(get(p, "text"));
+	int n_ref = (int)json_object_array_length(jids), n, i, stable;
+	int32_t ids[1024];
+	float *ref, *logits = malloc(in->n_vocab * sizeof(float));
+	float *logits_k = malloc(in->n_vocab * sizeof(float));
+	float *work = malloc(in->n_vocab * sizeof(float));
+	int32_t toks[32];
+	struct bn_seq *seq = bn_seq_new(m, 0);
+	bool same = true;
+	int rc, matched = 0;
+
+	n = bn_tokenize(bn_model_vocab(m), text, strlen(text), true, false, ids, 1024);
+	if (n != n_ref)
+		same = false;
+	for (i = 0; same && i < n; i++)
+		same = ids[i] == json_object_get_int(json_object_array_get_idx(jids, i));
+	result(same, "%s prompt %d: tokenization (%d ids, reference %d)", file, pi, n, n_ref);
+
+	ref = read_floats(dir, json_object_get_string(get(act, "last_logits_file")),
+			  in->n_vocab);
+	for (i = 0; i < n_ref; i++)
+		ids[i] = json_object_get_int(json_object_array_get_idx(jids, i));
+	struct bn_batch_item it = { .seq = seq, .tokens = ids, .n_tokens = (uint32_t)n_ref,
+				    .logits = logits };
+
+	rc = seq && logits && logits_k && work && ref ? bn_forward(m, &it, 1) : -ENOMEM;
+	double d = rc ? INFINITY : max_abs_diff(logits, ref, in->n_vocab);
+
+	result(!rc && d <= LOGIT_TOL, "%s prompt %d: last logits max |diff| %.3g (<= %g)",
+	       file, pi, d, LOGIT_TOL);
+
+	stable = json_object_get_int(get(act, "greedy_stable_prefix"));
+	if (!rc)
+		rc = greedy(m, ids, n_ref, work, logits, toks, 32);
+	for (i = 0; !rc && i < (int)json_object_array_length(gids) && i < 32; i++) {
+		if (toks[i] != json_object_get_int(json_object_array_get_idx(gids, i)))
+			break;
+		matched++;
+	}
+	result(!rc && matched >= stable, "%s prompt %d: greedy ids match for %d of 32 "
+	       "(stable prefix %d)", file, pi, matched, stable);
+	if (mk) {
+		int32_t kt[32];
+		int rk = greedy(mk, ids, n_ref, work, logits_k, kt, 32);
+
+		result(!rc && !rk && !memcmp(logits, logits_k, in->n_vocab * sizeof(float)) &&
+		       !memcmp(toks, kt, sizeof(kt)),
+		       "%s prompt %d: kmod and cpu backends give identical logits and 32 tokens",
+		       file, pi);
+	} else {
+		skip("/dev/bitnet not usable", "%s prompt %d: kmod vs cpu", file, pi);
+	}
+	bn_seq_free(seq);
+	free(ref);
+	free(logits);
+	free(logits_k);
+	free(work);
+}
+
+/*
+ * Dense mode (float matmuls, no activation quantization) on a file with
+ * float linears must compute the reference's "noactq" function.
+ */
+static void check_dense(const char *path, const char *dir, const char *file,
+			struct json_object *p0)
+{
+	struct bn_load_opts o = { .backend = BN_BACKEND_CPU, .dense = true };
+	struct json_object *jids = get(p0, "ids");
+	struct bn_model *m = NULL;
+	struct bn_seq *seq = NULL;
+	float *ref = NULL, *logits = NULL;
+	int32_t ids[1024];
+	char err[1024];
+	int i, n = (int)json_object_array_length(jids), rc = -EINVAL;
+	double d = INFINITY;
+
+	if (bn_model_load(path, &o, &m, err, sizeof(err))) {
+		printf("# %s\n", err);
+		result(false, "%s: dense load", file);
+		return;
+	}
+	if (strcmp(bn_model_info(m)->weight_type, "F16") &&
+	    strcmp(bn_model_info(m)->weight_type, "F32")) {
+		skip("packed ternary file", "%s: dense mode vs noactq", file);
+		bn_model_free(m);
+		return;
+	}
+	for (i = 0; i < n && i < 1024; i++)
+		ids[i] = json_object_get_int(json_object_array_get_idx(jids, i));
+	seq = bn_seq_new(m, 0);
+	logits = malloc(bn_model_info(m)->n_vocab * sizeof(float));
+	ref = read_floats(dir, json_object_get_string(get(get(p0, "noactq"),
+							  "last_logits_file")),
+			  bn_model_info(m)->n_vocab);
+	if (seq && logits && ref) {
+		struct bn_batch_item it = { .seq = seq, .tokens = ids, .n_tokens = (uint32_t)n,
+					    .logits = logits };
+
+		rc = bn_forward(m, &it, 1);
+		if (!rc)
+			d = max_abs_diff(logits, ref, bn_model_info(m)->n_vocab);
+	}
+	result(!rc && d <= 1e-3, "%s prompt 0: dense mode matches noactq, max |diff| %.3g",
+	       file, d);
+	free(ref);
+	free(logits);
+	bn_seq_free(seq);
+	bn_model_free(m);
+}
+
+/* llama-perplexity's method over 64 chunks of 256, each starting with BOS. */
+static void check_ppl(struct bn_model *m, const char *dir, const char *file,
+		      struct json_object *ref)
+{
+	const struct bn_model_info *in = bn_model_info(m);
+	struct json_object *pp = get(get(get(ref, "perplexity"), "actq"),
+				     "llama_perplexity_method");
+	double want = json_object_get_double(get(pp, "ppl")), nll = 0, got;
+	int chunks = json_object_get_int(get(get(get(ref, "perplexity"), "actq"), "chunks"));
+	char path[2048 + 64];
+	size_t len;
+	char *text;
+	int32_t *ids;
+	float *logits = malloc((size_t)PPL_CTX * in->n_vocab * sizeof(float));
+	struct bn_seq *seq = bn_seq_new(m, PPL_CTX);
+	int n, c, j, rc = 0, scored = 0;
+
+	snprintf(path, sizeof(path), "%s/heldout.txt", dir);
+	text = read_text(path, &len);
+	ids = text ? malloc((len + 2) * sizeof(int32_t)) : NULL;
+	n = ids ? bn_tokenize(bn_model_vocab(m), text, len, true, false, ids, len + 2) : -1;
+	if (n < chunks * PPL_CTX || !logits || !seq) {
+		result(false, "%s: perplexity (could not read or tokenize heldout.txt)", file);
+		goto out;
+	}
+	for (c = 0; c < chunks && !rc; c++) {
+		int32_t *tok = ids + c * PPL_CTX;
+		struct bn_batch_item it = { .seq = seq, .tokens = tok, .n_tokens = PPL_CTX,
+					    .all_logits = logits };
+
+		tok[0] = in->bos;
+		bn_seq_truncate(seq, 0);
+		rc = bn_forward(m, &it, 1);
+		for (j = PPL_CTX / 2; !rc && j < PPL_CTX - 1; j++) {
+			const float *l = logits + (size_t)j * in->n_vocab;
+			double mx = l[argmax(l, in->n_vocab)], s = 0;
+			uint32_t k;
+
+			for (k = 0; k < in->n_vocab; k++)
+				s += exp(l[k] - mx);
+			nll += log(s) + mx - l[tok[j + 1]];
+			scored++;
+		}
+	}
+	got = exp(nll / scored);
+	result(!rc && fabs(got - want) <= PPL_REL_TOL * want,
+	       "%s: perplexity %.4f, reference %.4f (within 0.1%%)", file, got, want);
+out:
+	bn_seq_free(seq);
+	free(logits);
+	free(ids);
+	free(text);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int list_ggufs(const char *dir, char **names)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < MAX_FILES) {
+		size_t l = strlen(e->d_name);
+
+		if (l > 5 && !strcmp(e->d_name + l - 5, ".gguf"))
+			names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(char *), cmp_str);
+	return n;
+}
+
+static const char *const model_dirs[] = { "tiny-shakespeare-a", "tiny-shakespeare-c-b158" };
+#define N_DIRS (sizeof(model_dirs) / sizeof(model_dirs[0]))
+
+int main(void)
+{
+	const char *src = getenv("SRC");
+	char base[1024], dir[2048], path[4096], err[1024];
+	char *files[N_DIRS][MAX_FILES];
+	struct json_object *refs[N_DIRS];
+	int n_files[N_DIRS], total = 0, pi, f;
+	size_t di;
+
+	snprintf(base, sizeof(base), "%s/../shared/models", src ? src : ".");
+	for (di = 0; di < N_DIRS; di++) {
+		snprintf(dir, sizeof(dir), "%s/%s", base, model_dirs[di]);
+		snprintf(path, sizeof(path), "%s/ref/reference.json", dir);
+		refs[di] = json_object_from_file(path);
+		n_files[di] = refs[di] ? list_ggufs(dir, files[di]) : 0;
+		total += n_files[di] * 14;
+	}
+	if (!total) {
+		printf("1..0 # SKIP ../shared/models missing\n");
+		return 0;
+	}
+	printf("1..%d\n", total);
+	for (di = 0; di < N_DIRS; di++) {
+		snprintf(dir, sizeof(dir), "%s/%s", base, model_dirs[di]);
+		for (f = 0; f < n_files[di]; f++) {
+			struct bn_load_opts cpu = { .backend = BN_BACKEND_CPU };
+			struct bn_load_opts km = { .backend = BN_BACKEND_KMOD };
+			struct bn_model *m = NULL, *mk = NULL;
+			struct json_object *prompts = get(refs[di], "prompts");
+
+			snprintf(path, sizeof(path), "%s/%s", dir, files[di][f]);
+			if (bn_model_load(path, &cpu, &m, err, sizeof(err))) {
+				printf("# %s\n", err);
+				for (pi = 0; pi < 14; pi++)
+					result(false, "%s: load", files[di][f]);
+				continue;
+			}
+			if (bn_model_load(path, &km, &mk, err, sizeof(err)))
+				printf("# kmod backend: %s\n", err);
+			for (pi = 0; pi < 3; pi++)
+				check_prompt(m, mk, dir, files[di][f], pi,
+					     json_object_array_get_idx(prompts, pi));
+			check_ppl(m, dir, files[di][f], refs[di]);
+			check_dense(path, dir, files[di][f], json_object_array_get_idx(prompts, 0));
+			bn_model_free(mk);
+			bn_model_free(m);
+			free(files[di][f]);
+		}
+		json_object_put(refs[di]);
+	}
+	return 0;
+}
