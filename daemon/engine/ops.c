@@ -124,9 +124,11 @@ static float dot_f16_scalar(const uint16_t *h, const float *b, uint32_t n)
 
 enum simd_level { SIMD_UNKNOWN, SIMD_SCALAR, SIMD_AVX2, SIMD_AVX512 };
 
+/* Probed once; relaxed atomics because pool threads may ask first, at once. */
 static enum simd_level simd_level(void)
 {
-	static enum simd_level level = SIMD_UNKNOWN;
+	static enum simd_level cached = SIMD_UNKNOWN;
+	enum simd_level level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 
 	if (level == SIMD_UNKNOWN) {
 		__builtin_cpu_init();
@@ -136,6 +138,7 @@ static enum simd_level simd_level(void)
 			level = SIMD_AVX2;
 		else
 			level = SIMD_SCALAR;
+		__atomic_store_n(&cached, level, __ATOMIC_RELAXED);
 	}
 	return level;
 }
