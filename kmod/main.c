@@ -223,7 +223,7 @@ static struct miscdevice bitnet_misc = {
 	.minor		= MISC_DYNAMIC_MINOR,
 	.name		= BITNET_DEVICE_NAME,
 	.fops		= &bitnet_fops,
-	.mode		= 0666,
+	.mode		= 0660,
 };
 
 static int __init bitnet_init(void)

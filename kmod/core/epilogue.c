@@ -42,15 +42,14 @@ static int bnc_check_sigma(const float *sigma, u32 tok_begin, u32 tok_end)
  */
 static void bnc_epilogue_row(const s32 *acc, u32 rows, float ws, float sg, float *out)
 {
-	const float factor = ws / sg;
-	float vf __attribute__((vector_size(16))) = { factor, factor, factor, factor };
 	float f __attribute__((vector_size(16))) = { 0 };
 	s32 a __attribute__((vector_size(16))) = { 0 };
+	const float factor = ws / sg;
 	u32 r;
 
 	for (r = 0; r + 4 <= rows; r += 4) {
 		memcpy(&a, acc + r, sizeof(a));
-		f = __builtin_convertvector(a, __typeof__(f)) * vf;
+		f = __builtin_convertvector(a, __typeof__(f)) * factor;
 		memcpy(out + r, &f, sizeof(f));
 	}
 	for (; r < rows; r++)

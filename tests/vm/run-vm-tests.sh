@@ -180,6 +180,24 @@ emit() {
 	esac
 }
 
+# Each result a kselftest program printed inside the guest becomes a result
+# here too, so the summary counts the kselftests themselves, not only the
+# programs that ran them.
+report_subtests() {
+	local rel=$1 name=$2 log=$3 line sub desc
+
+	while IFS= read -r line; do
+		sub=${line#"log $name "}
+		desc=$(sed -E 's/^(not )?ok [0-9]+ (- )?//; s/ *# *[Ss][Kk][Ii][Pp].*//' <<<"$sub")
+		case $sub in
+		"not ok "*)	emit fail "$rel: ${name#ksft:}: $desc" ;;
+		*"# SKIP"*|*"# skip"*)
+				emit skip "$rel: ${name#ksft:}: $desc" "${sub##*# [Ss][Kk][Ii][Pp]}" ;;
+		*)		emit ok "$rel: ${name#ksft:}: $desc" ;;
+		esac
+	done < <(grep -E "^log $name (not )?ok [0-9]+" "$log")
+}
+
 # Reads one kernel's files and prints its TAP lines.
 report_kernel() {
 	local rel=$1 dir=$WORK/$1 name status rest rc planned got secs
@@ -208,6 +226,7 @@ report_kernel() {
 			emit fail "$rel: $name" "no result (guest stopped before it)"
 			continue
 		fi
+		[[ $name == ksft:* ]] && report_subtests "$rel" "$name" "$guest.txt"
 		read -r _ status _ rest <<<"$got"
 		emit "$status" "$rel: $name" "$rest"
 		if [ "$status" = fail ]; then
