@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/engine/heap.h"
 #include "daemon/engine/unicode_utf8.h"
 #include "daemon/engine/vocab_priv.h"
 
@@ -92,52 +93,16 @@ struct bpe_ctx {
 	/* scratch reused across words */
 	int32_t *id;
 	uint32_t *prev, *next;
-	struct bigram *heap;
+	struct bn_heap heap;	/* of struct bigram */
 	char *mapped;
 	size_t cap;
-	size_t n_heap;
 };
 
-static bool bigram_less(const struct bigram *a, const struct bigram *b)
+static bool bigram_less(const void *pa, const void *pb)
 {
+	const struct bigram *a = pa, *b = pb;
+
 	return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static void heap_push(struct bpe_ctx *c, struct bigram g)
-{
-	size_t i = c->n_heap++;
-
-	while (i) {
-		size_t parent = (i - 1) / 2;
-
-		if (!bigram_less(&g, &c->heap[parent]))
-			break;
-		c->heap[i] = c->heap[parent];
-		i = parent;
-	}
-	c->heap[i] = g;
-}
-
-static struct bigram heap_pop(struct bpe_ctx *c)
-{
-	struct bigram top = c->heap[0], last = c->heap[--c->n_heap];
-	size_t i = 0, n = c->n_heap;
-
-	for (;;) {
-		size_t k = 2 * i + 1;
-
-		if (k >= n)
-			break;
-		if (k + 1 < n && bigram_less(&c->heap[k + 1], &c->heap[k]))
-			k++;
-		if (!bigram_less(&c->heap[k], &last))
-			break;
-		c->heap[i] = c->heap[k];
-		i = k;
-	}
-	if (n)
-		c->heap[i] = last;
-	return top;
 }
 
 #define NONE UINT32_MAX
@@ -153,9 +118,11 @@ static void try_pair(struct bpe_ctx *c, uint32_t left)
 	if (c->id[left] < 0 || c->id[right] < 0)
 		return;
 	m = bn_merge_map_get(&c->v->merges, c->id[left], c->id[right]);
-	if (m)
-		heap_push(c, (struct bigram){ m->rank, left, c->id[left],
-					      c->id[right] });
+	if (m) {
+		struct bigram g = { m->rank, left, c->id[left], c->id[right] };
+
+		bn_heap_push(&c->heap, &g);
+	}
 }
 
 static int grow(struct bpe_ctx *c, size_t n)
@@ -173,9 +140,9 @@ static int grow(struct bpe_ctx *c, size_t n)
 	d = realloc(c->next, n * sizeof(*c->next));
 	if (d)
 		c->next = d;
-	e = realloc(c->heap, 3 * n * sizeof(*c->heap));
+	e = realloc(c->heap.base, 3 * n * sizeof(struct bigram));
 	if (e)
-		c->heap = e;
+		c->heap.base = e;
 	f = realloc(c->mapped, 2 * n);
 	if (f)
 		c->mapped = f;
@@ -222,12 +189,15 @@ static int bpe_word(const char *word, size_t n, void *ctx)
 		c->prev[i] = i ? i - 1 : NONE;
 		c->next[i] = i + 1 < n ? i + 1 : NONE;
 	}
-	c->n_heap = 0;
+	c->heap.n = 0;
 	for (i = 0; i + 1 < n; i++)
 		try_pair(c, i);
-	while (c->n_heap) {
-		struct bigram g = heap_pop(c);
-		uint32_t r = c->next[g.left];
+	while (c->heap.n) {
+		struct bigram g;
+		uint32_t r;
+
+		bn_heap_pop(&c->heap, &g);
+		r = c->next[g.left];
 
 		/* stale: a side has been merged since the pair was queued */
 		if (c->id[g.left] != g.left_id || r == NONE ||
@@ -251,14 +221,18 @@ static int bpe_word(const char *word, size_t n, void *ctx)
 int bn_bpe_encode(const struct bn_vocab *v, const char *text, size_t len,
 		  struct bn_tok_out *o)
 {
-	struct bpe_ctx c = { .v = v, .out = o };
+	struct bpe_ctx c = {
+		.v = v,
+		.out = o,
+		.heap = { .size = sizeof(struct bigram), .less = bigram_less },
+	};
 	int ret;
 
 	ret = bn_pretok_split(v->pretok, text, len, bpe_word, &c);
 	free(c.id);
 	free(c.prev);
 	free(c.next);
-	free(c.heap);
+	free(c.heap.base);
 	free(c.mapped);
 	return ret;
 }

@@ -5,7 +5,7 @@
 FORMAT_SRCS	:= daemon/engine/gguf.c daemon/engine/gguf_get.c \
 		   daemon/engine/gguf_types.c daemon/engine/gguf_writer.c \
 		   daemon/engine/vocab.c daemon/engine/vocab_map.c \
-		   daemon/engine/unicode_utf8.c daemon/engine/bpe.c \
+		   daemon/engine/unicode_utf8.c daemon/engine/heap.c daemon/engine/bpe.c \
 		   daemon/engine/bpe_pretok.c daemon/engine/spm.c \
 		   daemon/engine/tokenizer.c daemon/engine/detok.c
 FORMAT_LDLIBS	:= -lpcre2-8

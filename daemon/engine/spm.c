@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/engine/heap.h"
 #include "daemon/engine/unicode_utf8.h"
 #include "daemon/engine/vocab_priv.h"
 
@@ -28,52 +29,16 @@ struct spm_ctx {
 	const struct bn_vocab *v;
 	const char *s;
 	struct spm_sym *sym;
-	struct spm_pair *heap;
-	size_t n_heap;
+	struct bn_heap heap;	/* of struct spm_pair */
 };
 
 #define NONE UINT32_MAX
 
-static bool pair_before(const struct spm_pair *a, const struct spm_pair *b)
+static bool pair_before(const void *pa, const void *pb)
 {
+	const struct spm_pair *a = pa, *b = pb;
+
 	return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-static void push(struct spm_ctx *c, struct spm_pair p)
-{
-	size_t i = c->n_heap++;
-
-	while (i) {
-		size_t parent = (i - 1) / 2;
-
-		if (!pair_before(&p, &c->heap[parent]))
-			break;
-		c->heap[i] = c->heap[parent];
-		i = parent;
-	}
-	c->heap[i] = p;
-}
-
-static struct spm_pair pop(struct spm_ctx *c)
-{
-	struct spm_pair top = c->heap[0], last = c->heap[--c->n_heap];
-	size_t i = 0, n = c->n_heap;
-
-	for (;;) {
-		size_t k = 2 * i + 1;
-
-		if (k >= n)
-			break;
-		if (k + 1 < n && pair_before(&c->heap[k + 1], &c->heap[k]))
-			k++;
-		if (!pair_before(&c->heap[k], &last))
-			break;
-		c->heap[i] = c->heap[k];
-		i = k;
-	}
-	if (n)
-		c->heap[i] = last;
-	return top;
 }
 
 static void try_pair(struct spm_ctx *c, uint32_t left)
@@ -87,8 +52,11 @@ static void try_pair(struct spm_ctx *c, uint32_t left)
 	size = c->sym[left].len + c->sym[right].len;
 	id = bn_str_map_get(&c->v->map, c->v->tokens, c->s + c->sym[left].start,
 			    size);
-	if (id >= 0)
-		push(c, (struct spm_pair){ c->v->tokens[id].score, left, size });
+	if (id >= 0) {
+		struct spm_pair p = { c->v->tokens[id].score, left, size };
+
+		bn_heap_push(&c->heap, &p);
+	}
 }
 
 static void emit_symbol(const struct spm_ctx *c, const struct spm_sym *sym,
@@ -138,9 +106,12 @@ static int spm_run(struct spm_ctx *c, size_t len, struct bn_tok_out *o)
 	}
 	for (i = 0; i + 1 < n; i++)
 		try_pair(c, i);
-	while (c->n_heap) {
-		struct spm_pair p = pop(c);
-		struct spm_sym *l = &c->sym[p.left], *r;
+	while (c->heap.n) {
+		struct spm_pair p;
+		struct spm_sym *l, *r;
+
+		bn_heap_pop(&c->heap, &p);
+		l = &c->sym[p.left];
 
 		if (!l->len || l->next == NONE)
 			continue;
@@ -163,7 +134,10 @@ static int spm_run(struct spm_ctx *c, size_t len, struct bn_tok_out *o)
 int bn_spm_encode(const struct bn_vocab *v, const char *text, size_t len,
 		  bool space_prefix, struct bn_tok_out *o)
 {
-	struct spm_ctx c = { .v = v };
+	struct spm_ctx c = {
+		.v = v,
+		.heap = { .size = sizeof(struct spm_pair), .less = pair_before },
+	};
 	size_t i, n = 0, max;
 	char *esc;
 	int ret = -ENOMEM;
@@ -173,8 +147,8 @@ int bn_spm_encode(const struct bn_vocab *v, const char *text, size_t len,
 	max = 3 * len + 3;
 	esc = malloc(max ? max : 1);
 	c.sym = malloc((len + 1) * sizeof(*c.sym));
-	c.heap = malloc(3 * (len + 1) * sizeof(*c.heap));
-	if (!esc || !c.sym || !c.heap)
+	c.heap.base = malloc(3 * (len + 1) * sizeof(struct spm_pair));
+	if (!esc || !c.sym || !c.heap.base)
 		goto out;
 	if (space_prefix) {
 		memcpy(esc, "\xe2\x96\x81", 3);
@@ -193,6 +167,6 @@ int bn_spm_encode(const struct bn_vocab *v, const char *text, size_t len,
 out:
 	free(esc);
 	free(c.sym);
-	free(c.heap);
+	free(c.heap.base);
 	return ret;
 }
