@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <linux/bitnet.h>
 
-#define BND_DEFAULT_PATH	"/dev/" BITNET_DEVICE_NAME
+#define BND_DEFAULT_PATH "/dev/" BITNET_DEVICE_NAME
 
 struct bnd_dev;
 
@@ -30,10 +30,10 @@ int bnd_fd(const struct bnd_dev *dev);
 const struct bitnet_info *bnd_info(const struct bnd_dev *dev);
 
 /* ---- weight objects ---- */
-int bnd_obj_create(struct bnd_dev *dev, uint32_t fmt, uint32_t rows, uint32_t cols,
-		   uint64_t bytes, uint32_t *handle);
-int bnd_obj_fill(struct bnd_dev *dev, uint32_t handle, uint64_t offset,
-		 const void *data, uint64_t len);
+int bnd_obj_create(struct bnd_dev *dev, uint32_t fmt, uint32_t rows, uint32_t cols, uint64_t bytes,
+		   uint32_t *handle);
+int bnd_obj_fill(struct bnd_dev *dev, uint32_t handle, uint64_t offset, const void *data,
+		 uint64_t len);
 int bnd_obj_seal(struct bnd_dev *dev, uint32_t handle);
 int bnd_obj_destroy(struct bnd_dev *dev, uint32_t handle);
 int bnd_obj_info(struct bnd_dev *dev, uint32_t handle, struct bitnet_obj_info *info);
@@ -44,14 +44,14 @@ int bnd_obj_import(struct bnd_dev *dev, int fd, uint32_t *handle);
  * Create, fill in chunks of @chunk bytes (0: 16 MiB) and seal; on failure
  * the object is destroyed.
  */
-int bnd_obj_load(struct bnd_dev *dev, uint32_t fmt, uint32_t rows, uint32_t cols,
-		 const void *data, uint64_t bytes, uint64_t chunk, uint32_t *handle);
+int bnd_obj_load(struct bnd_dev *dev, uint32_t fmt, uint32_t rows, uint32_t cols, const void *data,
+		 uint64_t bytes, uint64_t chunk, uint32_t *handle);
 
 /* ---- activation arenas ---- */
 struct bnd_arena {
 	uint32_t id;
-	uint64_t size;		/* bytes mapped */
-	void *ptr;		/* the mapping; job addresses are offsets into it */
+	uint64_t size; /* bytes mapped */
+	void *ptr;     /* the mapping; job addresses are offsets into it */
 };
 
 int bnd_arena_create(struct bnd_dev *dev, uint64_t size, struct bnd_arena *arena);
@@ -60,13 +60,12 @@ int bnd_arena_destroy(struct bnd_dev *dev, struct bnd_arena *arena);
 /* ---- job descriptors ---- */
 
 /* One weight, N tokens: out[n * rows + m]; @sigma needed for F32 only. */
-void bnd_job_matmul(struct bitnet_job *job, uint32_t handle, uint32_t n_tokens,
-		    const int8_t *q, const float *sigma, const int32_t *sum,
-		    void *out, uint8_t out_type);
+void bnd_job_matmul(struct bitnet_job *job, uint32_t handle, uint32_t n_tokens, const int8_t *q,
+		    const float *sigma, const int32_t *sum, void *out, uint8_t out_type);
 /* Several weights (@weights[n_weights], each with its own out) on one q. */
 void bnd_job_multi(struct bitnet_job *job, const struct bitnet_job_weight *weights,
-		   uint32_t n_weights, uint32_t n_tokens, const int8_t *q,
-		   const float *sigma, const int32_t *sum, uint8_t out_type);
+		   uint32_t n_weights, uint32_t n_tokens, const int8_t *q, const float *sigma,
+		   const int32_t *sum, uint8_t out_type);
 
 /* ---- path A: the device's own rings ---- */
 

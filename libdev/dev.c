@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include "dev_priv.h"
 
-#define BND_DEFAULT_CHUNK	(16ULL << 20)
+#define BND_DEFAULT_CHUNK (16ULL << 20)
 
 int bnd_ioctl(const struct bnd_dev *dev, unsigned long req, void *arg)
 {
@@ -68,11 +68,14 @@ const struct bitnet_info *bnd_info(const struct bnd_dev *dev)
 	return &dev->info;
 }
 
-int bnd_obj_create(struct bnd_dev *dev, uint32_t fmt, uint32_t rows, uint32_t cols,
-		   uint64_t bytes, uint32_t *handle)
+int bnd_obj_create(struct bnd_dev *dev, uint32_t fmt, uint32_t rows, uint32_t cols, uint64_t bytes,
+		   uint32_t *handle)
 {
 	struct bitnet_obj_create c = {
-		.format = fmt, .rows = rows, .cols = cols, .bytes = bytes,
+		.format = fmt,
+		.rows = rows,
+		.cols = cols,
+		.bytes = bytes,
 	};
 	int ret = bnd_ioctl(dev, BITNET_IOC_OBJ_CREATE, &c);
 
@@ -81,11 +84,13 @@ int bnd_obj_create(struct bnd_dev *dev, uint32_t fmt, uint32_t rows, uint32_t co
 	return ret;
 }
 
-int bnd_obj_fill(struct bnd_dev *dev, uint32_t handle, uint64_t offset,
-		 const void *data, uint64_t len)
+int bnd_obj_fill(struct bnd_dev *dev, uint32_t handle, uint64_t offset, const void *data,
+		 uint64_t len)
 {
 	struct bitnet_obj_fill f = {
-		.handle = handle, .offset = offset, .len = len,
+		.handle = handle,
+		.offset = offset,
+		.len = len,
 		.data = (uintptr_t)data,
 	};
 
@@ -133,8 +138,8 @@ int bnd_obj_import(struct bnd_dev *dev, int fd, uint32_t *handle)
 	return ret;
 }
 
-int bnd_obj_load(struct bnd_dev *dev, uint32_t fmt, uint32_t rows, uint32_t cols,
-		 const void *data, uint64_t bytes, uint64_t chunk, uint32_t *handle)
+int bnd_obj_load(struct bnd_dev *dev, uint32_t fmt, uint32_t rows, uint32_t cols, const void *data,
+		 uint64_t bytes, uint64_t chunk, uint32_t *handle)
 {
 	uint64_t off, n;
 	uint32_t h;
@@ -193,9 +198,8 @@ int bnd_arena_destroy(struct bnd_dev *dev, struct bnd_arena *arena)
 	return bnd_ioctl(dev, BITNET_IOC_ARENA_DESTROY, &d);
 }
 
-void bnd_job_matmul(struct bitnet_job *job, uint32_t handle, uint32_t n_tokens,
-		    const int8_t *q, const float *sigma, const int32_t *sum,
-		    void *out, uint8_t out_type)
+void bnd_job_matmul(struct bitnet_job *job, uint32_t handle, uint32_t n_tokens, const int8_t *q,
+		    const float *sigma, const int32_t *sum, void *out, uint8_t out_type)
 {
 	memset(job, 0, sizeof(*job));
 	job->op = BITNET_OP_MATMUL;
@@ -209,8 +213,8 @@ void bnd_job_matmul(struct bitnet_job *job, uint32_t handle, uint32_t n_tokens,
 }
 
 void bnd_job_multi(struct bitnet_job *job, const struct bitnet_job_weight *weights,
-		   uint32_t n_weights, uint32_t n_tokens, const int8_t *q,
-		   const float *sigma, const int32_t *sum, uint8_t out_type)
+		   uint32_t n_weights, uint32_t n_tokens, const int8_t *q, const float *sigma,
+		   const int32_t *sum, uint8_t out_type)
 {
 	memset(job, 0, sizeof(*job));
 	job->op = BITNET_OP_MATMUL_MULTI;

@@ -25,13 +25,13 @@ struct bnd_ring {
 	struct bitnet_cqe *cqes;
 	uint32_t cq_mask;
 	uint32_t cq_entries;
-	uint32_t local_tail;	/* SQEs pushed, published on enter */
+	uint32_t local_tail; /* SQEs pushed, published on enter */
 };
 
 struct bnd_dev {
 	int fd;
 	struct bitnet_info info;
-	struct bnd_ring ring;	/* ring.rings == NULL until set up */
+	struct bnd_ring ring; /* ring.rings == NULL until set up */
 	pthread_mutex_t run_lock;
 	uint64_t run_seq;
 };

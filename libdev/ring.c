@@ -9,10 +9,10 @@
 #include <sys/mman.h>
 #include "dev_priv.h"
 
-#define load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
-#define BND_RUN_SQ_ENTRIES	8
+#define BND_RUN_SQ_ENTRIES 8
 
 static uint32_t *ring_u32(void *base, uint32_t off)
 {

@@ -13,6 +13,7 @@
 # (mk/style.mk adds checkpatch.pl to CHECK_DEPS: it is defined after this.)
 CHECK_PROGS	+= tests/uapi/run-uapi-test.sh \
 		   tests/style/run-checkpatch.sh \
+		   tests/style/run-clang-format.sh \
 		   tests/install/run-install-test.sh \
 		   tests/vm/selftest/run-selftest.sh \
 		   tests/vm/run-vm-tests.sh

@@ -60,8 +60,7 @@ static int method_list_models(sd_bus_message *m, void *userdata, sd_bus_error *e
 	return r;
 }
 
-static int read_load_options(sd_bus_message *m, enum bn_backend_kind *backend,
-			     sd_bus_error *err)
+static int read_load_options(sd_bus_message *m, enum bn_backend_kind *backend, sd_bus_error *err)
 {
 	const char *key, *val;
 	int r;
@@ -289,7 +288,7 @@ static int method_tokenize(sd_bus_message *m, void *userdata, sd_bus_error *err)
 }
 
 /* bounds the reply: a token is at most a few dozen bytes of text */
-#define BNETD_MAX_DETOKENIZE	(1u << 20)
+#define BNETD_MAX_DETOKENIZE (1u << 20)
 
 static int method_detokenize(sd_bus_message *m, void *userdata, sd_bus_error *err)
 {
@@ -313,8 +312,8 @@ static int method_detokenize(sd_bus_message *m, void *userdata, sd_bus_error *er
 		return r;
 	n = size / sizeof(int32_t);
 	if (n > BNETD_MAX_DETOKENIZE)
-		return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-					 "ids: more than %u", BNETD_MAX_DETOKENIZE);
+		return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS, "ids: more than %u",
+					 BNETD_MAX_DETOKENIZE);
 	for (size_t i = 0; i < n; i++)
 		if (ids[i] < 0 || (uint32_t)ids[i] >= mo->info->n_vocab)
 			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
@@ -375,13 +374,11 @@ static int method_device_counters(sd_bus_message *m, void *userdata, sd_bus_erro
 	if (!kmod_in_use(userdata) || bnd_open("/dev/bitnet", &dev) < 0)
 		return sd_bus_reply_method_return(m, "a{st}", 0);
 	i = bnd_info(dev);
-	r = sd_bus_reply_method_return(m, "a{st}", 6,
-				       "abi_version", (uint64_t)i->abi_version,
-				       "features", (uint64_t)i->features,
-				       "pinned_bytes", (uint64_t)i->pinned_bytes,
-				       "max_global_bytes", (uint64_t)i->max_global_bytes,
-				       "nr_workers", (uint64_t)i->nr_workers,
-				       "isa", (uint64_t)i->isa);
+	r = sd_bus_reply_method_return(m, "a{st}", 6, "abi_version", (uint64_t)i->abi_version,
+				       "features", (uint64_t)i->features, "pinned_bytes",
+				       (uint64_t)i->pinned_bytes, "max_global_bytes",
+				       (uint64_t)i->max_global_bytes, "nr_workers",
+				       (uint64_t)i->nr_workers, "isa", (uint64_t)i->isa);
 	bnd_close(dev);
 	return r;
 }
@@ -448,8 +445,7 @@ static const char *backend_in_use(struct bnetd *d)
 		if (mo->state == BNETD_MODEL_READY)
 			return mo->info->backend;
 	}
-	if (d->backend == BN_BACKEND_KMOD ||
-	    (d->backend == BN_BACKEND_AUTO && d->device_available))
+	if (d->backend == BN_BACKEND_KMOD || (d->backend == BN_BACKEND_AUTO && d->device_available))
 		return "kmod";
 	return "cpu";
 }
@@ -509,29 +505,25 @@ static int manager_prop(sd_bus *bus, const char *path, const char *iface, const 
 	return -ENOENT;
 }
 
-#define MPROP(name, sig) \
-	SD_BUS_PROPERTY(name, sig, manager_prop, 0, 0)
+#define MPROP(name, sig) SD_BUS_PROPERTY(name, sig, manager_prop, 0, 0)
 
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_METHOD_WITH_ARGS("ListModels", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(soss)", models),
 				method_list_models, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_ARGS("LoadModel",
-				SD_BUS_ARGS("s", name, "s", path, "a{sv}", options),
+	SD_BUS_METHOD_WITH_ARGS("LoadModel", SD_BUS_ARGS("s", name, "s", path, "a{sv}", options),
 				SD_BUS_RESULT("o", model), method_load_model,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("UnloadModel", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
 				method_unload_model, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_ARGS("ListSessions", SD_BUS_NO_ARGS,
-				SD_BUS_RESULT("a(ossus)", sessions), method_list_sessions,
-				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ListSessions", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ossus)", sessions),
+				method_list_sessions, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("CreateSession", SD_BUS_ARGS("s", model, "a{sv}", options),
 				SD_BUS_RESULT("o", session), method_create_session,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("KillSession", SD_BUS_ARGS("o", session), SD_BUS_NO_RESULT,
 				method_kill_session, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_ARGS("Tokenize",
-				SD_BUS_ARGS("s", model, "s", text, "b", add_special),
+	SD_BUS_METHOD_WITH_ARGS("Tokenize", SD_BUS_ARGS("s", model, "s", text, "b", add_special),
 				SD_BUS_RESULT("ai", ids), method_tokenize,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Detokenize", SD_BUS_ARGS("s", model, "ai", ids),

@@ -111,8 +111,8 @@ static bool valid_name(const char *name)
 	return true;
 }
 
-int bnetd_model_load(struct bnetd *d, const char *name, const char *file,
-		     struct bnetd_model **out, sd_bus_error *err)
+int bnetd_model_load(struct bnetd *d, const char *name, const char *file, struct bnetd_model **out,
+		     sd_bus_error *err)
 {
 	struct bnetd_model *mo = bnetd_model_find(d, name);
 	pthread_t t;
@@ -186,7 +186,7 @@ void bnetd_models_poll_loaders(struct bnetd *d)
 			mo->progress = 1.0;
 			if (d->cfg.limits.memory_budget &&
 			    bnetd_memory_used(d) + mo->info->weight_bytes >
-			    d->cfg.limits.memory_budget) {
+				    d->cfg.limits.memory_budget) {
 				bn_model_free(mo->m);
 				mo->m = NULL;
 				mo->info = NULL;
@@ -197,8 +197,8 @@ void bnetd_models_poll_loaders(struct bnetd *d)
 				mo->state = BNETD_MODEL_READY;
 				bnetd_log(LOG_INFO, mo->name, NULL,
 					  "ready: %s, %s weights, %u layers, backend %s",
-					mo->info->arch, mo->info->weight_type,
-					mo->info->n_layer, mo->info->backend);
+					  mo->info->arch, mo->info->weight_type, mo->info->n_layer,
+					  mo->info->backend);
 			}
 		}
 		sd_bus_emit_properties_changed(d->bus, mo->path, BNETD_IFACE_MODEL, "State",
@@ -217,8 +217,7 @@ int bnetd_model_unload(struct bnetd *d, struct bnetd_model *mo, sd_bus_error *er
 		return sd_bus_error_setf(err, BNETD_ERR_MODEL_BUSY, "'%s' has %u sessions",
 					 mo->name, mo->n_sessions);
 	if (d->batch && d->last_batch_model == mo)
-		return sd_bus_error_setf(err, BNETD_ERR_MODEL_BUSY, "'%s' is computing",
-					 mo->name);
+		return sd_bus_error_setf(err, BNETD_ERR_MODEL_BUSY, "'%s' is computing", mo->name);
 	bnetd_log(LOG_INFO, mo->name, NULL, "unloaded");
 	bnetd_list_del(&mo->link);
 	model_free(mo);
@@ -341,8 +340,7 @@ static const sd_bus_vtable model_vtable[] = {
 	SD_BUS_PROPERTY("WeightType", "s", model_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("State", "s", model_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Error", "s", model_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("LoadProgress", "d", model_prop, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("LoadProgress", "d", model_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("MemoryBytes", "t", model_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Parameters", "t", model_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_VTABLE_END

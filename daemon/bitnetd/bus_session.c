@@ -164,8 +164,8 @@ static int on_owner_gone(sd_bus_track *track, void *userdata)
 	return 0;
 }
 
-int bnetd_session_create(struct bnetd *d, sd_bus_message *m, struct bnetd_model *mo,
-			 uint32_t n_ctx, struct bnetd_session **out, sd_bus_error *err)
+int bnetd_session_create(struct bnetd *d, sd_bus_message *m, struct bnetd_model *mo, uint32_t n_ctx,
+			 struct bnetd_session **out, sd_bus_error *err)
 {
 	uint8_t rnd[16];
 	char hex[33];
@@ -219,8 +219,8 @@ int bnetd_session_create(struct bnetd *d, sd_bus_message *m, struct bnetd_model 
 	s->last_used = bnetd_now();
 	mo->n_sessions++;
 	bnetd_list_add_tail(&s->link, &d->sessions);
-	bnetd_log(LOG_INFO, mo->name, s->path, "session for %s (uid %u), %u positions",
-		  s->owner, uid, s->n_ctx);
+	bnetd_log(LOG_INFO, mo->name, s->path, "session for %s (uid %u), %u positions", s->owner,
+		  uid, s->n_ctx);
 	bnetd_status_update(d);
 	*out = s;
 	return 0;
@@ -303,8 +303,8 @@ static int session_prop(sd_bus *bus, const char *path, const char *iface, const 
 	return -ENOENT;
 }
 
-int bnetd_tokenize(const struct bn_vocab *v, const char *text, bool add_bos,
-		   bool parse_special, int32_t **out, uint32_t *n_out)
+int bnetd_tokenize(const struct bn_vocab *v, const char *text, bool add_bos, bool parse_special,
+		   int32_t **out, uint32_t *n_out)
 {
 	size_t len = strlen(text), cap = len + 2;
 	int32_t *ids = malloc(cap * sizeof(*ids));
@@ -336,11 +336,11 @@ int bnetd_tokenize(const struct bn_vocab *v, const char *text, bool add_bos,
  * Tokenizes a prompt for a session. Special-token text is parsed only in
  * what the chat template wrote, never in a caller's raw prompt.
  */
-static int tokenize_for(struct bnetd_session *s, const char *text, bool add_bos,
-			bool parse_special, int32_t **out, uint32_t *n_out, sd_bus_error *err)
+static int tokenize_for(struct bnetd_session *s, const char *text, bool add_bos, bool parse_special,
+			int32_t **out, uint32_t *n_out, sd_bus_error *err)
 {
-	int r = bnetd_tokenize(bn_model_vocab(s->model->m), text, add_bos, parse_special,
-			     out, n_out);
+	int r = bnetd_tokenize(bn_model_vocab(s->model->m), text, add_bos, parse_special, out,
+			       n_out);
 
 	if (r == -ENOMEM)
 		return r;
@@ -350,8 +350,7 @@ static int tokenize_for(struct bnetd_session *s, const char *text, bool add_bos,
 	return 0;
 }
 
-static int submit_common(sd_bus_message *m, struct bnetd_session *s, bool to_fd,
-			 sd_bus_error *err)
+static int submit_common(sd_bus_message *m, struct bnetd_session *s, bool to_fd, sd_bus_error *err)
 {
 	const struct bn_vocab *v = bn_model_vocab(s->model->m);
 	struct bnetd_params p;
@@ -372,8 +371,9 @@ static int submit_common(sd_bus_message *m, struct bnetd_session *s, bool to_fd,
 		bnetd_params_free(&p);
 		return r;
 	}
-	add_bos = p.add_bos >= 0 ? p.add_bos :
-		  bn_vocab_add_bos(v) && !s->n_ctx_tokens && !s->active && !s->n_queued;
+	add_bos = p.add_bos >= 0 ?
+			  p.add_bos :
+			  bn_vocab_add_bos(v) && !s->n_ctx_tokens && !s->active && !s->n_queued;
 	r = tokenize_for(s, prompt, add_bos, false, &ids, &n, err);
 	if (r < 0 || sd_bus_error_is_set(err)) {
 		bnetd_params_free(&p);
@@ -434,9 +434,9 @@ static int method_chat(sd_bus_message *m, void *userdata, sd_bus_error *err)
 		struct bn_chat_msg *t;
 
 		if (strcmp(role, "system") && strcmp(role, "user") && strcmp(role, "assistant")) {
-			r = sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-					      "messages: role '%s' is not system, user or assistant",
-					      role);
+			r = sd_bus_error_setf(
+				err, SD_BUS_ERROR_INVALID_ARGS,
+				"messages: role '%s' is not system, user or assistant", role);
 			goto out;
 		}
 		t = realloc(msgs, (n_msgs + 1) * sizeof(*msgs));
@@ -467,8 +467,8 @@ static int method_chat(sd_bus_message *m, void *userdata, sd_bus_error *err)
 		goto out;
 	}
 	/* the template writes special tokens as text; BOS is the vocab's choice */
-	r = tokenize_for(s, text, bn_vocab_add_bos(bn_model_vocab(s->model->m)), true,
-			 &ids, &n, err);
+	r = tokenize_for(s, text, bn_vocab_add_bos(bn_model_vocab(s->model->m)), true, &ids, &n,
+			 err);
 	free(text);
 	if (r < 0 || sd_bus_error_is_set(err))
 		goto out;
@@ -537,8 +537,8 @@ static const sd_bus_vtable session_vtable[] = {
 	SD_BUS_METHOD("Reset", "", "", method_reset, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Close", "", "", method_close, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("Tokens", SD_BUS_ARGS("t", request, "ai", ids, "s", text), 0),
-	SD_BUS_SIGNAL_WITH_ARGS("Finished", SD_BUS_ARGS("t", request, "s", reason,
-							"a{sv}", stats), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("Finished", SD_BUS_ARGS("t", request, "s", reason, "a{sv}", stats),
+				0),
 	SD_BUS_PROPERTY("Model", "s", session_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Owner", "s", session_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Uid", "u", session_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -557,6 +557,5 @@ int bnetd_sessions_register(struct bnetd *d)
 				       session_vtable, session_find, d);
 	if (r < 0)
 		return r;
-	return sd_bus_add_node_enumerator(d->bus, NULL, BNETD_SESSION_PREFIX,
-					  session_enumerate, d);
+	return sd_bus_add_node_enumerator(d->bus, NULL, BNETD_SESSION_PREFIX, session_enumerate, d);
 }

@@ -55,10 +55,9 @@ int bnetd_limits_set(struct bnetd_limits *l, const char *key, uint64_t v)
 		uint64_t min;
 	} keys[] = {
 		{ "MaxQueue", offsetof(struct bnetd_limits, max_queue), false, 1 },
-		{ "MaxSessionsPerUser", offsetof(struct bnetd_limits, max_sessions_per_user),
-		  false, 0 },
-		{ "MaxTokensPerUser", offsetof(struct bnetd_limits, max_tokens_per_user),
-		  true, 0 },
+		{ "MaxSessionsPerUser", offsetof(struct bnetd_limits, max_sessions_per_user), false,
+		  0 },
+		{ "MaxTokensPerUser", offsetof(struct bnetd_limits, max_tokens_per_user), true, 0 },
 		{ "MemoryBudget", offsetof(struct bnetd_limits, memory_budget), true, 0 },
 		{ "IdleTimeoutSec", offsetof(struct bnetd_limits, idle_timeout_sec), false, 0 },
 		{ "PrefillChunk", offsetof(struct bnetd_limits, prefill_chunk), false, 1 },
@@ -118,10 +117,15 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-enum section { SEC_NONE, SEC_SERVICE, SEC_LIMITS, SEC_MODEL };
+enum section {
+	SEC_NONE,
+	SEC_SERVICE,
+	SEC_LIMITS,
+	SEC_MODEL
+};
 
-static int set_key(struct bnetd_config *c, enum section sec, const char *key,
-		   const char *val, char *why, size_t whylen)
+static int set_key(struct bnetd_config *c, enum section sec, const char *key, const char *val,
+		   char *why, size_t whylen)
 {
 	uint64_t v;
 	struct bnetd_preload *pm;
@@ -226,8 +230,8 @@ int bnetd_config_parse(struct bnetd_config *c, const char *text, char *err, size
 			} else if (!strcmp(s, "[Limits]")) {
 				sec = SEC_LIMITS;
 			} else if (!strcmp(s, "[Model]")) {
-				struct bnetd_preload *n = realloc(c->models,
-						(c->n_models + 1) * sizeof(*n));
+				struct bnetd_preload *n =
+					realloc(c->models, (c->n_models + 1) * sizeof(*n));
 				if (!n) {
 					r = -ENOMEM;
 					break;

@@ -10,11 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BNETD_DEFAULT_CONFIG	"/etc/bitnet/bitnetd.conf"
+#define BNETD_DEFAULT_CONFIG "/etc/bitnet/bitnetd.conf"
 
 struct bnetd_limits {
 	uint32_t max_queue;		/* waiting requests, all sessions */
-	uint32_t max_sessions_per_user;	/* 0: unlimited */
+	uint32_t max_sessions_per_user; /* 0: unlimited */
 	uint64_t max_tokens_per_user;	/* outstanding tokens; 0: unlimited */
 	uint64_t memory_budget;		/* weights + KV bytes; 0: unlimited */
 	uint32_t idle_timeout_sec;	/* 0: never evict */
@@ -32,8 +32,8 @@ struct bnetd_config {
 	struct bnetd_limits limits;
 	struct bnetd_preload *models;
 	size_t n_models;
-	int threads;			/* 0: all online CPUs */
-	char *backend;			/* "auto", "cpu", "kmod" */
+	int threads;   /* 0: all online CPUs */
+	char *backend; /* "auto", "cpu", "kmod" */
 };
 
 void bnetd_config_defaults(struct bnetd_config *c);

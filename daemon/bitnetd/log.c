@@ -27,12 +27,10 @@ void bnetd_log(int prio, const char *model, const char *session, const char *fmt
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (use_journal) {
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
-				"SYSLOG_IDENTIFIER=bitnetd",
-				"BITNET_MODEL=%s", model ? model : "",
-				"BITNET_SESSION=%s", session ? session : "", NULL);
+		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio, "SYSLOG_IDENTIFIER=bitnetd",
+				"BITNET_MODEL=%s", model ? model : "", "BITNET_SESSION=%s",
+				session ? session : "", NULL);
 		return;
 	}
-	fprintf(stderr, "bitnetd: <%d> %s%s%s\n", prio, model ? model : "",
-		model ? ": " : "", msg);
+	fprintf(stderr, "bitnetd: <%d> %s%s%s\n", prio, model ? model : "", model ? ": " : "", msg);
 }

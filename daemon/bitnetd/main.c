@@ -33,8 +33,8 @@ void bnetd_status_update(struct bnetd *d)
 
 	bnetd_list_for_each_safe(pos, tmp, &d->models) {
 		struct bnetd_model *mo = container_of(pos, struct bnetd_model, link);
-		int w = snprintf(models + len, sizeof(models) - len, "%s%s (%s)",
-				 len ? ", " : "", mo->name, bnetd_model_state_name(mo->state));
+		int w = snprintf(models + len, sizeof(models) - len, "%s%s (%s)", len ? ", " : "",
+				 mo->name, bnetd_model_state_name(mo->state));
 
 		if (w < 0 || (size_t)w >= sizeof(models) - len)
 			break;
@@ -163,11 +163,12 @@ static void usage(void)
 	       "  --backend=auto|cpu|kmod  matmul backend (default auto)\n"
 	       "  --model=NAME=PATH      load a model at start (repeatable)\n"
 	       "  --threads=N            compute threads (default: all CPUs)\n"
-	       "  --version, --help\n", BNETD_DEFAULT_CONFIG);
+	       "  --version, --help\n",
+	       BNETD_DEFAULT_CONFIG);
 }
 
 struct args {
-	int bus_kind;			/* 0 system, 1 user, 2 address */
+	int bus_kind; /* 0 system, 1 user, 2 address */
 	const char *address;
 	const char *backend;
 	int threads;
@@ -177,18 +178,16 @@ struct args {
 
 static int parse_args(int argc, char **argv, struct bnetd *d, struct args *a)
 {
-	static const struct option opts[] = {
-		{ "system", no_argument, NULL, 's' },
-		{ "user", no_argument, NULL, 'u' },
-		{ "bus-address", required_argument, NULL, 'a' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "model", required_argument, NULL, 'm' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "system", no_argument, NULL, 's' },
+					      { "user", no_argument, NULL, 'u' },
+					      { "bus-address", required_argument, NULL, 'a' },
+					      { "config", required_argument, NULL, 'c' },
+					      { "backend", required_argument, NULL, 'b' },
+					      { "model", required_argument, NULL, 'm' },
+					      { "threads", required_argument, NULL, 't' },
+					      { "version", no_argument, NULL, 'V' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
@@ -255,8 +254,8 @@ static int apply_args(struct bnetd *d, struct args *a)
 		d->cfg.threads = a->threads;
 	for (size_t i = 0; i < a->n_models; i++) {
 		char *eq = strchr(a->models[i], '=');
-		struct bnetd_preload *p = realloc(d->cfg.models,
-						(d->cfg.n_models + 1) * sizeof(*p));
+		struct bnetd_preload *p =
+			realloc(d->cfg.models, (d->cfg.n_models + 1) * sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
@@ -332,8 +331,8 @@ static int setup(struct bnetd *d, struct args *a)
 	r = sd_event_set_watchdog(d->event, true);
 	if (r < 0)
 		return r;
-	r = sd_event_add_time_relative(d->event, &d->idle_timer, CLOCK_MONOTONIC, 1000000ULL,
-				       0, on_tick, d);
+	r = sd_event_add_time_relative(d->event, &d->idle_timer, CLOCK_MONOTONIC, 1000000ULL, 0,
+				       on_tick, d);
 	if (r < 0)
 		return r;
 	r = connect_bus(d, a);
@@ -407,10 +406,11 @@ int main(int argc, char **argv)
 	free(a.models);
 	d.device_available = access("/dev/bitnet", R_OK | W_OK) == 0;
 	bnetd_log(LOG_INFO, NULL, NULL, "backend %s (/dev/bitnet %s)",
-		  d.backend == BN_BACKEND_CPU ? "cpu (forced)" :
-		d.backend == BN_BACKEND_KMOD ? "kmod (forced)" :
-		d.device_available ? "kmod" : "cpu",
-		d.device_available ? "present" : "absent");
+		  d.backend == BN_BACKEND_CPU  ? "cpu (forced)" :
+		  d.backend == BN_BACKEND_KMOD ? "kmod (forced)" :
+		  d.device_available	       ? "kmod" :
+						 "cpu",
+		  d.device_available ? "present" : "absent");
 	r = setup(&d, &a);
 	if (r >= 0) {
 		preload(&d);

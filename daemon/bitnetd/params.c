@@ -86,8 +86,7 @@ fail:
 	return r;
 }
 
-static int read_bias(sd_bus_message *m, struct bnetd_params *p, uint32_t n_vocab,
-		     sd_bus_error *err)
+static int read_bias(sd_bus_message *m, struct bnetd_params *p, uint32_t n_vocab, sd_bus_error *err)
 {
 	struct bn_logit_bias *b = NULL;
 	size_t n = 0;
@@ -136,8 +135,8 @@ static int read_bias(sd_bus_message *m, struct bnetd_params *p, uint32_t n_vocab
 	return 0;
 }
 
-static int read_one(sd_bus_message *m, const char *key, struct bnetd_params *p,
-		    uint32_t n_vocab, bool allow_add_bos, sd_bus_error *err)
+static int read_one(sd_bus_message *m, const char *key, struct bnetd_params *p, uint32_t n_vocab,
+		    bool allow_add_bos, sd_bus_error *err)
 {
 	int b;
 
@@ -185,12 +184,21 @@ static int read_one(sd_bus_message *m, const char *key, struct bnetd_params *p,
 static const char *param_type(const char *key)
 {
 	static const char *const types[][2] = {
-		{ "max_tokens", "u" }, { "temperature", "d" }, { "top_k", "i" },
-		{ "top_p", "d" }, { "min_p", "d" }, { "typical_p", "d" },
-		{ "repeat_penalty", "d" }, { "repeat_last_n", "i" },
-		{ "presence_penalty", "d" }, { "frequency_penalty", "d" },
-		{ "seed", "t" }, { "stop", "as" }, { "logit_bias", "a{id}" },
-		{ "ignore_eos", "b" }, { "add_bos", "b" },
+		{ "max_tokens", "u" },
+		{ "temperature", "d" },
+		{ "top_k", "i" },
+		{ "top_p", "d" },
+		{ "min_p", "d" },
+		{ "typical_p", "d" },
+		{ "repeat_penalty", "d" },
+		{ "repeat_last_n", "i" },
+		{ "presence_penalty", "d" },
+		{ "frequency_penalty", "d" },
+		{ "seed", "t" },
+		{ "stop", "as" },
+		{ "logit_bias", "a{id}" },
+		{ "ignore_eos", "b" },
+		{ "add_bos", "b" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(types); i++)

@@ -12,18 +12,18 @@
 
 #include "daemon/engine/engine.h"
 
-#define BNETD_MAX_STOPS		16
-#define BNETD_MAX_STOP_LEN	256
-#define BNETD_MAX_LOGIT_BIAS	1024
+#define BNETD_MAX_STOPS 16
+#define BNETD_MAX_STOP_LEN 256
+#define BNETD_MAX_LOGIT_BIAS 1024
 
 struct bnetd_params {
 	struct bn_sampler_params sp;
-	uint32_t max_tokens;		/* 0: until the context is full */
+	uint32_t max_tokens; /* 0: until the context is full */
 	char **stop;
 	size_t n_stop;
 	struct bn_logit_bias *bias;
 	bool ignore_eos;
-	int add_bos;			/* -1: the vocab's choice */
+	int add_bos; /* -1: the vocab's choice */
 };
 
 void bnetd_params_init(struct bnetd_params *p);

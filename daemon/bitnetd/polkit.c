@@ -69,16 +69,17 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
 		if (r < 0)
 			answer(a, false, "unreadable reply from polkit");
 		else
-			answer(a, authorized, challenge ? "interactive authentication required"
-				  : "polkit said no");
+			answer(a, authorized,
+			       challenge ? "interactive authentication required" :
+					   "polkit said no");
 	}
 	sd_bus_message_unref(a->m);
 	free(a);
 	return 0;
 }
 
-int bnetd_authorize(struct bnetd *d, sd_bus_message *m, const char *action,
-		    bnetd_authorized_fn cb, sd_bus_error *err)
+int bnetd_authorize(struct bnetd *d, sd_bus_message *m, const char *action, bnetd_authorized_fn cb,
+		    sd_bus_error *err)
 {
 	sd_bus_message *call = NULL;
 	struct authz *a;
@@ -99,8 +100,8 @@ int bnetd_authorize(struct bnetd *d, sd_bus_message *m, const char *action,
 					   "CheckAuthorization");
 	if (r < 0)
 		return r;
-	r = sd_bus_message_append(call, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name",
-				  "s", sd_bus_message_get_sender(m), action, 0,
+	r = sd_bus_message_append(call, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s",
+				  sd_bus_message_get_sender(m), action, 0,
 				  sd_bus_message_get_allow_interactive_authorization(m) ? 1 : 0,
 				  "");
 	if (r < 0)
@@ -115,8 +116,7 @@ int bnetd_authorize(struct bnetd *d, sd_bus_message *m, const char *action,
 	a->cb = cb;
 	snprintf(a->action, sizeof(a->action), "%s", action);
 	/* interactive authentication may take a person's time */
-	r = sd_bus_call_async(d->polkit_bus, NULL, call, on_polkit_reply, a,
-			      120ULL * 1000000ULL);
+	r = sd_bus_call_async(d->polkit_bus, NULL, call, on_polkit_reply, a, 120ULL * 1000000ULL);
 	if (r < 0) {
 		sd_bus_message_unref(a->m);
 		free(a);

@@ -73,16 +73,16 @@ static int reserve_kv(struct bnetd_session *s, sd_bus_error *err)
 	if (bnetd_session_make_room(d, 0, s) < 0) {
 		bn_seq_free(s->seq);
 		s->seq = NULL;
-		return sd_bus_error_setf(err, BNETD_ERR_NO_MEMORY,
-					 "a KV cache of %u positions does not fit the memory budget",
-					 s->n_ctx);
+		return sd_bus_error_setf(
+			err, BNETD_ERR_NO_MEMORY,
+			"a KV cache of %u positions does not fit the memory budget", s->n_ctx);
 	}
 	return 0;
 }
 
 int bnetd_request_submit(struct bnetd_session *s, int32_t *tokens, uint32_t n_tokens,
 			 bool replace_context, struct bnetd_params *p, int fd, uint64_t *id,
-		       sd_bus_error *err)
+			 sd_bus_error *err)
 {
 	struct bnetd *d = s->d;
 	const struct bnetd_limits *l = &d->cfg.limits;
@@ -116,8 +116,9 @@ int bnetd_request_submit(struct bnetd_session *s, int32_t *tokens, uint32_t n_to
 	    bnetd_reserved_of_uid(d, s->uid) + reserve > l->max_tokens_per_user) {
 		rc = sd_bus_error_setf(err, BNETD_ERR_QUOTA,
 				       "uid %u: %" PRIu64 " tokens outstanding + %" PRIu64
-				       " exceed %" PRIu64, s->uid, bnetd_reserved_of_uid(d, s->uid),
-				       reserve, l->max_tokens_per_user);
+				       " exceed %" PRIu64,
+				       s->uid, bnetd_reserved_of_uid(d, s->uid), reserve,
+				       l->max_tokens_per_user);
 		goto fail;
 	}
 	rc = reserve_kv(s, err);
@@ -196,8 +197,7 @@ int bnetd_request_start(struct bnetd_request *r)
 		}
 	}
 	s->evicted = false;
-	common = common_prefix(bn_seq_tokens(s->seq), bn_seq_len(s->seq), r->target,
-			       r->n_target);
+	common = common_prefix(bn_seq_tokens(s->seq), bn_seq_len(s->seq), r->target, r->n_target);
 	/* the last prompt token is always fed again: its logits start decoding */
 	if (common >= r->n_target)
 		common = r->n_target - 1;
@@ -324,20 +324,17 @@ static void send_finished(struct bnetd_request *r, const char *reason, const cha
 		prefill_tps = per_second(prefilled, t_prefill_end - r->t_prefill_start);
 	if (r->n_generated > 1)
 		decode_tps = per_second(r->n_generated - 1, now - r->t_first_token);
-	rc = sd_bus_message_new_signal(d->bus, &sig, r->s->path, BNETD_IFACE_SESSION,
-				       "Finished");
+	rc = sd_bus_message_new_signal(d->bus, &sig, r->s->path, BNETD_IFACE_SESSION, "Finished");
 	if (rc >= 0)
 		rc = sd_bus_message_set_destination(sig, r->s->owner);
 	if (rc >= 0)
 		rc = sd_bus_message_append(sig, "ts", r->id, reason);
 	if (rc >= 0)
-		rc = sd_bus_message_append(sig, "a{sv}", error ? 6 : 5,
-					   "prompt_tokens", "u", r->n_prompt,
-					   "tokens", "u", r->n_generated,
-					   "prefill_tps", "d", prefill_tps,
-					   "decode_tps", "d", decode_tps,
-					   "cached_tokens", "u", r->cached,
-					   "error", "s", error ? error : "");
+		rc = sd_bus_message_append(sig, "a{sv}", error ? 6 : 5, "prompt_tokens", "u",
+					   r->n_prompt, "tokens", "u", r->n_generated,
+					   "prefill_tps", "d", prefill_tps, "decode_tps", "d",
+					   decode_tps, "cached_tokens", "u", r->cached, "error",
+					   "s", error ? error : "");
 	if (rc >= 0)
 		rc = sd_bus_send(d->bus, sig, NULL);
 	if (rc < 0)
@@ -382,8 +379,8 @@ void bnetd_request_finish(struct bnetd_request *r, const char *reason, const cha
 		s->active = NULL;
 	}
 	if (error)
-		bnetd_log(LOG_WARNING, s->model->name, s->path, "request %" PRIu64 ": %s",
-			  r->id, error);
+		bnetd_log(LOG_WARNING, s->model->name, s->path, "request %" PRIu64 ": %s", r->id,
+			  error);
 	bnetd_request_free(r);
 	bnetd_session_state_changed(s);
 }

@@ -143,8 +143,10 @@ static int batch_add(struct bnetd_batch *b, struct bnetd_request *r, const int32
 		b->reqs = rq;
 		b->cap = cap;
 	}
-	b->items[b->n] = (struct bn_batch_item) {
-		.seq = r->s->seq, .tokens = tokens, .n_tokens = n,
+	b->items[b->n] = (struct bn_batch_item){
+		.seq = r->s->seq,
+		.tokens = tokens,
+		.n_tokens = n,
 		.logits = want_logits ? r->logits : NULL,
 	};
 	b->reqs[b->n++] = r;
@@ -176,9 +178,11 @@ static void admit(struct bnetd *d)
 		r->phase = BNETD_REQ_PREFILL;
 		rc = bnetd_request_start(r);
 		if (rc < 0) {
-			bnetd_request_finish(r, "error", rc == -ENOSPC ? "the context is full" :
+			bnetd_request_finish(r, "error",
+					     rc == -ENOSPC ? "the context is full" :
 					     rc == -EDQUOT ? "the memory budget is exhausted" :
-					     rc == -EINVAL ? "nothing to compute" : "out of memory");
+					     rc == -EINVAL ? "nothing to compute" :
+							     "out of memory");
 			continue;
 		}
 		d->tokens_in += r->n_target - r->cached;
@@ -321,8 +325,9 @@ void bnetd_sched_on_done(struct bnetd *d)
 			continue;
 		}
 		if (b->rc < 0) {
-			bnetd_request_finish(r, "error", b->rc == -ENOSPC ? "the context is full" :
-					   "the forward pass failed");
+			bnetd_request_finish(r, "error",
+					     b->rc == -ENOSPC ? "the context is full" :
+								"the forward pass failed");
 			continue;
 		}
 		if (r->phase == BNETD_REQ_DECODE) {

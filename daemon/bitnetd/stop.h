@@ -11,12 +11,12 @@
 #include <stddef.h>
 
 struct bnetd_stop {
-	char **stops;		/* borrowed from the request's params */
+	char **stops; /* borrowed from the request's params */
 	size_t n_stops;
-	char *text;		/* everything generated so far */
+	char *text; /* everything generated so far */
 	size_t len, cap;
-	size_t released;	/* bytes already handed out */
-	bool hit;		/* text ends at a stop string (cut off) */
+	size_t released; /* bytes already handed out */
+	bool hit;	 /* text ends at a stop string (cut off) */
 };
 
 void bnetd_stop_init(struct bnetd_stop *st, char **stops, size_t n_stops);

@@ -32,17 +32,20 @@ int main(void)
 	int r;
 
 	printf("1..14\n");
-	r = parse(&c, "# comment\n\n[Service]\nThreads = 2\nBackend=cpu\n"
+	r = parse(&c,
+		  "# comment\n\n[Service]\nThreads = 2\nBackend=cpu\n"
 		  "[Limits]\nMaxQueue=5\nMemoryBudget=2G\nMaxTokensPerUser=100K\n"
 		  "[Model]\nName=tiny\nPath=/m/tiny.gguf\n[Model]\nName=b\nPath=/m/b.gguf\n",
 		  err);
 	ok(r == 0, "a full file parses");
 	ok(c.threads == 2 && c.backend && !strcmp(c.backend, "cpu"), "[Service] keys");
 	ok(c.limits.max_queue == 5 && c.limits.memory_budget == (2ULL << 30) &&
-	   c.limits.max_tokens_per_user == 100 * 1024, "[Limits] with size suffixes");
+		   c.limits.max_tokens_per_user == 100 * 1024,
+	   "[Limits] with size suffixes");
 	ok(c.limits.prefill_chunk == 64, "unset limits keep their defaults");
 	ok(c.n_models == 2 && !strcmp(c.models[1].name, "b") &&
-	   !strcmp(c.models[0].path, "/m/tiny.gguf"), "two [Model] sections");
+		   !strcmp(c.models[0].path, "/m/tiny.gguf"),
+	   "two [Model] sections");
 	bnetd_config_free(&c);
 
 	r = parse(&c, "[Limits]\nMaxQueue=5\nBogus=1\n", err);

@@ -16,15 +16,14 @@ struct bn_backend;
 typedef uint32_t bn_weight_id;
 
 struct bn_backend_ops {
-	const char *name;	/* "cpu" or "kmod" */
+	const char *name; /* "cpu" or "kmod" */
 	/*
 	 * Take one packed ternary tensor (BNC_FMT_* format, rows x cols,
 	 * @bytes == bnc_packed_size()) and return its id. The data may be
 	 * freed or unmapped after the call.
 	 */
-	int (*add_weight)(struct bn_backend *b, unsigned int fmt, uint32_t rows,
-			  uint32_t cols, const void *data, size_t bytes,
-			  bn_weight_id *id);
+	int (*add_weight)(struct bn_backend *b, unsigned int fmt, uint32_t rows, uint32_t cols,
+			  const void *data, size_t bytes, bn_weight_id *id);
 	/*
 	 * Done adding weights: seal/share them. After this only matmul().
 	 */
@@ -34,9 +33,8 @@ struct bn_backend_ops {
 	 * N tokens of activations: q[n * K + k], sigma[n], sum[n];
 	 * out[i][n * rows_i + m] = acc * w_scale_i / sigma[n].
 	 */
-	int (*matmul)(struct bn_backend *b, const bn_weight_id *w, uint32_t n_w,
-		      const int8_t *q, const float *sigma, const int32_t *sum,
-		      uint32_t n_tokens, float *const *out);
+	int (*matmul)(struct bn_backend *b, const bn_weight_id *w, uint32_t n_w, const int8_t *q,
+		      const float *sigma, const int32_t *sum, uint32_t n_tokens, float *const *out);
 	/* Bytes of weights this backend holds. */
 	uint64_t (*weight_bytes)(const struct bn_backend *b);
 	void (*destroy)(struct bn_backend *b);
@@ -53,7 +51,6 @@ int bn_backend_cpu_new(int threads, struct bn_backend **out);
  * kmod: -ENODEV when /dev/bitnet is absent or unusable (with @err telling
  * why), so the caller can fall back to cpu.
  */
-int bn_backend_kmod_new(const char *dev_path, struct bn_backend **out,
-			char *err, size_t errlen);
+int bn_backend_kmod_new(const char *dev_path, struct bn_backend **out, char *err, size_t errlen);
 
 #endif /* BITNET_ENGINE_BACKEND_H */

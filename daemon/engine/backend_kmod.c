@@ -12,7 +12,7 @@
 #include "daemon/engine/backend.h"
 #include "libdev/bitnet-dev.h"
 
-#define KMOD_NEED_FEATURES	(BITNET_FEAT_RING | BITNET_FEAT_MULTI | BITNET_FEAT_OUT_F32)
+#define KMOD_NEED_FEATURES (BITNET_FEAT_RING | BITNET_FEAT_MULTI | BITNET_FEAT_OUT_F32)
 
 struct kmod_backend {
 	struct bn_backend base;
@@ -81,9 +81,8 @@ static int kmod_finish_load(struct bn_backend *b)
 	return 0;
 }
 
-static int kmod_matmul(struct bn_backend *b, const bn_weight_id *ids, uint32_t n_w,
-		       const int8_t *q, const float *sigma, const int32_t *sum,
-		       uint32_t n_tokens, float *const *out)
+static int kmod_matmul(struct bn_backend *b, const bn_weight_id *ids, uint32_t n_w, const int8_t *q,
+		       const float *sigma, const int32_t *sum, uint32_t n_tokens, float *const *out)
 {
 	struct kmod_backend *k = kmod_of(b);
 	uint32_t max = bnd_info(k->dev)->max_multi, i, j, n;

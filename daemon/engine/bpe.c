@@ -14,8 +14,7 @@
 #include "daemon/engine/unicode_utf8.h"
 #include "daemon/engine/vocab_priv.h"
 
-int bn_bpe_load(struct bn_vocab *v, const struct gguf_file *f, char *err,
-		size_t errlen)
+int bn_bpe_load(struct bn_vocab *v, const struct gguf_file *f, char *err, size_t errlen)
 {
 	const struct gguf_kv *kv = gguf_find(f, "tokenizer.ggml.merges");
 	char *buf = NULL;
@@ -30,8 +29,7 @@ int bn_bpe_load(struct bn_vocab *v, const struct gguf_file *f, char *err,
 		v->byte_symbols[b] = bn_str_map_get(&v->map, v->tokens, s, n);
 	}
 	if (!kv || kv->type != GGUF_V_ARRAY || kv->arr_type != GGUF_V_STRING) {
-		snprintf(err, errlen,
-			 "tokenizer.ggml.merges is missing or not a string array");
+		snprintf(err, errlen, "tokenizer.ggml.merges is missing or not a string array");
 		return -EINVAL;
 	}
 	if (kv->arr_n > UINT32_MAX / 2) {
@@ -83,7 +81,7 @@ int bn_bpe_load(struct bn_vocab *v, const struct gguf_file *f, char *err,
 
 struct bigram {
 	uint32_t rank;
-	uint32_t left;		/* symbol index */
+	uint32_t left; /* symbol index */
 	int32_t left_id, right_id;
 };
 
@@ -93,7 +91,7 @@ struct bpe_ctx {
 	/* scratch reused across words */
 	int32_t *id;
 	uint32_t *prev, *next;
-	struct bn_heap heap;	/* of struct bigram */
+	struct bn_heap heap; /* of struct bigram */
 	char *mapped;
 	size_t cap;
 };
@@ -200,11 +198,9 @@ static int bpe_word(const char *word, size_t n, void *ctx)
 		r = c->next[g.left];
 
 		/* stale: a side has been merged since the pair was queued */
-		if (c->id[g.left] != g.left_id || r == NONE ||
-		    c->id[r] != g.right_id)
+		if (c->id[g.left] != g.left_id || r == NONE || c->id[r] != g.right_id)
 			continue;
-		c->id[g.left] = bn_merge_map_get(&c->v->merges, g.left_id,
-						 g.right_id)->result;
+		c->id[g.left] = bn_merge_map_get(&c->v->merges, g.left_id, g.right_id)->result;
 		c->id[r] = -1;
 		c->next[g.left] = c->next[r];
 		if (c->next[r] != NONE)
@@ -218,8 +214,7 @@ static int bpe_word(const char *word, size_t n, void *ctx)
 	return 0;
 }
 
-int bn_bpe_encode(const struct bn_vocab *v, const char *text, size_t len,
-		  struct bn_tok_out *o)
+int bn_bpe_encode(const struct bn_vocab *v, const char *text, size_t len, struct bn_tok_out *o)
 {
 	struct bpe_ctx c = {
 		.v = v,

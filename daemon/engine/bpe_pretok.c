@@ -16,29 +16,25 @@
 
 #define CONTRACTIONS "'(?:[sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD])"
 
-static const char llama3_re[] =
-	CONTRACTIONS
-	"|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
-	"|\\p{N}{1,3}"
-	"| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
-	"|\\s*[\\r\\n]+"
-	"|\\s+(?!\\S)"
-	"|\\s+";
+static const char llama3_re[] = CONTRACTIONS "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
+					     "|\\p{N}{1,3}"
+					     "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
+					     "|\\s*[\\r\\n]+"
+					     "|\\s+(?!\\S)"
+					     "|\\s+";
 
-static const char gpt2_re[] =
-	"'s|'t|'re|'ve|'m|'ll|'d"
-	"| ?\\p{L}+"
-	"| ?\\p{N}+"
-	"| ?[^\\s\\p{L}\\p{N}]+"
-	"|\\s+(?!\\S)"
-	"|\\s+";
+static const char gpt2_re[] = "'s|'t|'re|'ve|'m|'ll|'d"
+			      "| ?\\p{L}+"
+			      "| ?\\p{N}+"
+			      "| ?[^\\s\\p{L}\\p{N}]+"
+			      "|\\s+(?!\\S)"
+			      "|\\s+";
 
 struct bn_pretok {
 	pcre2_code *code;
 };
 
-int bn_pretok_new(enum bn_pre_kind kind, struct bn_pretok **out, char *err,
-		  size_t errlen)
+int bn_pretok_new(enum bn_pre_kind kind, struct bn_pretok **out, char *err, size_t errlen)
 {
 	const char *re = kind == BN_PRE_GPT2 ? gpt2_re : llama3_re;
 	struct bn_pretok *p;
@@ -49,15 +45,15 @@ int bn_pretok_new(enum bn_pre_kind kind, struct bn_pretok **out, char *err,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-				PCRE2_UTF | PCRE2_UCP, &errcode, &erroff, NULL);
+	p->code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
+				&errcode, &erroff, NULL);
 	if (!p->code) {
 		PCRE2_UCHAR msg[120];
 
 		pcre2_get_error_message(errcode, msg, sizeof(msg));
 		if (err && errlen)
-			snprintf(err, errlen, "pre-tokenizer regex: %s at %zu",
-				 (const char *)msg, (size_t)erroff);
+			snprintf(err, errlen, "pre-tokenizer regex: %s at %zu", (const char *)msg,
+				 (size_t)erroff);
 		free(p);
 		return -EINVAL;
 	}
@@ -76,8 +72,7 @@ void bn_pretok_free(struct bn_pretok *p)
 }
 
 int bn_pretok_split(const struct bn_pretok *p, const char *text, size_t len,
-		    int (*fn)(const char *word, size_t len, void *ctx),
-		    void *ctx)
+		    int (*fn)(const char *word, size_t len, void *ctx), void *ctx)
 {
 	pcre2_match_data *md;
 	size_t pos = 0;
@@ -91,8 +86,7 @@ int bn_pretok_split(const struct bn_pretok *p, const char *text, size_t len,
 		int rc;
 
 		/* the caller has validated the UTF-8 */
-		rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, pos,
-				 PCRE2_NO_UTF_CHECK, md, NULL);
+		rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, pos, PCRE2_NO_UTF_CHECK, md, NULL);
 		/* JIT's fixed stack can run out where the interpreter's heap won't */
 		if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
 			rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, pos,
@@ -102,7 +96,7 @@ int bn_pretok_split(const struct bn_pretok *p, const char *text, size_t len,
 			break;
 		}
 		if (rc < 0) {
-			ret = -ENOMEM;	/* a match or heap limit */
+			ret = -ENOMEM; /* a match or heap limit */
 			break;
 		}
 		ov = pcre2_get_ovector_pointer(md);

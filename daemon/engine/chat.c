@@ -17,11 +17,11 @@
 #include "daemon/engine/model_internal.h"
 
 enum chat_style {
-	CHAT_BITNET,	/* "User: ...<|eot_id|>Assistant: " */
-	CHAT_LLAMA3,	/* <|start_header_id|>role<|end_header_id|>\n\n...<|eot_id|> */
-	CHAT_CHATML,	/* <|im_start|>role\n...<|im_end|>\n */
-	CHAT_LLAMA2,	/* [INST] ... [/INST] */
-	CHAT_PLAIN,	/* "User: ...\nAssistant: " for models without a template */
+	CHAT_BITNET, /* "User: ...<|eot_id|>Assistant: " */
+	CHAT_LLAMA3, /* <|start_header_id|>role<|end_header_id|>\n\n...<|eot_id|> */
+	CHAT_CHATML, /* <|im_start|>role\n...<|im_end|>\n */
+	CHAT_LLAMA2, /* [INST] ... [/INST] */
+	CHAT_PLAIN,  /* "User: ...\nAssistant: " for models without a template */
 };
 
 struct sbuf {
@@ -110,8 +110,8 @@ static void format_llama2(struct sbuf *b, const struct bn_chat_msg *msgs, size_t
 	}
 }
 
-char *bn_chat_format(const struct bn_model *m, const struct bn_chat_msg *msgs,
-		     size_t n_msgs, int *error)
+char *bn_chat_format(const struct bn_model *m, const struct bn_chat_msg *msgs, size_t n_msgs,
+		     int *error)
 {
 	struct sbuf b = { 0 };
 	enum chat_style st;

@@ -57,8 +57,7 @@ static size_t sanitize(const uint8_t *in, size_t n, char *out, size_t *keep)
 	return o;
 }
 
-static int emit(struct bn_detok *d, const char *bytes, size_t len, char *out,
-		size_t cap)
+static int emit(struct bn_detok *d, const char *bytes, size_t len, char *out, size_t cap)
 {
 	uint8_t buf[256];
 	uint8_t *in = buf;
@@ -108,8 +107,7 @@ int bn_detok_push(struct bn_detok *d, int32_t id, char *out, size_t cap)
 	}
 	b = t->piece;
 	len = t->piece_len;
-	if (d->at_start && v->kind == BN_VOCAB_SPM && v->add_space_prefix &&
-	    len && b[0] == ' ') {
+	if (d->at_start && v->kind == BN_VOCAB_SPM && v->add_space_prefix && len && b[0] == ' ') {
 		b++;
 		len--;
 	}

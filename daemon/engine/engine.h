@@ -27,15 +27,15 @@ struct bn_vocab;
 struct bn_sampler;
 
 enum bn_backend_kind {
-	BN_BACKEND_AUTO = 0,	/* /dev/bitnet when usable, else cpu */
+	BN_BACKEND_AUTO = 0, /* /dev/bitnet when usable, else cpu */
 	BN_BACKEND_CPU,
 	BN_BACKEND_KMOD,
 };
 
 /* How the output head (often the tied embedding) is stored for the logits. */
 enum bn_head_kind {
-	BN_HEAD_AUTO = 0,	/* Q8 for big heads (>= 64M weights), else as in the file */
-	BN_HEAD_FILE,		/* the file's F32/F16/BF16 values, exact */
+	BN_HEAD_AUTO = 0, /* Q8 for big heads (>= 64M weights), else as in the file */
+	BN_HEAD_FILE,	  /* the file's F32/F16/BF16 values, exact */
 	/* int8 rows with one float scale each (half of F16's bytes), against
 	 * the input quantized per token like a BitLinear's on AVX-512 VNNI */
 	BN_HEAD_Q8,
@@ -43,7 +43,7 @@ enum bn_head_kind {
 
 struct bn_load_opts {
 	enum bn_backend_kind backend;
-	int threads;		/* 0: all online CPUs */
+	int threads; /* 0: all online CPUs */
 	/* called now and then while loading; fraction in [0, 1] */
 	void (*progress)(double fraction, void *userdata);
 	void *userdata;
@@ -57,25 +57,25 @@ struct bn_load_opts {
 };
 
 struct bn_model_info {
-	const char *name;		/* general.name, or the file's basename */
-	const char *arch;		/* "bitnet-b1.58", "bitnet", "llama" */
-	const char *weight_type;	/* "I2_S", "TQ2_0", "TQ1_0", "F16", ... */
-	const char *backend;		/* "cpu" or "kmod" */
+	const char *name;	 /* general.name, or the file's basename */
+	const char *arch;	 /* "bitnet-b1.58", "bitnet", "llama" */
+	const char *weight_type; /* "I2_S", "TQ2_0", "TQ1_0", "F16", ... */
+	const char *backend;	 /* "cpu" or "kmod" */
 	uint32_t n_vocab;
-	uint32_t n_ctx;			/* trained context length */
+	uint32_t n_ctx; /* trained context length */
 	uint32_t n_embd;
 	uint32_t n_layer;
 	uint32_t n_head;
 	uint32_t n_head_kv;
 	uint32_t n_ff;
 	uint64_t n_params;
-	uint64_t weight_bytes;		/* packed weights in memory */
-	int32_t bos, eos, eot;		/* -1 when the vocab has none */
-	const char *head;		/* output head as held: "F16", "Q8", ... */
+	uint64_t weight_bytes; /* packed weights in memory */
+	int32_t bos, eos, eot; /* -1 when the vocab has none */
+	const char *head;      /* output head as held: "F16", "Q8", ... */
 };
 
-int bn_model_load(const char *path, const struct bn_load_opts *opts,
-		  struct bn_model **out, char *err, size_t errlen);
+int bn_model_load(const char *path, const struct bn_load_opts *opts, struct bn_model **out,
+		  char *err, size_t errlen);
 void bn_model_free(struct bn_model *m);
 const struct bn_model_info *bn_model_info(const struct bn_model *m);
 const struct bn_vocab *bn_model_vocab(const struct bn_model *m);
@@ -83,8 +83,7 @@ const struct bn_vocab *bn_model_vocab(const struct bn_model *m);
 /* ---- tokenizer ---- */
 
 /* A vocab-only load (a GGUF without tensors is fine). */
-int bn_vocab_load(const char *path, struct bn_vocab **out, char *err,
-		  size_t errlen);
+int bn_vocab_load(const char *path, struct bn_vocab **out, char *err, size_t errlen);
 void bn_vocab_free(struct bn_vocab *v);
 uint32_t bn_vocab_size(const struct bn_vocab *v);
 /* Whether the vocab wants BOS prepended (tokenizer.ggml.add_bos_token). */
@@ -98,19 +97,18 @@ bool bn_vocab_is_eog(const struct bn_vocab *v, int32_t id);
  * of ids (which may exceed @max: call again with a bigger buffer), or
  * -EINVAL for invalid UTF-8.
  */
-int bn_tokenize(const struct bn_vocab *v, const char *text, size_t len,
-		bool add_bos, bool parse_special, int32_t *ids, size_t max);
+int bn_tokenize(const struct bn_vocab *v, const char *text, size_t len, bool add_bos,
+		bool parse_special, int32_t *ids, size_t max);
 
 /* The bytes of one token (may be part of a UTF-8 character). */
-int bn_token_bytes(const struct bn_vocab *v, int32_t id, const char **bytes,
-		   size_t *len);
+int bn_token_bytes(const struct bn_vocab *v, int32_t id, const char **bytes, size_t *len);
 
 /* Streaming detokenizer: emits only complete UTF-8 characters. */
 struct bn_detok {
 	const struct bn_vocab *vocab;
 	char pending[8];
 	size_t n_pending;
-	bool at_start;		/* SentencePiece: drop the dummy-prefix space */
+	bool at_start; /* SentencePiece: drop the dummy-prefix space */
 };
 void bn_detok_init(struct bn_detok *d, const struct bn_vocab *v);
 /* Appends the text of @id to @out (NUL-terminated); returns bytes written
@@ -135,10 +133,10 @@ size_t bn_seq_bytes(const struct bn_seq *s);
 
 struct bn_batch_item {
 	struct bn_seq *seq;
-	const int32_t *tokens;	/* appended at positions seq_len .. */
+	const int32_t *tokens; /* appended at positions seq_len .. */
 	uint32_t n_tokens;
-	float *logits;		/* n_vocab floats, last position; or NULL */
-	float *all_logits;	/* n_tokens x n_vocab; or NULL */
+	float *logits;	   /* n_vocab floats, last position; or NULL */
+	float *all_logits; /* n_tokens x n_vocab; or NULL */
 };
 
 /*
@@ -146,24 +144,23 @@ struct bn_batch_item {
  * sequence. -ENOSPC if a sequence would exceed its capacity (nothing is
  * changed then), -EINVAL for token ids out of range.
  */
-int bn_forward(struct bn_model *m, struct bn_batch_item *items,
-	       uint32_t n_items);
+int bn_forward(struct bn_model *m, struct bn_batch_item *items, uint32_t n_items);
 
 /* ---- sampling ---- */
 
 struct bn_logit_bias {
 	int32_t id;
-	float bias;		/* -INFINITY bans the token */
+	float bias; /* -INFINITY bans the token */
 };
 
 struct bn_sampler_params {
-	float temperature;	/* 0: greedy */
-	int32_t top_k;		/* 0: off */
-	float top_p;		/* 1: off */
-	float min_p;		/* 0: off */
-	float typical_p;	/* 1: off */
-	float repeat_penalty;	/* 1: off */
-	int32_t repeat_last_n;	/* tokens the penalties look at; -1: all */
+	float temperature;     /* 0: greedy */
+	int32_t top_k;	       /* 0: off */
+	float top_p;	       /* 1: off */
+	float min_p;	       /* 0: off */
+	float typical_p;       /* 1: off */
+	float repeat_penalty;  /* 1: off */
+	int32_t repeat_last_n; /* tokens the penalties look at; -1: all */
 	float presence_penalty;
 	float frequency_penalty;
 	uint64_t seed;
@@ -173,20 +170,18 @@ struct bn_sampler_params {
 
 void bn_sampler_params_default(struct bn_sampler_params *p);
 /* -EINVAL with a message naming the parameter for absurd values. */
-int bn_sampler_params_check(const struct bn_sampler_params *p, char *err,
-			    size_t errlen);
+int bn_sampler_params_check(const struct bn_sampler_params *p, char *err, size_t errlen);
 struct bn_sampler *bn_sampler_new(const struct bn_sampler_params *p);
 void bn_sampler_free(struct bn_sampler *s);
 /* Records an accepted token (prompt and generated) for the penalties. */
 void bn_sampler_accept(struct bn_sampler *s, int32_t id);
 /* Picks the next token; @logits may be modified. */
-int32_t bn_sampler_sample(struct bn_sampler *s, float *logits,
-			  uint32_t n_vocab);
+int32_t bn_sampler_sample(struct bn_sampler *s, float *logits, uint32_t n_vocab);
 
 /* ---- chat ---- */
 
 struct bn_chat_msg {
-	const char *role;	/* "system", "user", "assistant" */
+	const char *role; /* "system", "user", "assistant" */
 	const char *content;
 };
 
@@ -195,7 +190,7 @@ struct bn_chat_msg {
  * assistant's turn open. Returns a malloc'd string or NULL (-errno in
  * *error).
  */
-char *bn_chat_format(const struct bn_model *m, const struct bn_chat_msg *msgs,
-		     size_t n_msgs, int *error);
+char *bn_chat_format(const struct bn_model *m, const struct bn_chat_msg *msgs, size_t n_msgs,
+		     int *error);
 
 #endif /* BITNET_ENGINE_H */

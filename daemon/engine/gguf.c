@@ -55,8 +55,8 @@ static int need(struct cursor *c, uint64_t n, const char *what)
 {
 	if (n > left(c))
 		return fail(c, -EINVAL,
-			    "truncated: %s at offset %zu needs %llu bytes, only %zu left",
-			    what, c->pos, (unsigned long long)n, left(c));
+			    "truncated: %s at offset %zu needs %llu bytes, only %zu left", what,
+			    c->pos, (unsigned long long)n, left(c));
 	return 0;
 }
 
@@ -91,8 +91,8 @@ static int get_str(struct cursor *c, struct gguf_str *s, const char *what)
 		return ret;
 	if (len > left(c))
 		return fail(c, -EINVAL,
-			    "%s at offset %zu: string length %llu exceeds the %zu bytes left",
-			    what, c->pos - 8, (unsigned long long)len, left(c));
+			    "%s at offset %zu: string length %llu exceeds the %zu bytes left", what,
+			    c->pos - 8, (unsigned long long)len, left(c));
 	s->ptr = (const char *)c->base + c->pos;
 	s->len = len;
 	c->pos += len;
@@ -102,13 +102,20 @@ static int get_str(struct cursor *c, struct gguf_str *s, const char *what)
 size_t gguf_scalar_size(uint32_t type)
 {
 	switch (type) {
-	case GGUF_V_UINT8: case GGUF_V_INT8: case GGUF_V_BOOL:
+	case GGUF_V_UINT8:
+	case GGUF_V_INT8:
+	case GGUF_V_BOOL:
 		return 1;
-	case GGUF_V_UINT16: case GGUF_V_INT16:
+	case GGUF_V_UINT16:
+	case GGUF_V_INT16:
 		return 2;
-	case GGUF_V_UINT32: case GGUF_V_INT32: case GGUF_V_FLOAT32:
+	case GGUF_V_UINT32:
+	case GGUF_V_INT32:
+	case GGUF_V_FLOAT32:
 		return 4;
-	case GGUF_V_UINT64: case GGUF_V_INT64: case GGUF_V_FLOAT64:
+	case GGUF_V_UINT64:
+	case GGUF_V_INT64:
+	case GGUF_V_FLOAT64:
 		return 8;
 	default:
 		return 0;
@@ -130,36 +137,34 @@ static uint64_t min_elem_size(uint32_t type)
 	return gguf_scalar_size(type);
 }
 
-static int skip_array(struct cursor *c, const struct gguf_str *key,
-		      uint32_t type, uint64_t n, int depth, uint64_t **offs);
+static int skip_array(struct cursor *c, const struct gguf_str *key, uint32_t type, uint64_t n,
+		      int depth, uint64_t **offs);
 
-static int check_count(struct cursor *c, const struct gguf_str *key,
-		       uint32_t type, uint64_t n)
+static int check_count(struct cursor *c, const struct gguf_str *key, uint32_t type, uint64_t n)
 {
 	uint64_t min = min_elem_size(type);
 
 	if (n > left(c) / min)
 		return fail(c, -EINVAL,
 			    "key '%.*s': array of %llu elements cannot fit in the %zu bytes left",
-			    (int)key->len, key->ptr, (unsigned long long)n,
-			    left(c));
+			    (int)key->len, key->ptr, (unsigned long long)n, left(c));
 	return 0;
 }
 
 /* Skips the elements of an array, validating each; records string offsets. */
-static int skip_array(struct cursor *c, const struct gguf_str *key,
-		      uint32_t type, uint64_t n, int depth, uint64_t **offs)
+static int skip_array(struct cursor *c, const struct gguf_str *key, uint32_t type, uint64_t n,
+		      int depth, uint64_t **offs)
 {
 	size_t start = c->pos;
 	uint64_t i;
 	int ret;
 
 	if (!valid_value_type(type))
-		return fail(c, -EINVAL, "key '%.*s': unknown array element type %u",
-			    (int)key->len, key->ptr, type);
+		return fail(c, -EINVAL, "key '%.*s': unknown array element type %u", (int)key->len,
+			    key->ptr, type);
 	if (depth > GGUF_MAX_ARRAY_DEPTH)
-		return fail(c, -EINVAL, "key '%.*s': arrays nested deeper than %d",
-			    (int)key->len, key->ptr, GGUF_MAX_ARRAY_DEPTH);
+		return fail(c, -EINVAL, "key '%.*s': arrays nested deeper than %d", (int)key->len,
+			    key->ptr, GGUF_MAX_ARRAY_DEPTH);
 	ret = check_count(c, key, type, n);
 	if (ret)
 		return ret;
@@ -170,8 +175,8 @@ static int skip_array(struct cursor *c, const struct gguf_str *key,
 	if (type == GGUF_V_STRING && offs) {
 		*offs = malloc((n ? n : 1) * sizeof(**offs));
 		if (!*offs)
-			return fail(c, -ENOMEM, "out of memory for key '%.*s'",
-				    (int)key->len, key->ptr);
+			return fail(c, -ENOMEM, "out of memory for key '%.*s'", (int)key->len,
+				    key->ptr);
 	}
 	for (i = 0; i < n; i++) {
 		if (type == GGUF_V_STRING) {
@@ -188,8 +193,7 @@ static int skip_array(struct cursor *c, const struct gguf_str *key,
 			if (!ret)
 				ret = get_u64(c, &sub_n, "nested array length");
 			if (!ret)
-				ret = skip_array(c, key, sub_type, sub_n,
-						 depth + 1, NULL);
+				ret = skip_array(c, key, sub_type, sub_n, depth + 1, NULL);
 		}
 		if (ret)
 			return ret;
@@ -217,8 +221,8 @@ static int parse_kv(struct cursor *c, struct gguf_kv *kv, uint64_t idx)
 	if (ret)
 		return ret;
 	if (!valid_value_type(type))
-		return fail(c, -EINVAL, "key '%.*s': unknown value type %u",
-			    (int)kv->key.len, kv->key.ptr, type);
+		return fail(c, -EINVAL, "key '%.*s': unknown value type %u", (int)kv->key.len,
+			    kv->key.ptr, type);
 	kv->type = type;
 	if (type == GGUF_V_ARRAY) {
 		uint32_t arr_type;
@@ -231,8 +235,7 @@ static int parse_kv(struct cursor *c, struct gguf_kv *kv, uint64_t idx)
 		kv->arr_type = arr_type;
 		start = c->pos;
 		ret = skip_array(c, &kv->key, arr_type, kv->arr_n, 1,
-				 arr_type == GGUF_V_STRING ? &kv->elem_off :
-							     NULL);
+				 arr_type == GGUF_V_STRING ? &kv->elem_off : NULL);
 		if (ret)
 			return ret;
 	} else if (type == GGUF_V_STRING) {
@@ -327,16 +330,14 @@ static bool is_bitnet_arch(const struct gguf_file *f)
 {
 	struct gguf_str arch;
 
-	return !gguf_get_str(f, "general.architecture", &arch) &&
-	       arch.len >= 6 && !memcmp(arch.ptr, "bitnet", 6);
+	return !gguf_get_str(f, "general.architecture", &arch) && arch.len >= 6 &&
+	       !memcmp(arch.ptr, "bitnet", 6);
 }
 
 /* Bytes from @t's offset to the next tensor's, or to the end of the file. */
-static uint64_t tensor_extent(const struct gguf_file *f,
-			      const struct gguf_tensor *t)
+static uint64_t tensor_extent(const struct gguf_file *f, const struct gguf_tensor *t)
 {
-	uint64_t end = f->map_size > f->data_offset ?
-		       f->map_size - f->data_offset : 0, i;
+	uint64_t end = f->map_size > f->data_offset ? f->map_size - f->data_offset : 0, i;
 
 	for (i = 0; i < f->n_tensors; i++)
 		if (f->tensors[i].offset > t->offset && f->tensors[i].offset < end)
@@ -348,8 +349,7 @@ static uint64_t tensor_extent(const struct gguf_file *f,
  * Type 39 is MXFP4 upstream (17 bytes per 32) and TL2 in bitnet.cpp: a
  * bitnet architecture says TL2 unless the tensor's extent fits MXFP4.
  */
-static bool looks_like_tl2(const struct gguf_file *f,
-			   const struct gguf_tensor *t)
+static bool looks_like_tl2(const struct gguf_file *f, const struct gguf_tensor *t)
 {
 	uint64_t n = 1, extent = tensor_extent(f, t), mxfp4;
 	uint32_t i;
@@ -381,8 +381,7 @@ static int parse_tensor_info(struct cursor *c, struct gguf_tensor *t)
 		return ret;
 	if (t->n_dims > GGUF_MAX_DIMS)
 		return fail(c, -EINVAL, "tensor '%.*s': %u dimensions (at most %d)",
-			    (int)t->name.len, t->name.ptr, t->n_dims,
-			    GGUF_MAX_DIMS);
+			    (int)t->name.len, t->name.ptr, t->n_dims, GGUF_MAX_DIMS);
 	for (i = 0; i < GGUF_MAX_DIMS; i++)
 		t->ne[i] = 1;
 	for (i = 0; i < t->n_dims; i++) {
@@ -396,8 +395,7 @@ static int parse_tensor_info(struct cursor *c, struct gguf_tensor *t)
 	return ret;
 }
 
-static int size_tensor(struct cursor *c, struct gguf_file *f,
-		       struct gguf_tensor *t)
+static int size_tensor(struct cursor *c, struct gguf_file *f, struct gguf_tensor *t)
 {
 	const char *what;
 	char desc[80];
@@ -408,36 +406,30 @@ static int size_tensor(struct cursor *c, struct gguf_file *f,
 	case 0:
 		break;
 	case -ENOTSUP:
-		gguf_type_describe(t->type, t->type == 39 ? looks_like_tl2(f, t) :
-				   is_bitnet_arch(f), desc,
+		gguf_type_describe(t->type,
+				   t->type == 39 ? looks_like_tl2(f, t) : is_bitnet_arch(f), desc,
 				   sizeof(desc));
-		return fail(c, -ENOTSUP,
-			    "tensor '%.*s': type %s is not one bitnet can read",
+		return fail(c, -ENOTSUP, "tensor '%.*s': type %s is not one bitnet can read",
 			    (int)t->name.len, t->name.ptr, desc);
 	case -EDOM:
 		return fail(c, -EINVAL,
 			    "tensor '%.*s': row length %llu is not a whole number of %s blocks",
-			    (int)t->name.len, t->name.ptr,
-			    (unsigned long long)t->ne[0],
+			    (int)t->name.len, t->name.ptr, (unsigned long long)t->ne[0],
 			    gguf_type_name(t->type));
 	default:
-		what = ret == -EINVAL ? "has a zero dimension" :
-					"has a size that overflows";
-		return fail(c, -EINVAL, "tensor '%.*s' %s",
-			    (int)t->name.len, t->name.ptr, what);
+		what = ret == -EINVAL ? "has a zero dimension" : "has a size that overflows";
+		return fail(c, -EINVAL, "tensor '%.*s' %s", (int)t->name.len, t->name.ptr, what);
 	}
 	if (t->offset % f->alignment)
 		return fail(c, -EINVAL,
 			    "tensor '%.*s': offset %llu is not a multiple of the alignment %u",
-			    (int)t->name.len, t->name.ptr,
-			    (unsigned long long)t->offset, f->alignment);
-	if (f->data_offset > f->map_size ||
-	    t->offset > f->map_size - f->data_offset ||
+			    (int)t->name.len, t->name.ptr, (unsigned long long)t->offset,
+			    f->alignment);
+	if (f->data_offset > f->map_size || t->offset > f->map_size - f->data_offset ||
 	    t->size > f->map_size - f->data_offset - t->offset)
 		return fail(c, -EINVAL,
 			    "tensor '%.*s': data [%llu, +%llu) runs past the end of the file",
-			    (int)t->name.len, t->name.ptr,
-			    (unsigned long long)t->offset,
+			    (int)t->name.len, t->name.ptr, (unsigned long long)t->offset,
 			    (unsigned long long)t->size);
 	t->data = f->map + f->data_offset + t->offset;
 	return 0;
@@ -460,14 +452,14 @@ static int check_tensor_layout(struct cursor *c, struct gguf_file *f)
 	qsort(s, f->n_tensors, sizeof(*s), cmp_tensor_name);
 	for (i = 1; i < f->n_tensors && !ret; i++)
 		if (!cmp_str(&s[i - 1]->name, &s[i]->name))
-			ret = fail(c, -EINVAL, "duplicate tensor name '%.*s'",
-				   (int)s[i]->name.len, s[i]->name.ptr);
+			ret = fail(c, -EINVAL, "duplicate tensor name '%.*s'", (int)s[i]->name.len,
+				   s[i]->name.ptr);
 	qsort(s, f->n_tensors, sizeof(*s), cmp_tensor_offset);
 	for (i = 1; i < f->n_tensors && !ret; i++)
 		if (s[i - 1]->offset + s[i - 1]->size > s[i]->offset)
 			ret = fail(c, -EINVAL, "tensors '%.*s' and '%.*s' overlap",
-				   (int)s[i - 1]->name.len, s[i - 1]->name.ptr,
-				   (int)s[i]->name.len, s[i]->name.ptr);
+				   (int)s[i - 1]->name.len, s[i - 1]->name.ptr, (int)s[i]->name.len,
+				   s[i]->name.ptr);
 	free(s);
 	return ret;
 }
@@ -488,8 +480,7 @@ static int parse_header(struct cursor *c, struct gguf_file *f)
 	if (f->version == 1)
 		return fail(c, -EINVAL, "GGUF version 1 is not supported (only 2 and 3)");
 	if (f->version != 2 && f->version != 3)
-		return fail(c, -EINVAL, "unsupported GGUF version %u%s",
-			    f->version,
+		return fail(c, -EINVAL, "unsupported GGUF version %u%s", f->version,
 			    f->version > 0xffff ? " (big-endian file?)" : "");
 	ret = get_u64(c, &f->n_tensors, "tensor count");
 	if (!ret)
@@ -515,8 +506,7 @@ static int parse(struct cursor *c, struct gguf_file *f)
 	if (ret)
 		return ret;
 	f->kv = calloc(f->n_kv ? f->n_kv : 1, sizeof(*f->kv));
-	f->tensors = calloc(f->n_tensors ? f->n_tensors : 1,
-			    sizeof(*f->tensors));
+	f->tensors = calloc(f->n_tensors ? f->n_tensors : 1, sizeof(*f->tensors));
 	if (!f->kv || !f->tensors)
 		return fail(c, -ENOMEM, "out of memory");
 	for (i = 0; i < f->n_kv; i++) {
@@ -534,8 +524,7 @@ static int parse(struct cursor *c, struct gguf_file *f)
 		if (ret)
 			return ret;
 	}
-	f->data_offset = (c->pos + f->alignment - 1) / f->alignment *
-			 f->alignment;
+	f->data_offset = (c->pos + f->alignment - 1) / f->alignment * f->alignment;
 	for (i = 0; i < f->n_tensors; i++) {
 		ret = size_tensor(c, f, &f->tensors[i]);
 		if (ret)
@@ -550,8 +539,8 @@ struct gguf_handle {
 	bool mapped;
 };
 
-static int open_map(const uint8_t *map, size_t size, bool mapped,
-		    struct cursor *c, struct gguf_file **out)
+static int open_map(const uint8_t *map, size_t size, bool mapped, struct cursor *c,
+		    struct gguf_file **out)
 {
 	struct gguf_handle *h;
 	int ret;
@@ -576,8 +565,8 @@ static int open_map(const uint8_t *map, size_t size, bool mapped,
 	return 0;
 }
 
-int gguf_open_buffer(const void *buf, size_t len, const char *name,
-		     struct gguf_file **out, char *err, size_t errlen)
+int gguf_open_buffer(const void *buf, size_t len, const char *name, struct gguf_file **out,
+		     char *err, size_t errlen)
 {
 	struct cursor c = { .path = name, .err = err, .errlen = errlen };
 
@@ -590,8 +579,7 @@ int gguf_open_buffer(const void *buf, size_t len, const char *name,
 	return open_map(buf, len, false, &c, out);
 }
 
-int gguf_open(const char *path, struct gguf_file **out, char *err,
-	      size_t errlen)
+int gguf_open(const char *path, struct gguf_file **out, char *err, size_t errlen)
 {
 	struct cursor c = { .path = path, .err = err, .errlen = errlen };
 	struct stat st;

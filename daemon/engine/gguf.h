@@ -20,18 +20,27 @@ enum gguf_tensor_type {
 	GGUF_T_BF16 = 30,
 	GGUF_T_TQ1_0 = 34,
 	GGUF_T_TQ2_0 = 35,
-	GGUF_T_I2_S = 36,	/* bitnet.cpp; size n/4 + 32 */
+	GGUF_T_I2_S = 36, /* bitnet.cpp; size n/4 + 32 */
 };
 
 enum gguf_value_type {
-	GGUF_V_UINT8 = 0, GGUF_V_INT8, GGUF_V_UINT16, GGUF_V_INT16,
-	GGUF_V_UINT32, GGUF_V_INT32, GGUF_V_FLOAT32, GGUF_V_BOOL,
-	GGUF_V_STRING, GGUF_V_ARRAY, GGUF_V_UINT64, GGUF_V_INT64,
+	GGUF_V_UINT8 = 0,
+	GGUF_V_INT8,
+	GGUF_V_UINT16,
+	GGUF_V_INT16,
+	GGUF_V_UINT32,
+	GGUF_V_INT32,
+	GGUF_V_FLOAT32,
+	GGUF_V_BOOL,
+	GGUF_V_STRING,
+	GGUF_V_ARRAY,
+	GGUF_V_UINT64,
+	GGUF_V_INT64,
 	GGUF_V_FLOAT64,
 };
 
 struct gguf_str {
-	const char *ptr;	/* not NUL-terminated: points into the map */
+	const char *ptr; /* not NUL-terminated: points into the map */
 	uint64_t len;
 };
 
@@ -41,8 +50,8 @@ struct gguf_kv {
 	/* arrays */
 	enum gguf_value_type arr_type;
 	uint64_t arr_n;
-	const uint8_t *data;	/* the value's bytes in the map */
-	uint64_t size;		/* bytes of the value */
+	const uint8_t *data; /* the value's bytes in the map */
+	uint64_t size;	     /* bytes of the value */
 	/* string arrays: offset of each element in @data (reader-private) */
 	uint64_t *elem_off;
 };
@@ -50,11 +59,11 @@ struct gguf_kv {
 struct gguf_tensor {
 	struct gguf_str name;
 	uint32_t n_dims;
-	uint64_t ne[4];		/* ne[0] is the innermost (row length) */
-	uint32_t type;		/* ggml type id, maybe unknown */
-	uint64_t offset;	/* relative to the data section */
-	uint64_t size;		/* bytes, computed from type and shape */
-	const void *data;	/* in the map */
+	uint64_t ne[4];	  /* ne[0] is the innermost (row length) */
+	uint32_t type;	  /* ggml type id, maybe unknown */
+	uint64_t offset;  /* relative to the data section */
+	uint64_t size;	  /* bytes, computed from type and shape */
+	const void *data; /* in the map */
 };
 
 struct gguf_file {
@@ -70,19 +79,17 @@ struct gguf_file {
 };
 
 /* Opens and validates; on error fills @err ("<path>: what is wrong"). */
-int gguf_open(const char *path, struct gguf_file **out, char *err,
-	      size_t errlen);
+int gguf_open(const char *path, struct gguf_file **out, char *err, size_t errlen);
 void gguf_close(struct gguf_file *f);
 /*
  * The same on @len bytes in memory, which are not copied and must outlive
  * the file; @name stands for the path in messages.
  */
-int gguf_open_buffer(const void *buf, size_t len, const char *name,
-		     struct gguf_file **out, char *err, size_t errlen);
+int gguf_open_buffer(const void *buf, size_t len, const char *name, struct gguf_file **out,
+		     char *err, size_t errlen);
 
 const struct gguf_kv *gguf_find(const struct gguf_file *f, const char *key);
-const struct gguf_tensor *gguf_find_tensor(const struct gguf_file *f,
-					   const char *name);
+const struct gguf_tensor *gguf_find_tensor(const struct gguf_file *f, const char *name);
 /*
  * Typed getters: -ENOENT if absent, -EINVAL on a type mismatch. Integers
  * of any width convert when the value fits, else -ERANGE.
@@ -90,8 +97,7 @@ const struct gguf_tensor *gguf_find_tensor(const struct gguf_file *f,
 int gguf_get_u32(const struct gguf_file *f, const char *key, uint32_t *v);
 int gguf_get_f32(const struct gguf_file *f, const char *key, float *v);
 int gguf_get_bool(const struct gguf_file *f, const char *key, bool *v);
-int gguf_get_str(const struct gguf_file *f, const char *key,
-		 struct gguf_str *v);
+int gguf_get_str(const struct gguf_file *f, const char *key, struct gguf_str *v);
 /* Array element access (bounds-checked). */
 int gguf_arr_str(const struct gguf_kv *kv, uint64_t i, struct gguf_str *v);
 int gguf_arr_f32(const struct gguf_kv *kv, uint64_t i, float *v);
@@ -102,16 +108,15 @@ const char *gguf_type_name(uint32_t type);
 /* Writer (bitnet-mkmodel, tests). */
 struct gguf_writer;
 struct gguf_writer *gguf_writer_new(uint32_t alignment);
-int gguf_writer_kv(struct gguf_writer *w, const char *key,
-		   enum gguf_value_type type, const void *val);
+int gguf_writer_kv(struct gguf_writer *w, const char *key, enum gguf_value_type type,
+		   const void *val);
 int gguf_writer_kv_str(struct gguf_writer *w, const char *key, const char *s);
-int gguf_writer_kv_arr(struct gguf_writer *w, const char *key,
-		       enum gguf_value_type type, const void *vals, uint64_t n);
-int gguf_writer_kv_arr_str(struct gguf_writer *w, const char *key,
-			   const char *const *strs, uint64_t n);
-int gguf_writer_tensor(struct gguf_writer *w, const char *name,
-		       uint32_t n_dims, const uint64_t *ne, uint32_t type,
-		       const void *data, uint64_t size);
+int gguf_writer_kv_arr(struct gguf_writer *w, const char *key, enum gguf_value_type type,
+		       const void *vals, uint64_t n);
+int gguf_writer_kv_arr_str(struct gguf_writer *w, const char *key, const char *const *strs,
+			   uint64_t n);
+int gguf_writer_tensor(struct gguf_writer *w, const char *name, uint32_t n_dims, const uint64_t *ne,
+		       uint32_t type, const void *data, uint64_t size);
 int gguf_writer_write(struct gguf_writer *w, const char *path);
 void gguf_writer_free(struct gguf_writer *w);
 

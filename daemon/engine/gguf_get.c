@@ -25,8 +25,7 @@ const struct gguf_kv *gguf_find(const struct gguf_file *f, const char *key)
 	return NULL;
 }
 
-const struct gguf_tensor *gguf_find_tensor(const struct gguf_file *f,
-					   const char *name)
+const struct gguf_tensor *gguf_find_tensor(const struct gguf_file *f, const char *name)
 {
 	uint64_t i;
 
@@ -37,16 +36,15 @@ const struct gguf_tensor *gguf_find_tensor(const struct gguf_file *f,
 }
 
 /* Reads an integer of any width: into @sv if signed, else @uv. */
-static int read_int(uint32_t type, const uint8_t *p, int64_t *sv,
-		    uint64_t *uv, bool *is_signed)
+static int read_int(uint32_t type, const uint8_t *p, int64_t *sv, uint64_t *uv, bool *is_signed)
 {
 	uint16_t u16;
 	int16_t i16;
 	uint32_t u32;
 	int32_t i32;
 
-	*is_signed = type == GGUF_V_INT8 || type == GGUF_V_INT16 ||
-		     type == GGUF_V_INT32 || type == GGUF_V_INT64;
+	*is_signed = type == GGUF_V_INT8 || type == GGUF_V_INT16 || type == GGUF_V_INT32 ||
+		     type == GGUF_V_INT64;
 	switch (type) {
 	case GGUF_V_UINT8:
 		*uv = *p;
@@ -135,8 +133,7 @@ int gguf_get_bool(const struct gguf_file *f, const char *key, bool *v)
 	return 0;
 }
 
-int gguf_get_str(const struct gguf_file *f, const char *key,
-		 struct gguf_str *v)
+int gguf_get_str(const struct gguf_file *f, const char *key, struct gguf_str *v)
 {
 	const struct gguf_kv *kv = gguf_find(f, key);
 
@@ -153,8 +150,7 @@ int gguf_arr_str(const struct gguf_kv *kv, uint64_t i, struct gguf_str *v)
 {
 	const uint8_t *p;
 
-	if (kv->type != GGUF_V_ARRAY || kv->arr_type != GGUF_V_STRING ||
-	    !kv->elem_off)
+	if (kv->type != GGUF_V_ARRAY || kv->arr_type != GGUF_V_STRING || !kv->elem_off)
 		return -EINVAL;
 	if (i >= kv->arr_n)
 		return -ERANGE;
@@ -184,8 +180,8 @@ int gguf_arr_i32(const struct gguf_kv *kv, uint64_t i, int32_t *v)
 	if (kv->type != GGUF_V_ARRAY)
 		return -EINVAL;
 	sz = gguf_scalar_size(kv->arr_type);
-	if (!sz || kv->arr_type == GGUF_V_FLOAT32 ||
-	    kv->arr_type == GGUF_V_FLOAT64 || kv->arr_type == GGUF_V_BOOL)
+	if (!sz || kv->arr_type == GGUF_V_FLOAT32 || kv->arr_type == GGUF_V_FLOAT64 ||
+	    kv->arr_type == GGUF_V_BOOL)
 		return -EINVAL;
 	if (i >= kv->arr_n)
 		return -ERANGE;

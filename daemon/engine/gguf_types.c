@@ -11,7 +11,7 @@
 
 struct type_trait {
 	const char *name;
-	uint32_t block;		/* elements per block; 0: not readable */
+	uint32_t block; /* elements per block; 0: not readable */
 	uint32_t block_bytes;
 };
 
@@ -51,7 +51,7 @@ static const struct type_trait traits[] = {
 	[GGUF_T_BF16] = { "BF16", 1, 2 },
 	[GGUF_T_TQ1_0] = { "TQ1_0", 256, 54 },
 	[GGUF_T_TQ2_0] = { "TQ2_0", 256, 66 },
-	[GGUF_T_I2_S] = { "I2_S", 4, 1 },	/* plus a 32-byte trailer */
+	[GGUF_T_I2_S] = { "I2_S", 4, 1 }, /* plus a 32-byte trailer */
 };
 
 #define N_TRAITS (sizeof(traits) / sizeof(traits[0]))
@@ -70,23 +70,21 @@ const char *gguf_type_name(uint32_t type)
  * Describes an unreadable type for an error message. 39 means TL2 to
  * bitnet.cpp and MXFP4 to upstream llama.cpp, so the architecture decides.
  */
-void gguf_type_describe(uint32_t type, bool bitnet_arch, char *buf,
-			size_t len)
+void gguf_type_describe(uint32_t type, bool bitnet_arch, char *buf, size_t len)
 {
 	if (type == 39)
-		snprintf(buf, len, "%s", bitnet_arch ?
-			 "TL2 (39, bitnet.cpp LUT layout)" : "MXFP4 (39)");
+		snprintf(buf, len, "%s",
+			 bitnet_arch ? "TL2 (39, bitnet.cpp LUT layout)" : "MXFP4 (39)");
 	else if (type == 37 || type == 38)
-		snprintf(buf, len, "%u (%s)", type, bitnet_arch ?
-			 "a bitnet.cpp LUT layout" : "removed from ggml");
+		snprintf(buf, len, "%u (%s)", type,
+			 bitnet_arch ? "a bitnet.cpp LUT layout" : "removed from ggml");
 	else if (type < N_TRAITS && traits[type].name)
 		snprintf(buf, len, "%s (%u)", traits[type].name, type);
 	else
 		snprintf(buf, len, "%u (unknown)", type);
 }
 
-int gguf_type_size(uint32_t type, const uint64_t *ne, uint32_t n_dims,
-		   uint64_t *size)
+int gguf_type_size(uint32_t type, const uint64_t *ne, uint32_t n_dims, uint64_t *size)
 {
 	const struct type_trait *t;
 	uint64_t n = 1;

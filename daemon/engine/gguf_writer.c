@@ -31,7 +31,7 @@ struct gguf_writer {
 	char **keys;
 	struct writer_tensor *tensors;
 	uint64_t n_tensors;
-	int error;		/* first failure, reported by write */
+	int error; /* first failure, reported by write */
 };
 
 static int buf_put(struct buf *b, const void *p, size_t n)
@@ -132,8 +132,8 @@ static int begin_kv(struct gguf_writer *w, const char *key, uint32_t type)
 	return buf_str(&w->kv, key, strlen(key)) ?: buf_u32(&w->kv, type);
 }
 
-int gguf_writer_kv(struct gguf_writer *w, const char *key,
-		   enum gguf_value_type type, const void *val)
+int gguf_writer_kv(struct gguf_writer *w, const char *key, enum gguf_value_type type,
+		   const void *val)
 {
 	size_t sz = gguf_scalar_size(type);
 	int ret;
@@ -156,21 +156,23 @@ int gguf_writer_kv_str(struct gguf_writer *w, const char *key, const char *s)
 	return note(w, ret);
 }
 
-int gguf_writer_kv_arr(struct gguf_writer *w, const char *key,
-		       enum gguf_value_type type, const void *vals, uint64_t n)
+int gguf_writer_kv_arr(struct gguf_writer *w, const char *key, enum gguf_value_type type,
+		       const void *vals, uint64_t n)
 {
 	size_t sz = gguf_scalar_size(type);
 	int ret;
 
 	if (!sz || (n && !vals) || n > SIZE_MAX / sz)
 		return note(w, -EINVAL);
-	ret = begin_kv(w, key, GGUF_V_ARRAY) ?: buf_u32(&w->kv, type) ?:
-	      buf_u64(&w->kv, n) ?: buf_put(&w->kv, vals, n * sz);
+	ret = begin_kv(w, key, GGUF_V_ARRAY) ?:
+		      buf_u32(&w->kv, type)  ?:
+		      buf_u64(&w->kv, n)     ?:
+					       buf_put(&w->kv, vals, n * sz);
 	return note(w, ret);
 }
 
-int gguf_writer_kv_arr_str(struct gguf_writer *w, const char *key,
-			   const char *const *strs, uint64_t n)
+int gguf_writer_kv_arr_str(struct gguf_writer *w, const char *key, const char *const *strs,
+			   uint64_t n)
 {
 	uint64_t i;
 	int ret;
@@ -180,22 +182,21 @@ int gguf_writer_kv_arr_str(struct gguf_writer *w, const char *key,
 	for (i = 0; i < n; i++)
 		if (!strs[i])
 			return note(w, -EINVAL);
-	ret = begin_kv(w, key, GGUF_V_ARRAY) ?:
-	      buf_u32(&w->kv, GGUF_V_STRING) ?: buf_u64(&w->kv, n);
+	ret = begin_kv(w, key, GGUF_V_ARRAY)	     ?:
+		      buf_u32(&w->kv, GGUF_V_STRING) ?:
+						       buf_u64(&w->kv, n);
 	for (i = 0; i < n && !ret; i++)
 		ret = buf_str(&w->kv, strs[i], strlen(strs[i]));
 	return note(w, ret);
 }
 
-int gguf_writer_tensor(struct gguf_writer *w, const char *name,
-		       uint32_t n_dims, const uint64_t *ne, uint32_t type,
-		       const void *data, uint64_t size)
+int gguf_writer_tensor(struct gguf_writer *w, const char *name, uint32_t n_dims, const uint64_t *ne,
+		       uint32_t type, const void *data, uint64_t size)
 {
 	struct writer_tensor *t;
 	uint64_t expect, i;
 
-	if (!name || !*name || n_dims > GGUF_MAX_DIMS || (n_dims && !ne) ||
-	    (size && !data))
+	if (!name || !*name || n_dims > GGUF_MAX_DIMS || (n_dims && !ne) || (size && !data))
 		return note(w, -EINVAL);
 	if (gguf_type_size(type, ne, n_dims, &expect) || expect != size)
 		return note(w, -EINVAL);
@@ -256,16 +257,19 @@ static int build_header(struct gguf_writer *w, struct buf *h)
 	uint32_t d;
 	int ret;
 
-	ret = buf_put(h, GGUF_MAGIC, 4) ?: buf_u32(h, 3) ?:
-	      buf_u64(h, w->n_tensors) ?: buf_u64(h, w->n_kv + 1) ?:
-	      buf_put(h, w->kv.p, w->kv.len);
-	ret = ret ?: buf_str(h, "general.alignment", 17) ?:
-	      buf_u32(h, GGUF_V_UINT32) ?: buf_u32(h, w->alignment);
+	ret = buf_put(h, GGUF_MAGIC, 4)	       ?:
+		      buf_u32(h, 3)	       ?:
+		      buf_u64(h, w->n_tensors) ?:
+		      buf_u64(h, w->n_kv + 1)  ?:
+						 buf_put(h, w->kv.p, w->kv.len);
+	ret = ret					  ?:
+		      buf_str(h, "general.alignment", 17) ?:
+		      buf_u32(h, GGUF_V_UINT32)		  ?:
+							    buf_u32(h, w->alignment);
 	for (i = 0; i < w->n_tensors && !ret; i++) {
 		struct writer_tensor *t = &w->tensors[i];
 
-		ret = buf_str(h, t->name, strlen(t->name)) ?:
-		      buf_u32(h, t->n_dims);
+		ret = buf_str(h, t->name, strlen(t->name)) ?: buf_u32(h, t->n_dims);
 		for (d = 0; d < t->n_dims && !ret; d++)
 			ret = buf_u64(h, t->ne[d]);
 		ret = ret ?: buf_u32(h, t->type) ?: buf_u64(h, off);
@@ -294,8 +298,7 @@ int gguf_writer_write(struct gguf_writer *w, const char *path)
 		free(h.p);
 		return ret;
 	}
-	ret = write_all(fp, h.p, h.len) ?: write_padding(fp, h.len,
-							 w->alignment);
+	ret = write_all(fp, h.p, h.len) ?: write_padding(fp, h.len, w->alignment);
 	pos = 0;
 	for (i = 0; i < w->n_tensors && !ret; i++) {
 		ret = write_all(fp, w->tensors[i].data, w->tensors[i].size);

@@ -10,9 +10,9 @@
 #include <stddef.h>
 
 struct bn_heap {
-	void *base;		/* room for as many elements as get pushed */
+	void *base; /* room for as many elements as get pushed */
 	size_t n;
-	size_t size;		/* bytes of one element */
+	size_t size; /* bytes of one element */
 	bool (*less)(const void *a, const void *b);
 };
 

@@ -21,17 +21,17 @@
 #include "daemon/engine/vocab.h"
 #include "kmod/core/bitnet_core.h"
 
-#define MAX_LAYERS	1024
-#define MAX_DIM		(1u << 20)
+#define MAX_LAYERS 1024
+#define MAX_DIM (1u << 20)
 
 struct loader {
 	struct bn_model *m;
 	const struct gguf_file *f;
-	const char *prefix;	/* metadata key prefix: the architecture */
+	const char *prefix; /* metadata key prefix: the architecture */
 	const struct bn_load_opts *opts;
 	char *err;
 	size_t errlen;
-	uint32_t done, total;	/* linears, for the progress callback */
+	uint32_t done, total; /* linears, for the progress callback */
 };
 
 static int fail(struct loader *ld, int rc, const char *fmt, ...)
@@ -84,8 +84,8 @@ static char *dup_gstr(struct gguf_str s)
 	return p;
 }
 
-static const struct gguf_tensor *find_tensor(struct loader *ld, int layer,
-					     const char *what, bool required)
+static const struct gguf_tensor *find_tensor(struct loader *ld, int layer, const char *what,
+					     bool required)
 {
 	char name[96];
 	const struct gguf_tensor *t;
@@ -108,8 +108,7 @@ static bool shape_is(const struct gguf_tensor *t, uint64_t ne0, uint64_t ne1)
 	return t->n_dims == 2 && t->ne[0] == ne0 && t->ne[1] == ne1;
 }
 
-static int ftensor_from(struct loader *ld, const struct gguf_tensor *t,
-			struct bn_ftensor *out)
+static int ftensor_from(struct loader *ld, const struct gguf_tensor *t, struct bn_ftensor *out)
 {
 	if (!bn_ftensor_type_ok(t->type))
 		return fail(ld, -EINVAL, "tensor %.*s: type %s not supported here",
@@ -123,8 +122,7 @@ static int ftensor_from(struct loader *ld, const struct gguf_tensor *t,
 }
 
 /* A norm weight of @n floats, copied out of the file. */
-static int load_norm(struct loader *ld, int layer, const char *what, uint32_t n,
-		     float **out)
+static int load_norm(struct loader *ld, int layer, const char *what, uint32_t n, float **out)
 {
 	const struct gguf_tensor *t = find_tensor(ld, layer, what, true);
 	struct bn_ftensor ft;
@@ -133,8 +131,8 @@ static int load_norm(struct loader *ld, int layer, const char *what, uint32_t n,
 	if (!t)
 		return -EINVAL;
 	if (!shape_is(t, n, 1))
-		return fail(ld, -EINVAL, "tensor %.*s: expected %u values",
-			    (int)t->name.len, t->name.ptr, n);
+		return fail(ld, -EINVAL, "tensor %.*s: expected %u values", (int)t->name.len,
+			    t->name.ptr, n);
 	rc = ftensor_from(ld, t, &ft);
 	if (rc)
 		return rc;
@@ -159,8 +157,7 @@ static int packed_fmt(uint32_t type)
 	}
 }
 
-static int add_dense(struct loader *ld, const struct gguf_tensor *t,
-		     struct bn_linear *lin)
+static int add_dense(struct loader *ld, const struct gguf_tensor *t, struct bn_linear *lin)
 {
 	struct bn_ftensor ft;
 	size_t n = (size_t)lin->rows * lin->cols, bytes;
@@ -177,8 +174,8 @@ static int add_dense(struct loader *ld, const struct gguf_tensor *t,
 	codes = malloc(n);
 	packed = malloc(bytes);
 	if (!codes || !packed) {
-		rc = fail(ld, -ENOMEM, "out of memory ternarizing %.*s",
-			  (int)t->name.len, t->name.ptr);
+		rc = fail(ld, -ENOMEM, "out of memory ternarizing %.*s", (int)t->name.len,
+			  t->name.ptr);
 		goto out;
 	}
 	rc = bn_ternarize(&ft, codes, &scale);
@@ -192,8 +189,8 @@ static int add_dense(struct loader *ld, const struct gguf_tensor *t,
 		rc = ld->m->backend->ops->add_weight(ld->m->backend, BNC_FMT_I2_S, lin->rows,
 						     lin->cols, packed, bytes, &lin->id);
 	if (rc)
-		fail(ld, rc, "tensor %.*s: backend refused it (%s)", (int)t->name.len,
-		     t->name.ptr, strerror(-rc));
+		fail(ld, rc, "tensor %.*s: backend refused it (%s)", (int)t->name.len, t->name.ptr,
+		     strerror(-rc));
 out:
 	free(codes);
 	free(packed);
@@ -214,8 +211,8 @@ static void drop_pages(const void *data, uint64_t size)
 		madvise((void *)b, e - b, MADV_DONTNEED);
 }
 
-static int load_linear(struct loader *ld, int layer, const char *what,
-		       uint32_t rows, uint32_t cols, struct bn_linear *lin)
+static int load_linear(struct loader *ld, int layer, const char *what, uint32_t rows, uint32_t cols,
+		       struct bn_linear *lin)
 {
 	const struct gguf_tensor *t = find_tensor(ld, layer, what, true);
 	const struct gguf_tensor *st;
@@ -258,10 +255,10 @@ static int load_linear(struct loader *ld, int layer, const char *what,
 
 		if (need != t->size)
 			return fail(ld, -EINVAL, "tensor %.*s: %llu bytes, expected %zu",
-				    (int)t->name.len, t->name.ptr,
-				    (unsigned long long)t->size, need);
-		rc = ld->m->backend->ops->add_weight(ld->m->backend, fmt, rows, cols,
-						     t->data, t->size, &lin->id);
+				    (int)t->name.len, t->name.ptr, (unsigned long long)t->size,
+				    need);
+		rc = ld->m->backend->ops->add_weight(ld->m->backend, fmt, rows, cols, t->data,
+						     t->size, &lin->id);
 		if (rc)
 			return fail(ld, rc, "tensor %.*s: not a per-tensor ternary weight (%s)",
 				    (int)t->name.len, t->name.ptr, strerror(-rc));
@@ -337,8 +334,10 @@ static int read_arch(struct loader *ld, struct gguf_str arch)
 		}
 	}
 	if (!ld->prefix)
-		return fail(ld, -EINVAL, "architecture '%.*s' is not supported "
-			    "(bitnet-b1.58, bitnet-25, bitnet, llama)", (int)arch.len, arch.ptr);
+		return fail(ld, -EINVAL,
+			    "architecture '%.*s' is not supported "
+			    "(bitnet-b1.58, bitnet-25, bitnet, llama)",
+			    (int)arch.len, arch.ptr);
 	m->act = m->arch == BN_ARCH_BITNET_B158 ? BN_ACT_RELU_SQR : BN_ACT_SILU;
 	m->sub_norms = m->arch != BN_ARCH_LLAMA;
 	/* llama's converter permutes Q/K for adjacent-pair RoPE; BitNet uses NEOX */
@@ -438,8 +437,8 @@ static int threads_of(const struct loader *ld)
 	return ld->opts ? ld->opts->threads : 0;
 }
 
-#define HEAD_Q8_MIN	(64u << 20)	/* weights: the 2B-4T head has 328M */
-#define HEAD_FILL_TASKS	64
+#define HEAD_Q8_MIN (64u << 20) /* weights: the 2B-4T head has 328M */
+#define HEAD_FILL_TASKS 64
 
 static void head_fill_task(void *ctx, uint32_t i, uint32_t worker)
 {
@@ -590,15 +589,15 @@ static int load_all(struct loader *ld, const char *path)
 	m->info.weight_bytes = m->backend->ops->weight_bytes(m->backend);
 	for (i = 0; i < m->info.n_layer; i++) {
 		const struct bn_linear *ls[] = {
-			&m->layers[i].wq, &m->layers[i].wk, &m->layers[i].wv, &m->layers[i].wo,
+			&m->layers[i].wq,   &m->layers[i].wk, &m->layers[i].wv,	  &m->layers[i].wo,
 			&m->layers[i].gate, &m->layers[i].up, &m->layers[i].down,
 		};
 		size_t j;
 
 		for (j = 0; j < sizeof(ls) / sizeof(ls[0]); j++)
 			if (ls[j]->is_dense)
-				m->info.weight_bytes += (uint64_t)ls[j]->dense.rows *
-							ls[j]->dense.row_bytes;
+				m->info.weight_bytes +=
+					(uint64_t)ls[j]->dense.rows * ls[j]->dense.row_bytes;
 	}
 	m->info.bos = bn_vocab_bos(m->vocab);
 	m->info.eos = bn_vocab_eos(m->vocab);
@@ -607,8 +606,8 @@ static int load_all(struct loader *ld, const char *path)
 	return 0;
 }
 
-int bn_model_load(const char *path, const struct bn_load_opts *opts,
-		  struct bn_model **out, char *err, size_t errlen)
+int bn_model_load(const char *path, const struct bn_load_opts *opts, struct bn_model **out,
+		  char *err, size_t errlen)
 {
 	struct loader ld = { .opts = opts, .err = err, .errlen = errlen };
 	char msg[512];

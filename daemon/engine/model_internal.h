@@ -22,9 +22,9 @@ struct bn_scratch;
 void bn_scratch_free(struct bn_scratch *s);
 
 enum bn_arch {
-	BN_ARCH_BITNET_B158,	/* bitnet-b1.58 / bitnet-25: squared ReLU */
-	BN_ARCH_BITNET,		/* llama.cpp bitnet: SiLU-gated, sub-norms */
-	BN_ARCH_LLAMA,		/* llama with ternary linears, no sub-norms */
+	BN_ARCH_BITNET_B158, /* bitnet-b1.58 / bitnet-25: squared ReLU */
+	BN_ARCH_BITNET,	     /* llama.cpp bitnet: SiLU-gated, sub-norms */
+	BN_ARCH_LLAMA,	     /* llama with ternary linears, no sub-norms */
 };
 
 enum bn_ffn_act {
@@ -36,8 +36,8 @@ enum bn_ffn_act {
 struct bn_linear {
 	bn_weight_id id;
 	uint32_t rows, cols;
-	float post_scale;	/* llama.cpp's optional blk.N.*.scale; else 1 */
-	bool is_dense;		/* bn_load_opts.dense: float matmul on @dense */
+	float post_scale; /* llama.cpp's optional blk.N.*.scale; else 1 */
+	bool is_dense;	  /* bn_load_opts.dense: float matmul on @dense */
 	struct bn_ftensor dense;
 };
 
@@ -51,24 +51,24 @@ struct bn_model {
 	enum bn_arch arch;
 	enum bn_ffn_act act;
 	bool sub_norms;
-	bool rope_neox;		/* half-split pairs; else adjacent pairs */
+	bool rope_neox; /* half-split pairs; else adjacent pairs */
 	uint32_t head_dim;
 	uint32_t rope_dim;
 	float rope_theta;
 	float eps;
 	char *name;
-	char *chat_template;	/* tokenizer.chat_template, or NULL */
+	char *chat_template; /* tokenizer.chat_template, or NULL */
 
-	struct gguf_file *gguf;	/* kept open: embedding and head live in it */
+	struct gguf_file *gguf; /* kept open: embedding and head live in it */
 	struct bn_vocab *vocab;
 	struct bn_backend *backend;
-	struct bn_pool *pool;	/* float work: attention, head */
+	struct bn_pool *pool; /* float work: attention, head */
 
-	struct bn_ftensor embd;	/* token_embd: n_vocab rows of n_embd */
-	struct bn_ftensor head;	/* output.weight, or token_embd when tied */
-	struct bn_q8rows head_q8;	/* the head as int8 rows, when q is set */
+	struct bn_ftensor embd;	  /* token_embd: n_vocab rows of n_embd */
+	struct bn_ftensor head;	  /* output.weight, or token_embd when tied */
+	struct bn_q8rows head_q8; /* the head as int8 rows, when q is set */
 	float *output_norm;
-	float *rope_inv_freq;	/* rope_dim / 2 */
+	float *rope_inv_freq; /* rope_dim / 2 */
 	struct bn_layer *layers;
 
 	struct bn_scratch *scratch;
@@ -78,10 +78,10 @@ struct bn_seq {
 	struct bn_model *model;
 	uint32_t cap;
 	uint32_t len;
-	size_t kv_row;		/* floats per position per layer: n_head_kv * head_dim */
-	float *k;		/* [n_layer][cap][kv_row] */
+	size_t kv_row; /* floats per position per layer: n_head_kv * head_dim */
+	float *k;      /* [n_layer][cap][kv_row] */
 	float *v;
-	int32_t *tokens;	/* cap */
+	int32_t *tokens; /* cap */
 };
 
 #endif /* BITNET_ENGINE_MODEL_INTERNAL_H */

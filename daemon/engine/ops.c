@@ -19,9 +19,8 @@ int bn_ftensor_type_ok(uint32_t type)
 	return type == GGUF_T_F32 || type == GGUF_T_F16 || type == GGUF_T_BF16;
 }
 
-
-__attribute__((target("avx512f")))
-static float dot_f32_avx512(const float *a, const float *b, uint32_t n)
+__attribute__((target("avx512f"))) static float dot_f32_avx512(const float *a, const float *b,
+							       uint32_t n)
 {
 	__m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
 	uint32_t i = 0;
@@ -38,8 +37,8 @@ static float dot_f32_avx512(const float *a, const float *b, uint32_t n)
 	return s;
 }
 
-__attribute__((target("avx512f")))
-static float dot_f16_avx512(const uint16_t *h, const float *b, uint32_t n)
+__attribute__((target("avx512f"))) static float dot_f16_avx512(const uint16_t *h, const float *b,
+							       uint32_t n)
 {
 	__m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
 	uint32_t i = 0;
@@ -58,8 +57,7 @@ static float dot_f16_avx512(const uint16_t *h, const float *b, uint32_t n)
 	return s;
 }
 
-__attribute__((target("avx2,fma,f16c")))
-static float hsum256(__m256 v)
+__attribute__((target("avx2,fma,f16c"))) static float hsum256(__m256 v)
 {
 	__m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
 
@@ -69,8 +67,8 @@ static float hsum256(__m256 v)
 	return _mm_cvtss_f32(lo);
 }
 
-__attribute__((target("avx2,fma,f16c")))
-static float dot_f16_avx2(const uint16_t *h, const float *b, uint32_t n)
+__attribute__((target("avx2,fma,f16c"))) static float dot_f16_avx2(const uint16_t *h,
+								   const float *b, uint32_t n)
 {
 	__m256 acc = _mm256_setzero_ps();
 	uint32_t i = 0;
@@ -87,8 +85,8 @@ static float dot_f16_avx2(const uint16_t *h, const float *b, uint32_t n)
 	return s;
 }
 
-__attribute__((target("avx2,fma,f16c")))
-static float dot_f32_avx2(const float *a, const float *b, uint32_t n)
+__attribute__((target("avx2,fma,f16c"))) static float dot_f32_avx2(const float *a, const float *b,
+								   uint32_t n)
 {
 	__m256 acc = _mm256_setzero_ps();
 	uint32_t i = 0;
@@ -122,7 +120,12 @@ static float dot_f16_scalar(const uint16_t *h, const float *b, uint32_t n)
 	return s;
 }
 
-enum simd_level { SIMD_UNKNOWN, SIMD_SCALAR, SIMD_AVX2, SIMD_AVX512 };
+enum simd_level {
+	SIMD_UNKNOWN,
+	SIMD_SCALAR,
+	SIMD_AVX2,
+	SIMD_AVX512
+};
 
 /* Probed once; relaxed atomics because pool threads may ask first, at once. */
 static enum simd_level simd_level(void)
@@ -167,8 +170,8 @@ static float dot_f16(const uint16_t *h, const float *b, uint32_t n)
 	}
 }
 
-__attribute__((target("avx512f")))
-static void f16_to_f32_avx512(const uint16_t *h, float *out, uint32_t n)
+__attribute__((target("avx512f"))) static void f16_to_f32_avx512(const uint16_t *h, float *out,
+								 uint32_t n)
 {
 	uint32_t i = 0;
 
@@ -205,9 +208,8 @@ void bn_axpy_f32(float *y, float a, const float *x, uint32_t n)
  * Same accumulation order as dot_f32_avx512(), so results do not depend on
  * how many tokens share a call.
  */
-__attribute__((target("avx512f")))
-static void dot4_f32_avx512(const float *w, const float *x, size_t stride, uint32_t n,
-			    float *out)
+__attribute__((target("avx512f"))) static void
+dot4_f32_avx512(const float *w, const float *x, size_t stride, uint32_t n, float *out)
 {
 	__m512 a[4][2];
 	uint32_t i = 0, j;
@@ -264,11 +266,10 @@ static void matmul_slow(const struct bn_ftensor *t, uint32_t r0, uint32_t r1, co
 	}
 }
 
-#define ROW_BLOCK	16	/* rows converted once and reused for every token */
+#define ROW_BLOCK 16 /* rows converted once and reused for every token */
 
-void bn_ftensor_matmul(const struct bn_ftensor *t, uint32_t r0, uint32_t r1,
-		       const float *x, uint32_t n_x, float *out,
-		       size_t out_stride)
+void bn_ftensor_matmul(const struct bn_ftensor *t, uint32_t r0, uint32_t r1, const float *x,
+		       uint32_t n_x, float *out, size_t out_stride)
 {
 	const uint8_t *base = t->data;
 	const float *w[ROW_BLOCK];
@@ -280,8 +281,8 @@ void bn_ftensor_matmul(const struct bn_ftensor *t, uint32_t r0, uint32_t r1,
 			const uint16_t *h = (const uint16_t *)(base + (size_t)r * t->row_bytes);
 
 			for (n = 0; n < n_x; n++)
-				out[n * out_stride + r] = dot_f16(h, x + (size_t)n * t->cols,
-								  t->cols);
+				out[n * out_stride + r] =
+					dot_f16(h, x + (size_t)n * t->cols, t->cols);
 		}
 		return;
 	}
@@ -325,8 +326,7 @@ void bn_ftensor_matmul(const struct bn_ftensor *t, uint32_t r0, uint32_t r1,
 	free(buf);
 }
 
-void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps,
-		float *out)
+void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *out)
 {
 	float ss = 0, scale;
 	uint32_t i;
@@ -338,8 +338,7 @@ void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps,
 		out[i] = x[i] * scale * w[i];
 }
 
-void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *cs,
-		    float *sn)
+void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *cs, float *sn)
 {
 	uint32_t i;
 

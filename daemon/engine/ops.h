@@ -13,7 +13,7 @@
 /* A full-precision 2-D tensor in the model file: rows of @cols values. */
 struct bn_ftensor {
 	const void *data;
-	uint32_t type;		/* GGUF_T_F32, GGUF_T_F16 or GGUF_T_BF16 */
+	uint32_t type; /* GGUF_T_F32, GGUF_T_F16 or GGUF_T_BF16 */
 	uint32_t rows, cols;
 	size_t row_bytes;
 };
@@ -28,40 +28,35 @@ void bn_ftensor_row(const struct bn_ftensor *t, uint32_t r, float *out);
  * out[n * out_stride + r] = dot(row r of @t, x[n * cols ..]) for rows
  * [r0, r1) and @n_x vectors of x.
  */
-void bn_ftensor_matmul(const struct bn_ftensor *t, uint32_t r0, uint32_t r1,
-		       const float *x, uint32_t n_x, float *out,
-		       size_t out_stride);
+void bn_ftensor_matmul(const struct bn_ftensor *t, uint32_t r0, uint32_t r1, const float *x,
+		       uint32_t n_x, float *out, size_t out_stride);
 
 /* A compact head: int8 rows, each with one float scale (x ~= q * scale). */
 struct bn_q8rows {
 	int8_t *q;
 	float *scale;
-	int32_t *sum;		/* sum of each row's q, for the u8 offset */
+	int32_t *sum; /* sum of each row's q, for the u8 offset */
 	uint32_t rows, cols;
 };
 
 /* Quantizes rows [r0, r1) of @t into @h (allocated by the caller). */
-void bn_q8rows_fill(struct bn_q8rows *h, const struct bn_ftensor *t, uint32_t r0,
-		    uint32_t r1);
+void bn_q8rows_fill(struct bn_q8rows *h, const struct bn_ftensor *t, uint32_t r0, uint32_t r1);
 /* Like bn_ftensor_matmul, int8 rows against float vectors. */
-void bn_q8rows_matmul(const struct bn_q8rows *h, uint32_t r0, uint32_t r1,
-		      const float *x, uint32_t n_x, float *out, size_t out_stride);
+void bn_q8rows_matmul(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, const float *x,
+		      uint32_t n_x, float *out, size_t out_stride);
 
 /*
  * Whether this CPU has the int8 x int8 path (AVX-512 VNNI), which takes the
  * input quantized per vector: xq = round(x * sigma) + 128 as bytes.
  */
 bool bn_q8rows_have_vnni(void);
-void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0, uint32_t r1,
-			 const uint8_t *xq, const float *sigma, uint32_t n_x, float *out,
-			 size_t out_stride);
+void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, const uint8_t *xq,
+			 const float *sigma, uint32_t n_x, float *out, size_t out_stride);
 
 /* out = x / sqrt(mean(x^2) + eps) * w */
-void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps,
-		float *out);
+void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *out);
 /* cos and sin of pos * inv_freq[i] for the rope_dim / 2 pairs. */
-void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *cs,
-		    float *sn);
+void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *cs, float *sn);
 /* Rotates one head in place with the angles of its position. */
 void bn_rope(float *z, uint32_t rope_dim, const float *cs, const float *sn, int neox);
 /* In place; returns nothing, the values become probabilities. */

@@ -13,8 +13,8 @@
 
 #include "daemon/engine/engine.h"
 
-#define MAX_HISTORY	(1u << 20)
-#define MAX_BIAS	(1u << 20)
+#define MAX_HISTORY (1u << 20)
+#define MAX_BIAS (1u << 20)
 
 struct cand {
 	int32_t id;
@@ -26,7 +26,7 @@ struct bn_sampler {
 	struct bn_sampler_params p;
 	struct bn_logit_bias *bias;
 	uint64_t rng;
-	int32_t *hist;		/* ring of the last hist_cap accepted tokens */
+	int32_t *hist; /* ring of the last hist_cap accepted tokens */
 	uint32_t hist_cap, hist_len, hist_head;
 	int32_t *scratch_ids;
 	struct cand *cands;
@@ -46,16 +46,16 @@ void bn_sampler_params_default(struct bn_sampler_params *p)
 	p->seed = 0x5eed;
 }
 
-#define CHECK(cond, ...) do {					\
-	if (!(cond)) {						\
-		if (err && errlen)				\
-			snprintf(err, errlen, __VA_ARGS__);	\
-		return -EINVAL;					\
-	}							\
-} while (0)
+#define CHECK(cond, ...)                                            \
+	do {                                                        \
+		if (!(cond)) {                                      \
+			if (err && errlen)                          \
+				snprintf(err, errlen, __VA_ARGS__); \
+			return -EINVAL;                             \
+		}                                                   \
+	} while (0)
 
-int bn_sampler_params_check(const struct bn_sampler_params *p, char *err,
-			    size_t errlen)
+int bn_sampler_params_check(const struct bn_sampler_params *p, char *err, size_t errlen)
 {
 	size_t i;
 
@@ -151,7 +151,7 @@ static void history_grow(struct bn_sampler *s)
 	if (!h || !t) {
 		free(h);
 		free(t);
-		return;		/* keep the smaller window */
+		return; /* keep the smaller window */
 	}
 	for (i = 0; i < s->hist_len; i++)
 		h[i] = s->hist[(s->hist_head + i) % s->hist_cap];
@@ -189,8 +189,8 @@ static void apply_penalties(struct bn_sampler *s, float *logits, uint32_t n_voca
 	const struct bn_sampler_params *p = &s->p;
 	uint32_t i, j, n = s->hist_len;
 
-	if (!n || (p->repeat_penalty == 1.0f && p->presence_penalty == 0 &&
-		   p->frequency_penalty == 0))
+	if (!n ||
+	    (p->repeat_penalty == 1.0f && p->presence_penalty == 0 && p->frequency_penalty == 0))
 		return;
 	for (i = 0; i < n; i++)
 		s->scratch_ids[i] = s->hist[(s->hist_head + i) % s->hist_cap];
@@ -338,8 +338,7 @@ static uint32_t typical_cut(struct cand *c, uint32_t n, float typical_p)
 	return j ? j : 1;
 }
 
-int32_t bn_sampler_sample(struct bn_sampler *s, float *logits,
-			  uint32_t n_vocab)
+int32_t bn_sampler_sample(struct bn_sampler *s, float *logits, uint32_t n_vocab)
 {
 	const struct bn_sampler_params *p = &s->p;
 	uint32_t i, n;

@@ -10,7 +10,7 @@
 
 #include "daemon/engine/model_internal.h"
 
-#define MAX_KV_BYTES	(64ull << 30)
+#define MAX_KV_BYTES (64ull << 30)
 
 struct bn_seq *bn_seq_new(struct bn_model *m, uint32_t n_ctx)
 {

@@ -15,21 +15,21 @@
 #include "daemon/engine/vocab_priv.h"
 
 struct spm_sym {
-	uint32_t start, len;	/* len 0: merged into its left neighbour */
+	uint32_t start, len; /* len 0: merged into its left neighbour */
 	uint32_t prev, next;
 };
 
 struct spm_pair {
 	float score;
 	uint32_t left;
-	uint32_t size;		/* bytes of both symbols when queued */
+	uint32_t size; /* bytes of both symbols when queued */
 };
 
 struct spm_ctx {
 	const struct bn_vocab *v;
 	const char *s;
 	struct spm_sym *sym;
-	struct bn_heap heap;	/* of struct spm_pair */
+	struct bn_heap heap; /* of struct spm_pair */
 };
 
 #define NONE UINT32_MAX
@@ -50,8 +50,7 @@ static void try_pair(struct spm_ctx *c, uint32_t left)
 		return;
 	right = c->sym[left].next;
 	size = c->sym[left].len + c->sym[right].len;
-	id = bn_str_map_get(&c->v->map, c->v->tokens, c->s + c->sym[left].start,
-			    size);
+	id = bn_str_map_get(&c->v->map, c->v->tokens, c->s + c->sym[left].start, size);
 	if (id >= 0) {
 		struct spm_pair p = { c->v->tokens[id].score, left, size };
 
@@ -59,8 +58,7 @@ static void try_pair(struct spm_ctx *c, uint32_t left)
 	}
 }
 
-static void emit_symbol(const struct spm_ctx *c, const struct spm_sym *sym,
-			struct bn_tok_out *o)
+static void emit_symbol(const struct spm_ctx *c, const struct spm_sym *sym, struct bn_tok_out *o)
 {
 	const struct bn_vocab *v = c->v;
 	const char *p = c->s + sym->start;
@@ -94,7 +92,7 @@ static int spm_run(struct spm_ctx *c, size_t len, struct bn_tok_out *o)
 		int k = utf8_char_len(s + pos, len - pos);
 
 		if (k <= 0)
-			k = 1;	/* validated by the caller; be safe anyway */
+			k = 1; /* validated by the caller; be safe anyway */
 		c->sym[n].start = pos;
 		c->sym[n].len = k;
 		c->sym[n].prev = n ? n - 1 : NONE;
@@ -131,8 +129,8 @@ static int spm_run(struct spm_ctx *c, size_t len, struct bn_tok_out *o)
 	return 0;
 }
 
-int bn_spm_encode(const struct bn_vocab *v, const char *text, size_t len,
-		  bool space_prefix, struct bn_tok_out *o)
+int bn_spm_encode(const struct bn_vocab *v, const char *text, size_t len, bool space_prefix,
+		  struct bn_tok_out *o)
 {
 	struct spm_ctx c = {
 		.v = v,

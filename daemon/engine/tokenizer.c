@@ -14,7 +14,7 @@
 
 struct fragment {
 	size_t start, len;
-	int32_t token;		/* -1: plain text */
+	int32_t token; /* -1: plain text */
 };
 
 struct fragments {
@@ -22,8 +22,7 @@ struct fragments {
 	size_t n, cap;
 };
 
-static int frag_add(struct fragments *fs, size_t start, size_t len,
-		    int32_t token)
+static int frag_add(struct fragments *fs, size_t start, size_t len, int32_t token)
 {
 	if (fs->n == fs->cap) {
 		size_t cap = fs->cap ? 2 * fs->cap : 16;
@@ -39,8 +38,8 @@ static int frag_add(struct fragments *fs, size_t start, size_t len,
 }
 
 /* Splits every plain fragment of @in at the occurrences of token @id. */
-static int split_at(const struct bn_vocab *v, const char *text,
-		    struct fragments *in, struct fragments *out, int32_t id)
+static int split_at(const struct bn_vocab *v, const char *text, struct fragments *in,
+		    struct fragments *out, int32_t id)
 {
 	const struct bn_token *t = &v->tokens[id];
 	size_t i;
@@ -56,8 +55,7 @@ static int split_at(const struct bn_vocab *v, const char *text,
 			ret = frag_add(out, fr.start, fr.len, fr.token);
 			continue;
 		}
-		while (!ret && (hit = memmem(text + pos, end - pos, t->text,
-					     t->len))) {
+		while (!ret && (hit = memmem(text + pos, end - pos, t->text, t->len))) {
 			size_t at = hit - text;
 
 			if (at > pos)
@@ -72,8 +70,8 @@ static int split_at(const struct bn_vocab *v, const char *text,
 	return ret;
 }
 
-static int partition(const struct bn_vocab *v, const char *text, size_t len,
-		     bool parse_special, struct fragments *fs)
+static int partition(const struct bn_vocab *v, const char *text, size_t len, bool parse_special,
+		     struct fragments *fs)
 {
 	struct fragments other = { 0 }, tmp;
 	uint32_t i;
@@ -94,8 +92,8 @@ static int partition(const struct bn_vocab *v, const char *text, size_t len,
 	return ret;
 }
 
-int bn_tokenize(const struct bn_vocab *v, const char *text, size_t len,
-		bool add_bos, bool parse_special, int32_t *ids, size_t max)
+int bn_tokenize(const struct bn_vocab *v, const char *text, size_t len, bool add_bos,
+		bool parse_special, int32_t *ids, size_t max)
 {
 	struct bn_tok_out o = { .ids = ids, .max = ids ? max : 0 };
 	struct fragments fs = { 0 };
@@ -119,8 +117,7 @@ int bn_tokenize(const struct bn_vocab *v, const char *text, size_t len,
 			prev_special = true;
 		} else if (v->kind == BN_VOCAB_SPM) {
 			ret = bn_spm_encode(v, text + fr->start, fr->len,
-					    v->add_space_prefix && prev_special,
-					    &o);
+					    v->add_space_prefix && prev_special, &o);
 			prev_special = false;
 		} else {
 			ret = bn_bpe_encode(v, text + fr->start, fr->len, &o);

@@ -16,15 +16,15 @@ int utf8_char_len(const uint8_t *s, size_t n)
 	} else if (b < 0xf0) {
 		need = 3;
 		if (b == 0xe0)
-			lo = 0xa0;	/* overlong */
+			lo = 0xa0; /* overlong */
 		else if (b == 0xed)
-			hi = 0x9f;	/* surrogates */
+			hi = 0x9f; /* surrogates */
 	} else if (b < 0xf5) {
 		need = 4;
 		if (b == 0xf0)
 			lo = 0x90;
 		else if (b == 0xf4)
-			hi = 0x8f;	/* > U+10FFFF */
+			hi = 0x8f; /* > U+10FFFF */
 	} else {
 		return 0;
 	}

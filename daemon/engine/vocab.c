@@ -42,8 +42,7 @@ static int byte_token_value(const char *s, size_t len)
 }
 
 /* Writes the bytes token @t stands for to @out (room for t->len bytes). */
-static uint32_t make_piece(const struct bn_vocab *v, const struct bn_token *t,
-			   char *out)
+static uint32_t make_piece(const struct bn_vocab *v, const struct bn_token *t, char *out)
 {
 	const uint8_t *s = (const uint8_t *)t->text;
 	uint32_t i = 0, n = 0;
@@ -51,8 +50,7 @@ static uint32_t make_piece(const struct bn_vocab *v, const struct bn_token *t,
 	if (t->type == BN_TOK_UNUSED)
 		return 0;
 	if (t->type == BN_TOK_CONTROL ||
-	    (v->kind == BN_VOCAB_BPE && t->type != BN_TOK_NORMAL &&
-	     t->type != BN_TOK_UNDEFINED)) {
+	    (v->kind == BN_VOCAB_BPE && t->type != BN_TOK_NORMAL && t->type != BN_TOK_UNDEFINED)) {
 		memcpy(out, t->text, t->len);
 		return t->len;
 	}
@@ -64,7 +62,7 @@ static uint32_t make_piece(const struct bn_vocab *v, const struct bn_token *t,
 			return 1;
 		}
 		if (t->type == BN_TOK_UNKNOWN) {
-			memcpy(out, "\xe2\x96\x85", 3);	/* as llama.cpp shows it */
+			memcpy(out, "\xe2\x96\x85", 3); /* as llama.cpp shows it */
 			return 3;
 		}
 		while (i < t->len) {
@@ -108,16 +106,14 @@ static int collect_specials(struct bn_vocab *v)
 {
 	uint32_t i, n = 0;
 
-	v->specials = malloc((v->n_tokens ? v->n_tokens : 1) *
-			     sizeof(*v->specials));
+	v->specials = malloc((v->n_tokens ? v->n_tokens : 1) * sizeof(*v->specials));
 	if (!v->specials)
 		return -ENOMEM;
 	for (i = 0; i < v->n_tokens; i++) {
 		int32_t type = v->tokens[i].type;
 
-		if (v->tokens[i].len &&
-		    (type == BN_TOK_CONTROL || type == BN_TOK_USER_DEFINED ||
-		     type == BN_TOK_UNKNOWN))
+		if (v->tokens[i].len && (type == BN_TOK_CONTROL || type == BN_TOK_USER_DEFINED ||
+					 type == BN_TOK_UNKNOWN))
 			v->specials[n++] = i;
 	}
 	qsort_r(v->specials, n, sizeof(*v->specials), cmp_special, v->tokens);
@@ -134,8 +130,8 @@ static int32_t find_text(const struct bn_vocab *v, const char *s)
 static int mark_eog(struct bn_vocab *v)
 {
 	static const char *const eog_texts[] = {
-		"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-		"<|endoftext|>", "<|eom_id|>", "<EOT>", "<|end_of_text|>",
+		"<|eot_id|>",	 "<|im_end|>", "<|end|>", "<end_of_turn>",
+		"<|endoftext|>", "<|eom_id|>", "<EOT>",	  "<|end_of_text|>",
 	};
 	size_t i;
 
@@ -157,9 +153,8 @@ static int mark_eog(struct bn_vocab *v)
 	return 0;
 }
 
-static int read_special_id(const struct gguf_file *f, const char *key,
-			   int32_t def, int32_t *id, uint32_t n_tokens,
-			   char *err, size_t errlen)
+static int read_special_id(const struct gguf_file *f, const char *key, int32_t def, int32_t *id,
+			   uint32_t n_tokens, char *err, size_t errlen)
 {
 	uint32_t v;
 	int ret = gguf_get_u32(f, key, &v);
@@ -171,14 +166,14 @@ static int read_special_id(const struct gguf_file *f, const char *key,
 	if (ret)
 		return verr(err, errlen, -EINVAL, "%s is not an unsigned integer", key);
 	if (v >= n_tokens)
-		return verr(err, errlen, -EINVAL, "%s = %u is not a token (vocab has %u)",
-			    key, v, n_tokens);
+		return verr(err, errlen, -EINVAL, "%s = %u is not a token (vocab has %u)", key, v,
+			    n_tokens);
 	*id = v;
 	return 0;
 }
 
-static int read_flag(const struct gguf_file *f, const char *key, bool def,
-		     bool *flag, char *err, size_t errlen)
+static int read_flag(const struct gguf_file *f, const char *key, bool def, bool *flag, char *err,
+		     size_t errlen)
 {
 	int ret = gguf_get_bool(f, key, flag);
 
@@ -191,16 +186,14 @@ static int read_flag(const struct gguf_file *f, const char *key, bool def,
 	return 0;
 }
 
-static int read_kind(struct bn_vocab *v, const struct gguf_file *f, char *err,
-		     size_t errlen)
+static int read_kind(struct bn_vocab *v, const struct gguf_file *f, char *err, size_t errlen)
 {
 	struct gguf_str s;
 	int ret = gguf_get_str(f, "tokenizer.ggml.model", &s);
 
 	if (ret)
-		return verr(err, errlen, -EINVAL,
-			    "tokenizer.ggml.model is %s", ret == -ENOENT ?
-			    "missing" : "not a string");
+		return verr(err, errlen, -EINVAL, "tokenizer.ggml.model is %s",
+			    ret == -ENOENT ? "missing" : "not a string");
 	if (s.len == 5 && !memcmp(s.ptr, "llama", 5)) {
 		v->kind = BN_VOCAB_SPM;
 		v->pre = BN_PRE_NONE;
@@ -220,8 +213,7 @@ static int read_kind(struct bn_vocab *v, const struct gguf_file *f, char *err,
 	if (ret)
 		return verr(err, errlen, -EINVAL, "tokenizer.ggml.pre is not a string");
 #define PRE_IS(lit) (s.len == sizeof(lit) - 1 && !memcmp(s.ptr, lit, s.len))
-	if (PRE_IS("llama-bpe") || PRE_IS("llama3") || PRE_IS("llama-v3") ||
-	    PRE_IS("default")) {
+	if (PRE_IS("llama-bpe") || PRE_IS("llama3") || PRE_IS("llama-v3") || PRE_IS("default")) {
 		v->pre = BN_PRE_LLAMA3;
 	} else if (PRE_IS("gpt-2") || PRE_IS("gpt2")) {
 		v->pre = BN_PRE_GPT2;
@@ -234,8 +226,7 @@ static int read_kind(struct bn_vocab *v, const struct gguf_file *f, char *err,
 	return 0;
 }
 
-static int read_tokens(struct bn_vocab *v, const struct gguf_file *f,
-		       char *err, size_t errlen)
+static int read_tokens(struct bn_vocab *v, const struct gguf_file *f, char *err, size_t errlen)
 {
 	const struct gguf_kv *tok = gguf_find(f, "tokenizer.ggml.tokens");
 	const struct gguf_kv *scores = gguf_find(f, "tokenizer.ggml.scores");
@@ -250,13 +241,11 @@ static int read_tokens(struct bn_vocab *v, const struct gguf_file *f,
 		return verr(err, errlen, -EINVAL, "tokenizer.ggml.tokens has %llu tokens",
 			    (unsigned long long)tok->arr_n);
 	v->n_tokens = tok->arr_n;
-	if (scores && (scores->type != GGUF_V_ARRAY ||
-		       scores->arr_type != GGUF_V_FLOAT32 ||
+	if (scores && (scores->type != GGUF_V_ARRAY || scores->arr_type != GGUF_V_FLOAT32 ||
 		       scores->arr_n != v->n_tokens))
-		return verr(err, errlen, -EINVAL,
-			    "tokenizer.ggml.scores is not %u float32 values", v->n_tokens);
-	if (types && (types->type != GGUF_V_ARRAY ||
-		      types->arr_type != GGUF_V_INT32 ||
+		return verr(err, errlen, -EINVAL, "tokenizer.ggml.scores is not %u float32 values",
+			    v->n_tokens);
+	if (types && (types->type != GGUF_V_ARRAY || types->arr_type != GGUF_V_INT32 ||
 		      types->arr_n != v->n_tokens))
 		return verr(err, errlen, -EINVAL,
 			    "tokenizer.ggml.token_type is not %u int32 values", v->n_tokens);
@@ -297,25 +286,18 @@ static int read_tokens(struct bn_vocab *v, const struct gguf_file *f,
 	return 0;
 }
 
-static int read_specials(struct bn_vocab *v, const struct gguf_file *f,
-			 char *err, size_t errlen)
+static int read_specials(struct bn_vocab *v, const struct gguf_file *f, char *err, size_t errlen)
 {
 	bool spm = v->kind == BN_VOCAB_SPM;
 	int ret;
 
-	ret = read_special_id(f, "tokenizer.ggml.bos_token_id", spm ? 1 : -1,
-			      &v->bos, v->n_tokens, err, errlen) ?:
-	      read_special_id(f, "tokenizer.ggml.eos_token_id", spm ? 2 : -1,
-			      &v->eos, v->n_tokens, err, errlen) ?:
-	      read_special_id(f, "tokenizer.ggml.eot_token_id", -1, &v->eot,
-			      v->n_tokens, err, errlen) ?:
-	      read_special_id(f, "tokenizer.ggml.unknown_token_id",
-			      spm ? 0 : -1, &v->unk, v->n_tokens, err, errlen) ?:
-	      read_flag(f, "tokenizer.ggml.add_bos_token",
-			spm || v->pre == BN_PRE_LLAMA3, &v->add_bos, err,
-			errlen) ?:
-	      read_flag(f, "tokenizer.ggml.add_space_prefix", spm,
-			&v->add_space_prefix, err, errlen);
+	ret = read_special_id(f, "tokenizer.ggml.bos_token_id", spm ? 1 : -1, &v->bos, v->n_tokens, err, errlen) ?:
+		      read_special_id(f, "tokenizer.ggml.eos_token_id", spm ? 2 : -1, &v->eos, v->n_tokens, err, errlen) ?:
+		      read_special_id(f, "tokenizer.ggml.eot_token_id", -1, &v->eot, v->n_tokens, err, errlen) ?:
+		      read_special_id(f, "tokenizer.ggml.unknown_token_id", spm ? 0 : -1, &v->unk, v->n_tokens, err, errlen) ?:
+		      read_flag(f, "tokenizer.ggml.add_bos_token", spm || v->pre == BN_PRE_LLAMA3, &v->add_bos, err, errlen) ?:
+		      read_flag(f, "tokenizer.ggml.add_space_prefix", spm, &v->add_space_prefix,
+				err, errlen);
 	if (ret)
 		return ret;
 	/* defaults may point past a small vocab */
@@ -335,13 +317,11 @@ static void byte_tokens(struct bn_vocab *v)
 
 	for (b = 0; b < 256; b++) {
 		snprintf(buf, sizeof(buf), "<0x%02X>", b);
-		v->byte_tokens[b] = v->kind == BN_VOCAB_SPM ?
-				    find_text(v, buf) : -1;
+		v->byte_tokens[b] = v->kind == BN_VOCAB_SPM ? find_text(v, buf) : -1;
 	}
 }
 
-int bn_vocab_from_gguf(const struct gguf_file *f, struct bn_vocab **out,
-		       char *err, size_t errlen)
+int bn_vocab_from_gguf(const struct gguf_file *f, struct bn_vocab **out, char *err, size_t errlen)
 {
 	struct bn_vocab *v;
 	int ret;
@@ -350,8 +330,9 @@ int bn_vocab_from_gguf(const struct gguf_file *f, struct bn_vocab **out,
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return verr(err, errlen, -ENOMEM, "out of memory");
-	ret = read_kind(v, f, err, errlen) ?: read_tokens(v, f, err, errlen) ?:
-	      read_specials(v, f, err, errlen);
+	ret = read_kind(v, f, err, errlen)	     ?:
+		      read_tokens(v, f, err, errlen) ?:
+						       read_specials(v, f, err, errlen);
 	if (ret)
 		goto fail;
 	ret = bn_str_map_init(&v->map, v->tokens, v->n_tokens);
@@ -368,7 +349,7 @@ int bn_vocab_from_gguf(const struct gguf_file *f, struct bn_vocab **out,
 	if (v->kind == BN_VOCAB_BPE) {
 		v->ignore_merges = v->pre == BN_PRE_LLAMA3;
 		ret = bn_bpe_load(v, f, err, errlen) ?:
-		      bn_pretok_new(v->pre, &v->pretok, err, errlen);
+						       bn_pretok_new(v->pre, &v->pretok, err, errlen);
 		if (ret)
 			goto fail;
 	}
@@ -379,8 +360,7 @@ fail:
 	return ret;
 }
 
-int bn_vocab_load(const char *path, struct bn_vocab **out, char *err,
-		  size_t errlen)
+int bn_vocab_load(const char *path, struct bn_vocab **out, char *err, size_t errlen)
 {
 	struct gguf_file *f;
 	char msg[256];
@@ -464,8 +444,7 @@ int32_t bn_vocab_find(const struct bn_vocab *v, const char *text, size_t len)
 	return bn_str_map_get(&v->map, v->tokens, text, len);
 }
 
-int bn_token_bytes(const struct bn_vocab *v, int32_t id, const char **bytes,
-		   size_t *len)
+int bn_token_bytes(const struct bn_vocab *v, int32_t id, const char **bytes, size_t *len)
 {
 	if (id < 0 || (uint32_t)id >= v->n_tokens)
 		return -EINVAL;

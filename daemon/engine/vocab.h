@@ -16,8 +16,7 @@
  * Reads tokenizer.ggml.* from @f. The vocab copies what it needs, so @f
  * may be closed afterwards. On error fills @err and returns -errno.
  */
-int bn_vocab_from_gguf(const struct gguf_file *f, struct bn_vocab **out,
-		       char *err, size_t errlen);
+int bn_vocab_from_gguf(const struct gguf_file *f, struct bn_vocab **out, char *err, size_t errlen);
 
 /* Special token ids, -1 when the vocab has none. */
 int32_t bn_vocab_bos(const struct bn_vocab *v);

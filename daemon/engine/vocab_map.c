@@ -8,7 +8,7 @@
 
 static uint64_t hash_bytes(const char *s, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
 	size_t i;
 
 	for (i = 0; i < len; i++) {
@@ -40,8 +40,7 @@ static int slot_count(uint64_t n, uint32_t *mask)
 	return 0;
 }
 
-int bn_str_map_init(struct bn_str_map *m, const struct bn_token *tokens,
-		    uint32_t n)
+int bn_str_map_init(struct bn_str_map *m, const struct bn_token *tokens, uint32_t n)
 {
 	uint32_t i;
 	int ret = slot_count(n, &m->mask);
@@ -78,8 +77,7 @@ void bn_str_map_free(struct bn_str_map *m)
 	m->slots = NULL;
 }
 
-int32_t bn_str_map_get(const struct bn_str_map *m,
-		       const struct bn_token *tokens, const char *s,
+int32_t bn_str_map_get(const struct bn_str_map *m, const struct bn_token *tokens, const char *s,
 		       size_t len)
 {
 	uint64_t hash;
@@ -125,8 +123,8 @@ static uint64_t pair_key(int32_t left, int32_t right)
 	return (uint64_t)(uint32_t)left << 32 | (uint32_t)right;
 }
 
-void bn_merge_map_put(struct bn_merge_map *m, int32_t left, int32_t right,
-		      uint32_t rank, int32_t result)
+void bn_merge_map_put(struct bn_merge_map *m, int32_t left, int32_t right, uint32_t rank,
+		      int32_t result)
 {
 	uint64_t key = pair_key(left, right);
 	uint32_t h = hash_u64(key) & m->mask;
@@ -141,8 +139,7 @@ void bn_merge_map_put(struct bn_merge_map *m, int32_t left, int32_t right,
 	m->slots[h].result = result;
 }
 
-const struct bn_merge *bn_merge_map_get(const struct bn_merge_map *m,
-					int32_t left, int32_t right)
+const struct bn_merge *bn_merge_map_get(const struct bn_merge_map *m, int32_t left, int32_t right)
 {
 	uint64_t key = pair_key(left, right);
 	uint32_t h;

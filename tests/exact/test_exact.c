@@ -18,10 +18,10 @@
 
 #include "daemon/engine/engine.h"
 
-#define MAX_FILES	32
-#define LOGIT_TOL	0.1
-#define PPL_REL_TOL	0.001
-#define PPL_CTX		256
+#define MAX_FILES 32
+#define LOGIT_TOL 0.1
+#define PPL_REL_TOL 0.001
+#define PPL_CTX 256
 
 static int test_no;
 
@@ -127,12 +127,13 @@ static uint32_t argmax(const float *x, uint32_t n)
  * Prompt prefill (its last logits into @first), then @n greedy tokens with
  * the KV cache into @toks; @logits is work space.
  */
-static int greedy(struct bn_model *m, const int32_t *ids, int n_ids, float *logits,
-		  float *first, int32_t *toks, int n)
+static int greedy(struct bn_model *m, const int32_t *ids, int n_ids, float *logits, float *first,
+		  int32_t *toks, int n)
 {
 	struct bn_seq *seq = bn_seq_new(m, 0);
-	struct bn_batch_item it = { .seq = seq, .tokens = ids, .n_tokens = (uint32_t)n_ids,
-				    .logits = logits };
+	struct bn_batch_item it = {
+		.seq = seq, .tokens = ids, .n_tokens = (uint32_t)n_ids, .logits = logits
+	};
 	uint32_t nv = bn_model_info(m)->n_vocab;
 	int i, rc = seq ? bn_forward(m, &it, 1) : -ENOMEM;
 
@@ -149,8 +150,8 @@ static int greedy(struct bn_model *m, const int32_t *ids, int n_ids, float *logi
 }
 
 /* Tokenization, last logits and greedy for one prompt. */
-static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *dir,
-			 const char *file, int pi, struct json_object *p)
+static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *dir, const char *file,
+			 int pi, struct json_object *p)
 {
 	const struct bn_model_info *in = bn_model_info(m);
 	struct json_object *jids = get(p, "ids"), *act = get(p, "actq");
@@ -173,18 +174,18 @@ static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *di
 		same = ids[i] == json_object_get_int(json_object_array_get_idx(jids, i));
 	result(same, "%s prompt %d: tokenization (%d ids, reference %d)", file, pi, n, n_ref);
 
-	ref = read_floats(dir, json_object_get_string(get(act, "last_logits_file")),
-			  in->n_vocab);
+	ref = read_floats(dir, json_object_get_string(get(act, "last_logits_file")), in->n_vocab);
 	for (i = 0; i < n_ref; i++)
 		ids[i] = json_object_get_int(json_object_array_get_idx(jids, i));
-	struct bn_batch_item it = { .seq = seq, .tokens = ids, .n_tokens = (uint32_t)n_ref,
-				    .logits = logits };
+	struct bn_batch_item it = {
+		.seq = seq, .tokens = ids, .n_tokens = (uint32_t)n_ref, .logits = logits
+	};
 
 	rc = seq && logits && logits_k && work && ref ? bn_forward(m, &it, 1) : -ENOMEM;
 	double d = rc ? INFINITY : max_abs_diff(logits, ref, in->n_vocab);
 
-	result(!rc && d <= LOGIT_TOL, "%s prompt %d: last logits max |diff| %.3g (<= %g)",
-	       file, pi, d, LOGIT_TOL);
+	result(!rc && d <= LOGIT_TOL, "%s prompt %d: last logits max |diff| %.3g (<= %g)", file, pi,
+	       d, LOGIT_TOL);
 
 	stable = json_object_get_int(get(act, "greedy_stable_prefix"));
 	if (!rc)
@@ -194,14 +195,16 @@ static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *di
 			break;
 		matched++;
 	}
-	result(!rc && matched >= stable, "%s prompt %d: greedy ids match for %d of 32 "
-	       "(stable prefix %d)", file, pi, matched, stable);
+	result(!rc && matched >= stable,
+	       "%s prompt %d: greedy ids match for %d of 32 "
+	       "(stable prefix %d)",
+	       file, pi, matched, stable);
 	if (mk) {
 		int32_t kt[32];
 		int rk = greedy(mk, ids, n_ref, work, logits_k, kt, 32);
 
 		result(!rc && !rk && !memcmp(logits, logits_k, in->n_vocab * sizeof(float)) &&
-		       !memcmp(toks, kt, sizeof(kt)),
+			       !memcmp(toks, kt, sizeof(kt)),
 		       "%s prompt %d: kmod and cpu backends give identical logits and 32 tokens",
 		       file, pi);
 	} else {
@@ -218,8 +221,7 @@ static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *di
  * Dense mode (float matmuls, no activation quantization) on a file with
  * float linears must compute the reference's "noactq" function.
  */
-static void check_dense(const char *path, const char *dir, const char *file,
-			struct json_object *p0)
+static void check_dense(const char *path, const char *dir, const char *file, struct json_object *p0)
 {
 	struct bn_load_opts o = { .backend = BN_BACKEND_CPU, .dense = true };
 	struct json_object *jids = get(p0, "ids");
@@ -246,19 +248,19 @@ static void check_dense(const char *path, const char *dir, const char *file,
 		ids[i] = json_object_get_int(json_object_array_get_idx(jids, i));
 	seq = bn_seq_new(m, 0);
 	logits = malloc(bn_model_info(m)->n_vocab * sizeof(float));
-	ref = read_floats(dir, json_object_get_string(get(get(p0, "noactq"),
-							  "last_logits_file")),
+	ref = read_floats(dir, json_object_get_string(get(get(p0, "noactq"), "last_logits_file")),
 			  bn_model_info(m)->n_vocab);
 	if (seq && logits && ref) {
-		struct bn_batch_item it = { .seq = seq, .tokens = ids, .n_tokens = (uint32_t)n,
-					    .logits = logits };
+		struct bn_batch_item it = {
+			.seq = seq, .tokens = ids, .n_tokens = (uint32_t)n, .logits = logits
+		};
 
 		rc = bn_forward(m, &it, 1);
 		if (!rc)
 			d = max_abs_diff(logits, ref, bn_model_info(m)->n_vocab);
 	}
-	result(!rc && d <= 1e-3, "%s prompt 0: dense mode matches noactq, max |diff| %.3g",
-	       file, d);
+	result(!rc && d <= 1e-3, "%s prompt 0: dense mode matches noactq, max |diff| %.3g", file,
+	       d);
 	free(ref);
 	free(logits);
 	bn_seq_free(seq);
@@ -270,8 +272,8 @@ static void check_ppl(struct bn_model *m, const char *dir, const char *file,
 		      struct json_object *ref)
 {
 	const struct bn_model_info *in = bn_model_info(m);
-	struct json_object *pp = get(get(get(ref, "perplexity"), "actq"),
-				     "llama_perplexity_method");
+	struct json_object *pp =
+		get(get(get(ref, "perplexity"), "actq"), "llama_perplexity_method");
 	double want = json_object_get_double(get(pp, "ppl")), nll = 0, got;
 	int chunks = json_object_get_int(get(get(get(ref, "perplexity"), "actq"), "chunks"));
 	char path[2048 + 64];
@@ -292,8 +294,9 @@ static void check_ppl(struct bn_model *m, const char *dir, const char *file,
 	}
 	for (c = 0; c < chunks && !rc; c++) {
 		int32_t *tok = ids + c * PPL_CTX;
-		struct bn_batch_item it = { .seq = seq, .tokens = tok, .n_tokens = PPL_CTX,
-					    .all_logits = logits };
+		struct bn_batch_item it = {
+			.seq = seq, .tokens = tok, .n_tokens = PPL_CTX, .all_logits = logits
+		};
 
 		tok[0] = in->bos;
 		bn_seq_truncate(seq, 0);

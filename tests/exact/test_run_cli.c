@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define OUT_MAX	(1 << 16)
+#define OUT_MAX (1 << 16)
 
 static int test_no;
 static char run[1024], model[1200], dir[1024], tmpf[64] = "/tmp/bn-run-cli-XXXXXX";
@@ -131,16 +131,16 @@ int main(void)
 	rc = sh(out, "'%s' '%s' --tokenize-file '%s' --no-bos", run, model, tmpf);
 	ok(!rc && same_ids(out, get(p0, "ids"), 1), "--no-bos drops only the BOS");
 
-	rc = sh(out, "'%s' '%s' --quiet --ids --temp 0 -n 32 --prompt \"$(cat '%s')\"", run,
-		model, tmpf);
+	rc = sh(out, "'%s' '%s' --quiet --ids --temp 0 -n 32 --prompt \"$(cat '%s')\"", run, model,
+		tmpf);
 	stable = json_object_get_int(get(get(p0, "actq"), "greedy_stable_prefix"));
 	ok(!rc && prefix_ids(out, get(get(p0, "actq"), "greedy_ids"), stable),
 	   "--temp 0 --ids: the reference's greedy ids up to the stable prefix (%d)", stable);
 
-	want = json_object_get_double(get(get(get(get(ref, "perplexity"), "actq"),
-					      "llama_perplexity_method"), "ppl"));
-	rc = sh(out, "'%s' '%s' --perplexity '%s/heldout.txt' --ctx 256 --chunks 64 2>&1",
-		run, model, dir);
+	want = json_object_get_double(
+		get(get(get(get(ref, "perplexity"), "actq"), "llama_perplexity_method"), "ppl"));
+	rc = sh(out, "'%s' '%s' --perplexity '%s/heldout.txt' --ctx 256 --chunks 64 2>&1", run,
+		model, dir);
 	last = strstr(out, "perplexity: ");
 	got = last ? strtod(last + 12, NULL) : NAN;
 	/* the last line: nothing after its newline */
@@ -149,15 +149,15 @@ int main(void)
 	ok(!rc && last && fabs(got - want) <= 0.001 * want,
 	   "--perplexity: last line 'perplexity: %.4f' (reference %.4f)", got, want);
 
-	rc = sh(out, "'%s' '%s' --quiet --prompt \"$(head -c 4000 '%s/heldout.txt')\" 2>&1",
-		run, model, dir);
+	rc = sh(out, "'%s' '%s' --quiet --prompt \"$(head -c 4000 '%s/heldout.txt')\" 2>&1", run,
+		model, dir);
 	ok(rc == 1 && strstr(out, "context"), "a prompt longer than the context: exit 1, "
-	   "message names the context");
+					      "message names the context");
 	rc = sh(out, "'%s' '%s' --quiet --prompt x --temp -1 2>&1", run, model);
 	ok(rc != 0 && strstr(out, "temperature"), "--temp -1 refused by name");
 	rc = sh(out, "'%s' /nonexistent.gguf --prompt x 2>&1", run);
 	ok(rc == 1 && strstr(out, "/nonexistent.gguf"), "a missing model file: exit 1, "
-	   "message names the file");
+							"message names the file");
 	unlink(tmpf);
 	json_object_put(ref);
 	return 0;

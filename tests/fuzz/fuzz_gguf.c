@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	if (gguf_open_buffer(copy, size, "fuzz", &f, err, sizeof(err))) {
 		if (!err[0])
-			__builtin_trap();	/* every failure has a message */
+			__builtin_trap(); /* every failure has a message */
 		free(copy);
 		return 0;
 	}

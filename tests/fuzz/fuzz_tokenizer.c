@@ -15,7 +15,8 @@
 #include "daemon/engine/vocab.h"
 
 static const char *const names[] = {
-	"ggml-vocab-llama-bpe.gguf", "ggml-vocab-llama-spm.gguf",
+	"ggml-vocab-llama-bpe.gguf",
+	"ggml-vocab-llama-spm.gguf",
 	"ggml-vocab-gpt-2.gguf",
 };
 static struct bn_vocab *vocabs[3];
@@ -56,8 +57,8 @@ static void check_detok(const struct bn_vocab *v, const int32_t *ids, int n)
 }
 
 /* Byte-level BPE loses nothing: the token bytes are the text. */
-static void check_bytes(const struct bn_vocab *v, const int32_t *ids, int n,
-			const char *text, size_t len)
+static void check_bytes(const struct bn_vocab *v, const int32_t *ids, int n, const char *text,
+			size_t len)
 {
 	size_t pos = 0;
 	int i;

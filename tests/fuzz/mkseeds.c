@@ -15,8 +15,17 @@
 
 static int spm_vocab(const char *path)
 {
-	static const char *const toks[] = { "<unk>", "<s>", "</s>", "\xe2\x96\x81",
-		"a", "b", "ab", "\xe2\x96\x81" "ab", "<0x41>", "<0xC3>" };
+	static const char *const toks[] = { "<unk>",
+					    "<s>",
+					    "</s>",
+					    "\xe2\x96\x81",
+					    "a",
+					    "b",
+					    "ab",
+					    "\xe2\x96\x81"
+					    "ab",
+					    "<0x41>",
+					    "<0xC3>" };
 	static const float scores[] = { 0, 0, 0, -1, -2, -3, -1.5f, -0.5f, 0, 0 };
 	static const int32_t types[] = { 2, 3, 3, 1, 1, 1, 1, 1, 6, 6 };
 	struct gguf_writer *w = gguf_writer_new(32);
@@ -39,8 +48,7 @@ static int spm_vocab(const char *path)
 
 static int bpe_vocab(const char *path)
 {
-	static const char *const merges[] = { "h e", "\xc4\xa0 t", "t he",
-					      "\xc4\xa0t he" };
+	static const char *const merges[] = { "h e", "\xc4\xa0 t", "t he", "\xc4\xa0t he" };
 	const char *toks[264];
 	char chars[256][4];
 	struct gguf_writer *w = gguf_writer_new(32);
@@ -68,8 +76,8 @@ static int bpe_vocab(const char *path)
 
 static int tensors(const char *path)
 {
-	static const uint32_t types[] = { GGUF_T_F32, GGUF_T_F16, GGUF_T_BF16,
-		GGUF_T_Q8_0, GGUF_T_Q6_K, GGUF_T_TQ1_0, GGUF_T_TQ2_0, GGUF_T_I2_S };
+	static const uint32_t types[] = { GGUF_T_F32,  GGUF_T_F16,   GGUF_T_BF16,  GGUF_T_Q8_0,
+					  GGUF_T_Q6_K, GGUF_T_TQ1_0, GGUF_T_TQ2_0, GGUF_T_I2_S };
 	static const uint64_t sizes[] = { 1024, 512, 512, 272, 210, 54, 66, 96 };
 	static uint8_t data[1024];
 	struct gguf_writer *w = gguf_writer_new(32);

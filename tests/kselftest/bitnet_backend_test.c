@@ -11,7 +11,11 @@
 #include "ksft_common.h"
 #include "daemon/engine/backend.h"
 
-enum { NW = 11, NTOK = 3, K = 512 };
+enum {
+	NW = 11,
+	NTOK = 3,
+	K = 512
+};
 
 TEST(kmod_vs_cpu)
 {
@@ -36,10 +40,10 @@ TEST(kmod_vs_cpu)
 		uint32_t rows = 16 + 37 * i;
 
 		ASSERT_EQ(0, kw_make(&w[i], fmts[i % 3], rows, K, 1100 + i));
-		ASSERT_EQ(0, cpu->ops->add_weight(cpu, w[i].fmt, rows, K, w[i].packed,
-						  w[i].bytes, &idc[i]));
-		ASSERT_EQ(0, kmod->ops->add_weight(kmod, w[i].fmt, rows, K, w[i].packed,
-						   w[i].bytes, &idk[i]));
+		ASSERT_EQ(0, cpu->ops->add_weight(cpu, w[i].fmt, rows, K, w[i].packed, w[i].bytes,
+						  &idc[i]));
+		ASSERT_EQ(0, kmod->ops->add_weight(kmod, w[i].fmt, rows, K, w[i].packed, w[i].bytes,
+						   &idk[i]));
 		oc[i] = calloc((size_t)NTOK * rows, sizeof(float));
 		ok_[i] = calloc((size_t)NTOK * rows, sizeof(float));
 		ASSERT_TRUE(oc[i] && ok_[i]);
@@ -51,7 +55,7 @@ TEST(kmod_vs_cpu)
 	ASSERT_EQ(0, kmod->ops->matmul(kmod, idk, NW, a.q, a.sigma, a.sum, NTOK, ok_));
 	for (i = 0; i < NW; i++) {
 		EXPECT_EQ(-1, ksft_diff_f32(oc[i], ok_[i], (size_t)NTOK * w[i].rows))
-			TH_LOG("weight %d", i);
+		TH_LOG("weight %d", i);
 		free(oc[i]);
 		free(ok_[i]);
 		kw_free(&w[i]);
@@ -66,8 +70,7 @@ TEST(kmod_missing_device)
 	struct bn_backend *kmod;
 	char err[256] = "";
 
-	EXPECT_EQ(-ENODEV, bn_backend_kmod_new("/nonexistent/bitnet", &kmod, err,
-					       sizeof(err)));
+	EXPECT_EQ(-ENODEV, bn_backend_kmod_new("/nonexistent/bitnet", &kmod, err, sizeof(err)));
 	EXPECT_NE(0, err[0]);
 }
 

@@ -20,9 +20,9 @@
 #include <time.h>
 #include "ksft_common.h"
 
-#define BENCH_MIN_NS	100000000ULL	/* one measurement runs this long */
-#define ROUNDS		5		/* paths alternate; the median is kept */
-#define BATCH		32
+#define BENCH_MIN_NS 100000000ULL /* one measurement runs this long */
+#define ROUNDS 5		  /* paths alternate; the median is kept */
+#define BATCH 32
 
 struct bench_ctx {
 	struct bnd_dev *dev;
@@ -42,7 +42,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-enum bench_path { PATH_CORE, PATH_RING, PATH_RING_BATCH, PATH_URING };
+enum bench_path {
+	PATH_CORE,
+	PATH_RING,
+	PATH_RING_BATCH,
+	PATH_URING
+};
 
 static int run_once(struct bench_ctx *c, enum bench_path p, uint32_t *jobs)
 {
@@ -55,8 +60,8 @@ static int run_once(struct bench_ctx *c, enum bench_path p, uint32_t *jobs)
 	*jobs = 1;
 	switch (p) {
 	case PATH_CORE:
-		return bnc_matmul_i32(bnc_isa_best(), &c->w.mat, &x, 0, c->w.rows, 0, 1,
-				      c->out, c->w.rows);
+		return bnc_matmul_i32(bnc_isa_best(), &c->w.mat, &x, 0, c->w.rows, 0, 1, c->out,
+				      c->w.rows);
 	case PATH_RING:
 		return bnd_run(c->dev, &job);
 	case PATH_URING:
@@ -90,7 +95,7 @@ static double measure(struct bench_ctx *c, enum bench_path p)
 	uint32_t n;
 	int ret;
 
-	ret = run_once(c, p, &n);	/* warm up */
+	ret = run_once(c, p, &n); /* warm up */
 	if (ret)
 		return ret;
 	t0 = now_ns();

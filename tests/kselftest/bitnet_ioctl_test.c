@@ -18,7 +18,8 @@ static int raw_ioctl(struct bnd_dev *dev, unsigned long req, void *arg)
 	return ioctl(bnd_fd(dev), req, arg) < 0 ? -errno : 0;
 }
 
-FIXTURE(dev) {
+FIXTURE(dev)
+{
 	struct bnd_dev *dev;
 };
 
@@ -61,8 +62,7 @@ TEST_F(dev, unknown_ioctl)
 	EXPECT_EQ(-ENOTTY, raw_ioctl(self->dev, _IO(BITNET_IOC_MAGIC, 0x7f), buf));
 	/* A known number with the wrong size is a different ioctl. */
 	EXPECT_EQ(-ENOTTY, raw_ioctl(self->dev, _IOWR(BITNET_IOC_MAGIC, 0x00, __u64), buf));
-	EXPECT_EQ(-ENOTTY, raw_ioctl(self->dev, _IOWR('T', 0x01, struct bitnet_obj_create),
-				     buf));
+	EXPECT_EQ(-ENOTTY, raw_ioctl(self->dev, _IOWR('T', 0x01, struct bitnet_obj_create), buf));
 }
 
 TEST_F(dev, object_lifecycle)
@@ -101,7 +101,10 @@ TEST_F(dev, object_lifecycle)
 TEST_F(dev, formats)
 {
 	static const uint32_t fmts[] = {
-		BNC_FMT_I2_S, BNC_FMT_TQ2_0, BNC_FMT_TQ1_0, BNC_FMT_EXEC,
+		BNC_FMT_I2_S,
+		BNC_FMT_TQ2_0,
+		BNC_FMT_TQ1_0,
+		BNC_FMT_EXEC,
 	};
 	struct bitnet_job job;
 	int32_t *got, *want;
@@ -161,8 +164,7 @@ TEST_F(dev, create_bad)
 	/* huge */
 	EXPECT_EQ(-E2BIG, bnd_obj_create(self->dev, BNC_FMT_I2_S, info->max_rows + 1, 256,
 					 (uint64_t)(info->max_rows + 1) * 64 + 32, &h));
-	EXPECT_EQ(-E2BIG, bnd_obj_create(self->dev, BNC_FMT_I2_S, info->max_rows,
-					 info->max_cols,
+	EXPECT_EQ(-E2BIG, bnd_obj_create(self->dev, BNC_FMT_I2_S, info->max_rows, info->max_cols,
 					 (uint64_t)info->max_rows * info->max_cols / 4 + 32, &h));
 	EXPECT_EQ(-EFAULT, raw_ioctl(self->dev, BITNET_IOC_OBJ_CREATE, (void *)16));
 }
@@ -217,9 +219,9 @@ TEST_F(dev, bad_tq2_scales)
 
 	/* Two blocks with different non-zero scales: not a per-tensor weight. */
 	ASSERT_EQ(0, kw_make(&w, BNC_FMT_TQ2_0, 16, 512, 4));
-	((uint8_t *)w.packed)[64] ^= 0x01;	/* first block's fp16 d, low byte */
-	EXPECT_EQ(-EINVAL, bnd_obj_load(self->dev, w.fmt, w.rows, w.cols, w.packed,
-					w.bytes, 0, &h));
+	((uint8_t *)w.packed)[64] ^= 0x01; /* first block's fp16 d, low byte */
+	EXPECT_EQ(-EINVAL,
+		  bnd_obj_load(self->dev, w.fmt, w.rows, w.cols, w.packed, w.bytes, 0, &h));
 	kw_free(&w);
 }
 
@@ -379,7 +381,7 @@ TEST_F(dev, arena)
 		EXPECT_EQ(0, bnd_run(self->dev, &job));
 		EXPECT_EQ(-1, ksft_diff_f32((float *)(p + 4096 + 64), wantf, 5 * 100));
 		EXPECT_EQ(-1, ksft_diff_f32((float *)(p + 4096 + 64 + 2000), wantf, 5 * 100));
-		job.weights = ar.size - 8;	/* list runs off the arena */
+		job.weights = ar.size - 8; /* list runs off the arena */
 		EXPECT_EQ(-EINVAL, bnd_run(self->dev, &job));
 		free(wantf);
 	}
@@ -423,9 +425,10 @@ TEST_F(dev, job_bad)
 	bnd_job_matmul(&good, h, 2, a.q, a.sigma, NULL, out, BITNET_OUT_I32);
 	EXPECT_EQ(0, bnd_run(self->dev, &good));
 
-#define BAD(err, field, val) do {					\
-		job = good;						\
-		job.field = (val);					\
+#define BAD(err, field, val)                                             \
+	do {                                                             \
+		job = good;                                              \
+		job.field = (val);                                       \
 		EXPECT_EQ(err, bnd_run(self->dev, &job)) TH_LOG(#field); \
 	} while (0)
 	BAD(-EINVAL, flags, 0x8000);
@@ -436,16 +439,16 @@ TEST_F(dev, job_bad)
 	BAD(-EINVAL, n_tokens, 0);
 	BAD(-E2BIG, n_tokens, info->max_tokens + 1);
 	BAD(-ENOENT, handle, h + 1000);
-	BAD(-EBUSY, handle, hu);			/* unsealed */
-	BAD(-EINVAL, arena, 3);				/* without the flag */
-	BAD(-EINVAL, n_weights, 1);			/* MATMUL with weights */
+	BAD(-EBUSY, handle, hu);    /* unsealed */
+	BAD(-EINVAL, arena, 3);	    /* without the flag */
+	BAD(-EINVAL, n_weights, 1); /* MATMUL with weights */
 	BAD(-EFAULT, act, (uintptr_t)none);
 	BAD(-EFAULT, act, 0x1000);
 	BAD(-EINVAL, act, 0);
 	BAD(-EFAULT, act_sum, (uintptr_t)none);
-	BAD(-EFAULT, out, (uintptr_t)ro);		/* read-only output */
+	BAD(-EFAULT, out, (uintptr_t)ro); /* read-only output */
 	BAD(-EFAULT, out, (uintptr_t)none);
-	BAD(-EINVAL, out, (uintptr_t)out + 2);		/* misaligned */
+	BAD(-EINVAL, out, (uintptr_t)out + 2); /* misaligned */
 	BAD(-EINVAL, out, 0);
 	job = good;
 	job.out_type = BITNET_OUT_F32;
@@ -530,8 +533,8 @@ TEST_F(dev, ring_setup_and_enter_bad)
 	EXPECT_EQ(0, raw_ioctl(self->dev, BITNET_IOC_ENTER, &e));
 	EXPECT_EQ(0, e.submitted);
 	/* unknown mmap offsets */
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED, bnd_fd(self->dev),
-				   0x20000000));
+	EXPECT_EQ(MAP_FAILED,
+		  mmap(NULL, 4096, PROT_READ, MAP_SHARED, bnd_fd(self->dev), 0x20000000));
 }
 
 /* Per-file memory limit (module parameter): ENOMEM beyond it. */

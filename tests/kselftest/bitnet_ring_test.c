@@ -15,7 +15,8 @@
 #include "kselftest_harness.h"
 #include "ksft_common.h"
 
-FIXTURE(ring) {
+FIXTURE(ring)
+{
 	struct bnd_dev *dev;
 };
 
@@ -62,11 +63,11 @@ TEST_F(ring, random_shapes)
 		if (out_type == BITNET_OUT_F32) {
 			ASSERT_EQ(0, kw_ref_f32(&w, &a, want));
 			EXPECT_EQ(-1, ksft_diff_f32(got, want, (size_t)n * m))
-				TH_LOG("f32 %ux%u n=%u", m, k, n);
+			TH_LOG("f32 %ux%u n=%u", m, k, n);
 		} else {
 			ASSERT_EQ(0, kw_ref_i32(&w, &a, want));
 			EXPECT_EQ(-1, ksft_diff_i32(got, want, (size_t)n * m))
-				TH_LOG("i32 %ux%u n=%u", m, k, n);
+			TH_LOG("i32 %ux%u n=%u", m, k, n);
 		}
 		EXPECT_EQ(0, bnd_obj_destroy(self->dev, h));
 		free(got);
@@ -113,7 +114,9 @@ TEST_F(ring, multi)
 /* Many jobs in one ENTER; every user_data comes back once, right result. */
 TEST_F(ring, batch)
 {
-	enum { JOBS = 32 };
+	enum {
+		JOBS = 32
+	};
 	int32_t *got[JOBS], *want;
 	struct bitnet_cqe cqe;
 	struct bitnet_job job;
@@ -178,7 +181,7 @@ TEST_F(ring, bad_sqe)
 	ASSERT_EQ(0, bnd_ring_push_sqe(self->dev, &sqe));
 	sqe.user_data = 79;
 	sqe.pad = 0;
-	ASSERT_EQ(0, bnd_ring_push_sqe(self->dev, &sqe));	/* a NOP */
+	ASSERT_EQ(0, bnd_ring_push_sqe(self->dev, &sqe)); /* a NOP */
 	ASSERT_EQ(3, bnd_ring_enter(self->dev, 3, 1));
 	ASSERT_EQ(1, bnd_ring_pop(self->dev, &cqe));
 	EXPECT_EQ(77, cqe.user_data);
@@ -198,14 +201,18 @@ TEST_F(ring, bad_sqe)
  */
 TEST_F(ring, cq_overflow)
 {
-	enum { SQ = 4, CQ = 4, TOTAL = 8 };
+	enum {
+		SQ = 4,
+		CQ = 4,
+		TOTAL = 8
+	};
 	struct bitnet_job job;
 	struct bitnet_cqe cqe;
 	int seen[TOTAL] = { 0 }, i, got = 0, ret;
 
 	ASSERT_EQ(0, bnd_ring_setup(self->dev, SQ, CQ));
 	ASSERT_EQ(CQ, bnd_ring_cq_entries(self->dev));
-	memset(&job, 0, sizeof(job));	/* NOPs: complete at once */
+	memset(&job, 0, sizeof(job)); /* NOPs: complete at once */
 	for (i = 0; i < TOTAL; i++) {
 		ASSERT_EQ(0, bnd_ring_push(self->dev, &job, i));
 		ASSERT_EQ(1, bnd_ring_enter(self->dev, 0, 0));
@@ -220,7 +227,7 @@ TEST_F(ring, cq_overflow)
 		ret = bnd_ring_pop(self->dev, &cqe);
 		if (ret == 1) {
 			ASSERT_LT(cqe.user_data, TOTAL);
-			EXPECT_EQ(got, cqe.user_data);	/* order kept */
+			EXPECT_EQ(got, cqe.user_data); /* order kept */
 			seen[cqe.user_data]++;
 			got++;
 			continue;
@@ -309,7 +316,9 @@ static void *submit_thread(void *p)
 /* Threads with their own files share one exported object. */
 TEST_F(ring, threads)
 {
-	enum { THREADS = 4 };
+	enum {
+		THREADS = 4
+	};
 	struct thread_arg args[THREADS];
 	pthread_t tid[THREADS];
 	struct bnd_dev *shared;
@@ -386,7 +395,7 @@ TEST(exit_in_flight)
 			if (bnd_ring_enter(dev, 0, 0) != 8)
 				_exit(3);
 			if (mode == 1)
-				close(bnd_fd(dev));	/* mappings keep the file */
+				close(bnd_fd(dev)); /* mappings keep the file */
 			_exit(0);
 		}
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));

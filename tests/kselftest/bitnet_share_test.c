@@ -19,8 +19,10 @@ static int send_fd(int sock, int fd)
 	char byte = 'x';
 	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
 	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
 	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
@@ -37,8 +39,10 @@ static int recv_fd(int sock)
 	char byte;
 	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
 	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
 	};
 	struct cmsghdr *c;
 	int fd;
@@ -73,11 +77,9 @@ static int importer(int sock, const struct kw *w)
 	/* Wait until the owner has dropped every reference it had. */
 	if (read(sock, &go, 1) != 1)
 		return 12;
-	if (bnd_obj_info(dev, h, &oi) ||
-	    oi.state != (BITNET_OBJ_SEALED | BITNET_OBJ_IMPORTED))
+	if (bnd_obj_info(dev, h, &oi) || oi.state != (BITNET_OBJ_SEALED | BITNET_OBJ_IMPORTED))
 		return 13;
-	if (bnd_obj_fill(dev, h, 0, w->packed, 16) != -EPERM ||
-	    bnd_obj_seal(dev, h) != -EPERM)
+	if (bnd_obj_fill(dev, h, 0, w->packed, 16) != -EPERM || bnd_obj_seal(dev, h) != -EPERM)
 		return 14;
 	got = calloc(4 * w->rows, sizeof(*got));
 	want = calloc(4 * w->rows, sizeof(*want));

@@ -15,7 +15,8 @@
 #include "kselftest_harness.h"
 #include "ksft_common.h"
 
-FIXTURE(uring) {
+FIXTURE(uring)
+{
 	struct bnd_dev *dev;
 	struct bnd_uring *u;
 };
@@ -34,8 +35,7 @@ FIXTURE_SETUP(uring)
 	if (ret == -EOPNOTSUPP)
 		SKIP(return, "module built without io_uring_cmd support");
 	if (ret == -ENOSYS || ret == -EPERM)
-		SKIP(return, "io_uring unavailable here (%s); ring A covers it",
-		     strerror(-ret));
+		SKIP(return, "io_uring unavailable here (%s); ring A covers it", strerror(-ret));
 	ASSERT_EQ(0, ret);
 }
 
@@ -86,7 +86,9 @@ TEST_F(uring, random_shapes)
 
 TEST_F(uring, batch_and_errors)
 {
-	enum { JOBS = 24 };
+	enum {
+		JOBS = 24
+	};
 	int32_t *got[JOBS], *want;
 	struct bitnet_job job;
 	int seen[JOBS + 2] = { 0 };
@@ -120,7 +122,7 @@ TEST_F(uring, batch_and_errors)
 		ASSERT_LT(ud, JOBS + 2);
 		seen[ud]++;
 		EXPECT_EQ(ud == JOBS ? -ENOENT : ud == JOBS + 1 ? -EINVAL : 0, res)
-			TH_LOG("job %llu", (unsigned long long)ud);
+		TH_LOG("job %llu", (unsigned long long)ud);
 	}
 	for (i = 0; i < JOBS; i++) {
 		EXPECT_EQ(1, seen[i]);
@@ -212,7 +214,9 @@ static void *uring_thread_fn(void *p)
 /* Several threads, each with its own io_uring, on one file at once. */
 TEST_F(uring, threads)
 {
-	enum { THREADS = 4 };
+	enum {
+		THREADS = 4
+	};
 	struct uring_thread args[THREADS];
 	pthread_t tid[THREADS];
 	struct kw w;
@@ -223,7 +227,10 @@ TEST_F(uring, threads)
 	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
 	for (i = 0; i < THREADS; i++) {
 		args[i] = (struct uring_thread){
-			.dev = self->dev, .w = &w, .handle = h, .seed = i + 1,
+			.dev = self->dev,
+			.w = &w,
+			.handle = h,
+			.seed = i + 1,
 		};
 		ASSERT_EQ(0, pthread_create(&tid[i], NULL, uring_thread_fn, &args[i]));
 	}

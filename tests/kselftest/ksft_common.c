@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include "ksft_common.h"
 
-#define KSFT_STATS_DIR	"/sys/class/misc/bitnet/"
-#define KSFT_PARAM_DIR	"/sys/module/bitnet/parameters/"
+#define KSFT_STATS_DIR "/sys/class/misc/bitnet/"
+#define KSFT_PARAM_DIR "/sys/module/bitnet/parameters/"
 
 uint32_t ksft_rand(uint32_t *state)
 {
@@ -43,8 +43,8 @@ int kw_make(struct kw *w, uint32_t fmt, uint32_t rows, uint32_t cols, uint32_t s
 		return -EINVAL;
 	w->t = malloc(n);
 	w->packed = calloc(1, w->bytes);
-	w->mat.data = aligned_alloc(BNC_BUF_ALIGN, (exec + BNC_BUF_ALIGN - 1) /
-				    BNC_BUF_ALIGN * BNC_BUF_ALIGN);
+	w->mat.data = aligned_alloc(BNC_BUF_ALIGN,
+				    (exec + BNC_BUF_ALIGN - 1) / BNC_BUF_ALIGN * BNC_BUF_ALIGN);
 	if (!w->t || !w->packed || !w->mat.data) {
 		kw_free(w);
 		return -ENOMEM;
@@ -126,7 +126,11 @@ void ka_free(struct ka *a)
 struct bnc_act ka_act(const struct ka *a)
 {
 	struct bnc_act x = {
-		.n = a->n, .k = a->k, .q = a->q, .sum = a->sum, .sigma = a->sigma,
+		.n = a->n,
+		.k = a->k,
+		.q = a->q,
+		.sum = a->sum,
+		.sigma = a->sigma,
 	};
 
 	return x;
@@ -136,16 +140,14 @@ int kw_ref_i32(const struct kw *w, const struct ka *a, int32_t *out)
 {
 	struct bnc_act x = ka_act(a);
 
-	return bnc_matmul_i32(bnc_isa_best(), &w->mat, &x, 0, w->rows, 0, a->n, out,
-			      w->rows);
+	return bnc_matmul_i32(bnc_isa_best(), &w->mat, &x, 0, w->rows, 0, a->n, out, w->rows);
 }
 
 int kw_ref_f32(const struct kw *w, const struct ka *a, float *out)
 {
 	struct bnc_act x = ka_act(a);
 
-	return bnc_matmul_f32(bnc_isa_best(), &w->mat, &x, 0, w->rows, 0, a->n, out,
-			      w->rows);
+	return bnc_matmul_f32(bnc_isa_best(), &w->mat, &x, 0, w->rows, 0, a->n, out, w->rows);
 }
 
 int kw_load(struct bnd_dev *dev, const struct kw *w, uint32_t *handle)
@@ -153,8 +155,7 @@ int kw_load(struct bnd_dev *dev, const struct kw *w, uint32_t *handle)
 	/* Odd-sized chunks exercise the fill bookkeeping. */
 	uint64_t chunk = w->bytes > 3 ? w->bytes / 3 + 1 : 1;
 
-	return bnd_obj_load(dev, w->fmt, w->rows, w->cols, w->packed, w->bytes, chunk,
-			    handle);
+	return bnd_obj_load(dev, w->fmt, w->rows, w->cols, w->packed, w->bytes, chunk, handle);
 }
 
 long ksft_diff_i32(const int32_t *a, const int32_t *b, size_t n)
@@ -170,7 +171,8 @@ long ksft_diff_i32(const int32_t *a, const int32_t *b, size_t n)
 long ksft_diff_f32(const float *a, const float *b, size_t n)
 {
 	return memcmp(a, b, n * sizeof(float)) ?
-	       ksft_diff_i32((const int32_t *)a, (const int32_t *)b, n) : -1;
+		       ksft_diff_i32((const int32_t *)a, (const int32_t *)b, n) :
+		       -1;
 }
 
 long long ksft_stat(const char *name)
@@ -229,7 +231,7 @@ int ksft_have_device(const char **why)
 
 	if (fd < 0) {
 		*why = errno == ENOENT ? "/dev/bitnet missing (module not loaded)" :
-					  "/dev/bitnet cannot be opened";
+					 "/dev/bitnet cannot be opened";
 		return 0;
 	}
 	close(fd);

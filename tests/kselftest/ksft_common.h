@@ -17,10 +17,10 @@ struct kw {
 	uint32_t rows;
 	uint32_t cols;
 	uint32_t scale_bits;
-	int8_t *t;		/* codes, rows * cols */
-	void *packed;		/* @bytes in @fmt */
+	int8_t *t;    /* codes, rows * cols */
+	void *packed; /* @bytes in @fmt */
 	size_t bytes;
-	struct bnc_matrix mat;	/* userspace execution layout */
+	struct bnc_matrix mat; /* userspace execution layout */
 };
 
 /* Random activations for N tokens of K. */

@@ -11,10 +11,8 @@
 #include <stdio.h>
 #include <linux/bitnet.h>
 
-#define FIELD(s, f, off)						\
-	_Static_assert(offsetof(struct s, f) == (off), #s "." #f " at " #off)
-#define SIZE(s, size)							\
-	_Static_assert(sizeof(struct s) == (size), "sizeof " #s " is " #size)
+#define FIELD(s, f, off) _Static_assert(offsetof(struct s, f) == (off), #s "." #f " at " #off)
+#define SIZE(s, size) _Static_assert(sizeof(struct s) == (size), "sizeof " #s " is " #size)
 
 SIZE(bitnet_info, 120);
 FIELD(bitnet_info, abi_version, 0);
@@ -163,8 +161,8 @@ FIELD(bitnet_enter, min_complete, 4);
 FIELD(bitnet_enter, flags, 8);
 FIELD(bitnet_enter, submitted, 12);
 
-#define PRINT_SIZE(s)	printf("sizeof %s %zu\n", #s, sizeof(struct s))
-#define PRINT_IOC(n)	printf("%s 0x%08lx\n", #n, (unsigned long)(n))
+#define PRINT_SIZE(s) printf("sizeof %s %zu\n", #s, sizeof(struct s))
+#define PRINT_IOC(n) printf("%s 0x%08lx\n", #n, (unsigned long)(n))
 
 int main(void)
 {

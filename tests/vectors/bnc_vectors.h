@@ -20,11 +20,11 @@
 
 struct bnc_vector {
 	const char *name;
-	uint32_t format;		/* 1 I2_S, 2 TQ2_0, 3 TQ1_0 */
+	uint32_t format; /* 1 I2_S, 2 TQ2_0, 3 TQ1_0 */
 	uint32_t rows;
 	uint32_t cols;
 	uint32_t tokens;
-	uint32_t scale_bits;		/* fp32 bits of the tensor's scale */
+	uint32_t scale_bits; /* fp32 bits of the tensor's scale */
 	const uint8_t *packed;
 	uint32_t packed_bytes;
 	const int8_t *act;
@@ -43,6 +43,8 @@ struct bnc_vector {
  * token 1: q = -128 for k < 64, 127 for k >= 64
  *   row 0: -128 - 127 + 127 = -128; row 1: 64 * (127 - 128) = -64; row 2: 64
  */
+/* The tables keep the layout of their derivations. */
+/* clang-format off */
 static const uint8_t bnc_vec_i2s_packed[128] = {
 	[0] = 0x92, [1 ... 31] = 0x55,
 	[32 ... 63] = 0xaa,
@@ -121,16 +123,17 @@ static const int8_t bnc_vec_tq1_act[2 * 256] = {
 };
 
 static const int32_t bnc_vec_tq1_expect[2 * 2] = { 20, 0, 254, 0 };
+/* clang-format on */
 
 static const struct bnc_vector bnc_vectors[] = {
-	{ "I2_S 3x128", 1, 3, 128, 2, 0x3f000000, bnc_vec_i2s_packed,
-	  sizeof(bnc_vec_i2s_packed), bnc_vec_i2s_act, bnc_vec_i2s_expect },
-	{ "TQ2_0 2x256", 2, 2, 256, 2, 0x3f000000, bnc_vec_tq2_packed,
-	  sizeof(bnc_vec_tq2_packed), bnc_vec_tq2_act, bnc_vec_tq2_expect },
-	{ "TQ1_0 2x256", 3, 2, 256, 2, 0x3f800000, bnc_vec_tq1_packed,
-	  sizeof(bnc_vec_tq1_packed), bnc_vec_tq1_act, bnc_vec_tq1_expect },
+	{ "I2_S 3x128", 1, 3, 128, 2, 0x3f000000, bnc_vec_i2s_packed, sizeof(bnc_vec_i2s_packed),
+	  bnc_vec_i2s_act, bnc_vec_i2s_expect },
+	{ "TQ2_0 2x256", 2, 2, 256, 2, 0x3f000000, bnc_vec_tq2_packed, sizeof(bnc_vec_tq2_packed),
+	  bnc_vec_tq2_act, bnc_vec_tq2_expect },
+	{ "TQ1_0 2x256", 3, 2, 256, 2, 0x3f800000, bnc_vec_tq1_packed, sizeof(bnc_vec_tq1_packed),
+	  bnc_vec_tq1_act, bnc_vec_tq1_expect },
 };
 
-#define BNC_NR_VECTORS	(sizeof(bnc_vectors) / sizeof(bnc_vectors[0]))
+#define BNC_NR_VECTORS (sizeof(bnc_vectors) / sizeof(bnc_vectors[0]))
 
 #endif /* BNC_VECTORS_H */

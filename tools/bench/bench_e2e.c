@@ -23,11 +23,11 @@
 #include "daemon/engine/engine.h"
 #include "tools/bench/bench.h"
 
-#define MAX_REPS	16
+#define MAX_REPS 16
 
 struct e2e_opts {
-	const char *model;	/* ternary */
-	const char *baseline;	/* F16 linears */
+	const char *model;    /* ternary */
+	const char *baseline; /* F16 linears */
 	const char *workdir;
 	int prompt, gen, reps;
 	int threads[2];
@@ -36,7 +36,7 @@ struct e2e_opts {
 	bool keep;
 };
 
-#define BATCH		4	/* sequences decoded together in the batched run */
+#define BATCH 4 /* sequences decoded together in the batched run */
 
 struct e2e_result {
 	double prefill_tps, decode_tps, batch_tps, load_s;
@@ -74,8 +74,10 @@ static int batched_decode(struct bn_model *m, const struct e2e_opts *o, const in
 			rc = -ENOMEM;
 			break;
 		}
-		it[b] = (struct bn_batch_item){ .seq = seqs[b], .tokens = ids + b,
-						.n_tokens = plen, .logits = logits + b * nv };
+		it[b] = (struct bn_batch_item){ .seq = seqs[b],
+						.tokens = ids + b,
+						.n_tokens = plen,
+						.logits = logits + b * nv };
 	}
 	if (!rc)
 		rc = bn_forward(m, it, BATCH);
@@ -106,8 +108,10 @@ static int run_child(const char *path, bool dense, int threads, const struct e2e
 		     struct e2e_result *r)
 {
 	/* the baseline is a full-precision model: F16 linears and F16 head */
-	struct bn_load_opts lo = { .backend = BN_BACKEND_CPU, .threads = threads,
-				   .dense = dense, .head = dense ? BN_HEAD_FILE : BN_HEAD_AUTO };
+	struct bn_load_opts lo = { .backend = BN_BACKEND_CPU,
+				   .threads = threads,
+				   .dense = dense,
+				   .head = dense ? BN_HEAD_FILE : BN_HEAD_AUTO };
 	struct bn_model *m;
 	struct bn_seq *seq;
 	char err[512];
@@ -133,8 +137,9 @@ static int run_child(const char *path, bool dense, int threads, const struct e2e
 	/* a fixed pseudo-random prompt of ordinary tokens */
 	for (i = 0; i < o->prompt; i++)
 		ids[i] = (int32_t)(300 + (i * 7919u) % (in->n_vocab - 300));
-	struct bn_batch_item it = { .seq = seq, .tokens = ids, .n_tokens = (uint32_t)o->prompt,
-				    .logits = logits };
+	struct bn_batch_item it = {
+		.seq = seq, .tokens = ids, .n_tokens = (uint32_t)o->prompt, .logits = logits
+	};
 
 	t0 = now();
 	rc = bn_forward(m, &it, 1);
@@ -208,8 +213,7 @@ static int mkmodel(const char *type, const char *out)
 	if (n <= 0)
 		return -1;
 	self[n] = 0;
-	snprintf(cmd, sizeof(cmd), "'%s/bitnet-mkmodel' --type %s '%s'", dirname(self), type,
-		 out);
+	snprintf(cmd, sizeof(cmd), "'%s/bitnet-mkmodel' --type %s '%s'", dirname(self), type, out);
 	fprintf(stderr, "bitnet-bench e2e: writing %s (2B-4T shape, %s)\n", out, type);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -227,11 +231,12 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct e2e_opts *o)
 {
 	static const struct option opts[] = {
-		{ "model", 1, NULL, 'm' }, { "baseline", 1, NULL, 'b' },
-		{ "workdir", 1, NULL, 'w' }, { "prompt", 1, NULL, 'p' }, { "gen", 1, NULL, 'g' },
-		{ "reps", 1, NULL, 'r' }, { "threads", 1, NULL, 't' },
-		{ "no-baseline", 0, NULL, 'N' }, { "keep", 0, NULL, 'k' },
-		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "model", 1, NULL, 'm' },   { "baseline", 1, NULL, 'b' },
+		{ "workdir", 1, NULL, 'w' }, { "prompt", 1, NULL, 'p' },
+		{ "gen", 1, NULL, 'g' },     { "reps", 1, NULL, 'r' },
+		{ "threads", 1, NULL, 't' }, { "no-baseline", 0, NULL, 'N' },
+		{ "keep", 0, NULL, 'k' },    { "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -306,8 +311,12 @@ static void best_of(const struct e2e_result *r, int n, struct e2e_result *out)
 
 int bench_e2e_main(int argc, char **argv)
 {
-	struct e2e_opts o = { .workdir = "/var/tmp", .prompt = 128, .gen = 64, .reps = 3,
-			      .threads = { 1, 2 }, .n_threads = 2 };
+	struct e2e_opts o = { .workdir = "/var/tmp",
+			      .prompt = 128,
+			      .gen = 64,
+			      .reps = 3,
+			      .threads = { 1, 2 },
+			      .n_threads = 2 };
 	static struct e2e_result res[2][2][MAX_REPS];
 	struct e2e_result best[2][2];
 	char tern[PATH_MAX], base[PATH_MAX];
@@ -336,15 +345,18 @@ int bench_e2e_main(int argc, char **argv)
 				struct e2e_result *r = &res[k][t][rep];
 
 				run_config(k ? base : tern, k == 1, o.threads[t], &o, r);
-				fprintf(stderr, "rep %d %s %d thr: prefill %.1f decode %.2f tok/s, "
-					"RSS %ld MB%s\n", rep + 1, k ? "F16" : "ternary",
-					o.threads[t], r->prefill_tps, r->decode_tps,
-					r->rss_kb / 1024, r->ok ? "" : " (failed)");
+				fprintf(stderr,
+					"rep %d %s %d thr: prefill %.1f decode %.2f tok/s, "
+					"RSS %ld MB%s\n",
+					rep + 1, k ? "F16" : "ternary", o.threads[t],
+					r->prefill_tps, r->decode_tps, r->rss_kb / 1024,
+					r->ok ? "" : " (failed)");
 			}
 		}
 	}
 	printf("bitnet-bench e2e: 2B-4T shape, prompt %d, decode %d, best of %d "
-	       "interleaved runs\n", o.prompt, o.gen, o.reps);
+	       "interleaved runs\n",
+	       o.prompt, o.gen, o.reps);
 	printf("%-34s %4s %14s %13s %15s %12s %8s\n", "model", "thr", "prefill tok/s",
 	       "decode tok/s", "4-seq decode/s", "peak RSS MB", "load s");
 	for (t = 0; t < o.n_threads; t++) {
@@ -369,8 +381,8 @@ int bench_e2e_main(int argc, char **argv)
 
 		if (peer > 0 && best[0][t].ok)
 			printf("%d thr: decode vs llama.cpp TQ2_0 (%.1f tok/s, notes/peers.md, "
-			       "not this run): %.2fx (target 1.5x)\n", o.threads[t], peer,
-			       best[0][t].decode_tps / peer);
+			       "not this run): %.2fx (target 1.5x)\n",
+			       o.threads[t], peer, best[0][t].decode_tps / peer);
 	}
 	if (!o.keep && !o.model)
 		unlink(tern);

@@ -20,18 +20,23 @@
 #include "tools/bench/bench.h"
 #include "tools/bench/bench_ref.h"
 
-#define MIB		(1024.0 * 1024.0)
-#define NR_LAYERS	30
+#define MIB (1024.0 * 1024.0)
+#define NR_LAYERS 30
 
-enum path { P_SCALAR, P_AVX2, P_VNNI, P_F32, P_F16, P_COUNT };
-
-static const char *const path_names[P_COUNT] = {
-	"scalar", "avx2", "avx512vnni", "fp32", "fp16w"
+enum path {
+	P_SCALAR,
+	P_AVX2,
+	P_VNNI,
+	P_F32,
+	P_F16,
+	P_COUNT
 };
+
+static const char *const path_names[P_COUNT] = { "scalar", "avx2", "avx512vnni", "fp32", "fp16w" };
 
 struct shape {
 	uint32_t m, k;
-	int per_layer;		/* matrices of this shape in one layer */
+	int per_layer; /* matrices of this shape in one layer */
 	const char *what;
 };
 
@@ -42,13 +47,13 @@ static const struct shape shapes[] = {
 	{ 2560, 6912, 1, "ffn down" },
 };
 
-#define NR_SHAPES	(sizeof(shapes) / sizeof(shapes[0]))
+#define NR_SHAPES (sizeof(shapes) / sizeof(shapes[0]))
 static const uint32_t token_counts[] = { 1, 128 };
 static const int thread_counts[] = { 1, 2 };
 
 struct opts {
-	double rotate_mib;	/* weights cycled through for N = 1 */
-	double min_seconds;	/* per measurement */
+	double rotate_mib;  /* weights cycled through for N = 1 */
+	double min_seconds; /* per measurement */
 	int scalar;
 };
 
@@ -63,7 +68,7 @@ struct ref_job {
 struct bench_ctx {
 	struct bnc_pool *pool[2];
 	struct bnc_act act;
-	float *xf;		/* float activations for the baselines */
+	float *xf; /* float activations for the baselines */
 	float *out;
 };
 
@@ -119,13 +124,13 @@ static void ref_tile(void *arg, int index, int count)
 struct weights {
 	enum path p;
 	int copies;
-	size_t bytes;		/* one copy's weight bytes */
+	size_t bytes; /* one copy's weight bytes */
 	void **data;
-	struct bnc_matrix *mat;	/* ternary paths */
+	struct bnc_matrix *mat; /* ternary paths */
 };
 
-static void weights_make(struct weights *wt, enum path p, const struct shape *s,
-			 const void *proto, int copies, const struct bnc_matrix *tern)
+static void weights_make(struct weights *wt, enum path p, const struct shape *s, const void *proto,
+			 int copies, const struct bnc_matrix *tern)
 {
 	int c;
 
@@ -160,11 +165,10 @@ static void weights_free(struct weights *wt)
 }
 
 /* One pass over all copies; returns seconds per matmul. */
-static double run_once(struct bench_ctx *ctx, struct weights *wt, const struct shape *s,
-		       uint32_t n, int ti)
+static double run_once(struct bench_ctx *ctx, struct weights *wt, const struct shape *s, uint32_t n,
+		       int ti)
 {
-	static const enum bnc_isa isa_of[] = { BNC_ISA_SCALAR, BNC_ISA_AVX2,
-					       BNC_ISA_AVX512_VNNI };
+	static const enum bnc_isa isa_of[] = { BNC_ISA_SCALAR, BNC_ISA_AVX2, BNC_ISA_AVX512_VNNI };
 	double t0 = now();
 	int c, ret;
 
@@ -179,8 +183,7 @@ static double run_once(struct bench_ctx *ctx, struct weights *wt, const struct s
 				exit(1);
 			}
 		} else {
-			struct ref_job j = { wt->p, wt->data[c], s->m, s->k, n, ctx->xf,
-					     ctx->out };
+			struct ref_job j = { wt->p, wt->data[c], s->m, s->k, n, ctx->xf, ctx->out };
 
 			bnc_pool_run(ctx->pool[ti], ref_tile, &j);
 		}
@@ -189,13 +192,13 @@ static double run_once(struct bench_ctx *ctx, struct weights *wt, const struct s
 }
 
 /* Best of repeated passes, for at least opts->min_seconds (scalar: once). */
-static double measure(struct bench_ctx *ctx, struct weights *wt, const struct shape *s,
-		      uint32_t n, int ti, const struct opts *o)
+static double measure(struct bench_ctx *ctx, struct weights *wt, const struct shape *s, uint32_t n,
+		      int ti, const struct opts *o)
 {
 	double best = 1e30, start = now(), t;
 	int reps = 0;
 
-	run_once(ctx, wt, s, n, ti);	/* warm up: page faults, pool wake */
+	run_once(ctx, wt, s, n, ti); /* warm up: page faults, pool wake */
 	do {
 		t = run_once(ctx, wt, s, n, ti);
 		if (t < best)
@@ -269,11 +272,11 @@ static double dispatch_us(struct bnc_pool *pool)
 }
 
 /* From ../shared/notes/peers.md (llama-bench on this kind of machine). */
-static const double peer_tq2_decode[2] = { 8.2, 13.3 };	/* tok/s, 1 and 2 thr */
+static const double peer_tq2_decode[2] = { 8.2, 13.3 }; /* tok/s, 1 and 2 thr */
 static const double peer_tq2_prefill[2] = { 22.3, 34.4 };
-static const double peer_best_prefill[2] = { 32.6, 65.7 };	/* bitnet.cpp 2026 */
+static const double peer_best_prefill[2] = { 32.6, 65.7 }; /* bitnet.cpp 2026 */
 static const double peer_tq2_model_mb = 808, peer_tq2_ternary_mb = 2084044800.0 * 2.0625 / 8 / 1e6;
-static const double peer_bw[2] = { 15.6, 28.6 };		/* GB/s there */
+static const double peer_bw[2] = { 15.6, 28.6 }; /* GB/s there */
 
 static int path_available(enum path p)
 {
@@ -294,10 +297,10 @@ static int path_available(enum path p)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bitnet-bench kernels [--rotate-mib MIB] [--min-seconds S] "
-		"[--no-scalar]\n"
-		"  --rotate-mib   weights cycled through for N = 1 (default 256)\n"
-		"  --min-seconds  time per measurement, best pass kept (default 0.3)\n"
-		"  --no-scalar    skip the (slow) scalar reference path\n");
+		   "[--no-scalar]\n"
+		   "  --rotate-mib   weights cycled through for N = 1 (default 256)\n"
+		   "  --min-seconds  time per measurement, best pass kept (default 0.3)\n"
+		   "  --no-scalar    skip the (slow) scalar reference path\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -412,7 +415,8 @@ int bench_kernels_main(int argc, char **argv)
 	}
 	printf("# pool: empty dispatch over 2 threads %.2f us\n", dispatch_us(ctx.pool[1]));
 	printf("# N=1 rotates over %.0f MiB of copies per path (weights from DRAM); "
-	       "time = best pass, per matmul, f32 epilogue included\n", o.rotate_mib);
+	       "time = best pass, per matmul, f32 epilogue included\n",
+	       o.rotate_mib);
 	printf("%-25s %4s %2s  %-10s %10s %8s %7s %8s %7s %7s\n", "shape (M x K)", "N", "th",
 	       "path", "us", "GOP/s", "GB/s", "x scalar", "x fp32", "x fp16w");
 
@@ -446,11 +450,12 @@ int bench_kernels_main(int argc, char **argv)
 
 		for (ni = 0; ni < 2; ni++) {
 			for (p = 0; p < P_COUNT; p++) {
-				const void *proto = p == P_F32 ? (void *)f32 : p == P_F16 ?
-						    (void *)f16 : exec;
+				const void *proto = p == P_F32 ? (void *)f32 :
+						    p == P_F16 ? (void *)f16 :
+								 exec;
 				size_t bytes = p == P_F32 ? (size_t)s->m * s->k * 4 :
 					       p == P_F16 ? (size_t)s->m * s->k * 2 :
-					       bnc_exec_size(s->m, s->k);
+							    bnc_exec_size(s->m, s->k);
 				int copies = 1;
 
 				wt[p].copies = 0;
@@ -458,14 +463,16 @@ int bench_kernels_main(int argc, char **argv)
 					continue;
 				if (token_counts[ni] == 1 && p != P_SCALAR)
 					copies = (int)(o.rotate_mib * MIB / bytes) + 1;
-				weights_make(&wt[p], p, s, proto, copies, p <= P_VNNI ? &tern : NULL);
+				weights_make(&wt[p], p, s, proto, copies,
+					     p <= P_VNNI ? &tern : NULL);
 			}
 			for (ti = 0; ti < 2; ti++) {
 				double *sc = secs[si][ni][ti];
 
 				for (p = 0; p < P_COUNT; p++)
-					sc[p] = wt[p].copies ?
-						measure(&ctx, &wt[p], s, token_counts[ni], ti, &o) : 0;
+					sc[p] = wt[p].copies ? measure(&ctx, &wt[p], s,
+								       token_counts[ni], ti, &o) :
+							       0;
 				for (p = 0; p < P_COUNT; p++) {
 					if (!wt[p].copies)
 						continue;
@@ -481,8 +488,8 @@ int bench_kernels_main(int argc, char **argv)
 				weights_make(&wt[P_VNNI], P_VNNI, s, exec, 1, &tern);
 				t = measure(&ctx, &wt[P_VNNI], s, 1, 0, &o);
 				printf("# %u x %u N=1 avx512vnni, weights in cache, 1 thread: %.1f us, "
-				       "%.1f GB/s (decode ceiling per core)\n", s->m, s->k, t * 1e6,
-				       (double)s->m * s->k / 4 / t / 1e9);
+				       "%.1f GB/s (decode ceiling per core)\n",
+				       s->m, s->k, t * 1e6, (double)s->m * s->k / 4 / t / 1e9);
 				weights_free(&wt[P_VNNI]);
 			}
 		}
@@ -499,13 +506,14 @@ int bench_kernels_main(int argc, char **argv)
 	/* the machine may have got busier or quieter: keep the higher figure */
 	for (ti = 0; ti < 2; ti++) {
 		t = dram_read_gbs(&ctx, ti);
-		printf("# DRAM read bandwidth again, %d thread(s): %.1f GB/s%s\n", thread_counts[ti],
-		       t, t > bw[ti] ? " (used below)" : "");
+		printf("# DRAM read bandwidth again, %d thread(s): %.1f GB/s%s\n",
+		       thread_counts[ti], t, t > bw[ti] ? " (used below)" : "");
 		if (t > bw[ti])
 			bw[ti] = t;
 	}
 	printf("\n# Per token of the 2B-4T ternary linears (%d layers, %.0f MB at 2 bits/weight;"
-	       " head, attention, norms excluded)\n", NR_LAYERS, tern_bytes / 1e6);
+	       " head, attention, norms excluded)\n",
+	       NR_LAYERS, tern_bytes / 1e6);
 	for (ti = 0; ti < 2; ti++) {
 		for (p = P_AVX2; p <= P_VNNI; p++) {
 			double dec = tok_time[0][ti][p], pre = tok_time[1][ti][p];
@@ -513,9 +521,9 @@ int bench_kernels_main(int argc, char **argv)
 			if (!dec)
 				continue;
 			printf("# %d thr %-10s decode %6.1f ms/token = %5.1f GB/s = %4.0f%% of DRAM "
-			       "read; prefill %6.1f tok/s\n", thread_counts[ti], path_names[p],
-			       dec * 1e3, tern_bytes / dec / 1e9, 100.0 * tern_bytes / dec / 1e9 / bw[ti],
-			       128.0 / pre);
+			       "read; prefill %6.1f tok/s\n",
+			       thread_counts[ti], path_names[p], dec * 1e3, tern_bytes / dec / 1e9,
+			       100.0 * tern_bytes / dec / 1e9 / bw[ti], 128.0 / pre);
 		}
 		p = P_VNNI;
 		if (!tok_time[0][ti][p])
@@ -525,18 +533,20 @@ int bench_kernels_main(int argc, char **argv)
 		       thread_counts[ti], peer_tq2_decode[ti],
 		       1.0 / peer_tq2_decode[ti] / tok_time[0][ti][p],
 		       peer_tq2_ternary_mb / peer_tq2_model_mb / peer_tq2_decode[ti] /
-		       tok_time[0][ti][p], peer_tq2_ternary_mb, peer_tq2_model_mb);
+			       tok_time[0][ti][p],
+		       peer_tq2_ternary_mb, peer_tq2_model_mb);
 		printf("# %d thr bandwidth-normalised: %.0f%% of this run's DRAM read vs llama.cpp "
 		       "TQ2_0 at %.0f%% of its machine's (%.0f MB x %.1f tok/s / %.1f GB/s): x%.2f\n",
 		       thread_counts[ti], 100.0 * tern_bytes / tok_time[0][ti][p] / 1e9 / bw[ti],
 		       100.0 * peer_tq2_model_mb * peer_tq2_decode[ti] / 1e3 / peer_bw[ti],
 		       peer_tq2_model_mb, peer_tq2_decode[ti], peer_bw[ti],
 		       (tern_bytes / tok_time[0][ti][p] / 1e9 / bw[ti]) /
-		       (peer_tq2_model_mb * peer_tq2_decode[ti] / 1e3 / peer_bw[ti]));
+			       (peer_tq2_model_mb * peer_tq2_decode[ti] / 1e3 / peer_bw[ti]));
 		printf("# %d thr prefill vs llama.cpp TQ2_0 (%.1f tok/s): x%.2f; vs bitnet.cpp 2026 "
-		       "(%.1f tok/s): x%.2f (whole-model peer figures)\n", thread_counts[ti],
-		       peer_tq2_prefill[ti], 128.0 / tok_time[1][ti][p] / peer_tq2_prefill[ti],
-		       peer_best_prefill[ti], 128.0 / tok_time[1][ti][p] / peer_best_prefill[ti]);
+		       "(%.1f tok/s): x%.2f (whole-model peer figures)\n",
+		       thread_counts[ti], peer_tq2_prefill[ti],
+		       128.0 / tok_time[1][ti][p] / peer_tq2_prefill[ti], peer_best_prefill[ti],
+		       128.0 / tok_time[1][ti][p] / peer_best_prefill[ti]);
 	}
 	bnc_pool_free(ctx.pool[0]);
 	bnc_pool_free(ctx.pool[1]);

@@ -24,49 +24,43 @@ static inline __m512 load_w_f16(const uint16_t *p)
 	return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
 }
 
-#define REF_ROWS	4
-#define REF_TOKS	4
+#define REF_ROWS 4
+#define REF_TOKS 4
 
 /*
  * One block of up to REF_ROWS rows x REF_TOKS tokens; @nr and @nt are
  * constants at each call site so the accumulators live in registers.
  */
-#define DEFINE_REF_BLOCK(name, wtype, load_w)					\
-static inline __attribute__((always_inline)) void				\
-name(const wtype *w, uint32_t cols, uint32_t k0, uint32_t k1, const float *x,	\
-     float *out, uint32_t rows_total, const int nr, const int nt)		\
-{										\
-	__m512 acc[REF_ROWS][REF_TOKS];						\
-	uint32_t k;								\
-	int r, t;								\
-										\
-	_Pragma("GCC unroll 4")							\
-	for (r = 0; r < nr; r++)						\
-		_Pragma("GCC unroll 4")						\
-		for (t = 0; t < nt; t++)					\
-			acc[r][t] = _mm512_setzero_ps();			\
-	for (k = k0; k < k1; k += 16) {						\
-		__m512 xv[REF_TOKS], wv;					\
-										\
-		_Pragma("GCC unroll 4")						\
-		for (t = 0; t < nt; t++)					\
-			xv[t] = _mm512_loadu_ps(x + (size_t)t * cols + k);	\
-		_Pragma("GCC unroll 4")						\
-		for (r = 0; r < nr; r++) {					\
-			wv = load_w(w + (size_t)r * cols + k);			\
-			_Pragma("GCC unroll 4")					\
-			for (t = 0; t < nt; t++)				\
-				acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]); \
-		}								\
-	}									\
-	_Pragma("GCC unroll 4")							\
-	for (r = 0; r < nr; r++)						\
-		_Pragma("GCC unroll 4")						\
-		for (t = 0; t < nt; t++)					\
-			out[(size_t)t * rows_total + r] = (k0 ?			\
-				out[(size_t)t * rows_total + r] : 0.0f) +	\
-				_mm512_reduce_add_ps(acc[r][t]);		\
-}
+#define DEFINE_REF_BLOCK(name, wtype, load_w)                                              \
+	static inline __attribute__((always_inline)) void name(                            \
+		const wtype *w, uint32_t cols, uint32_t k0, uint32_t k1, const float *x,   \
+		float *out, uint32_t rows_total, const int nr, const int nt)               \
+	{                                                                                  \
+		__m512 acc[REF_ROWS][REF_TOKS];                                            \
+		uint32_t k;                                                                \
+		int r, t;                                                                  \
+                                                                                           \
+		_Pragma("GCC unroll 4") for (r = 0; r < nr; r++)                           \
+			_Pragma("GCC unroll 4") for (t = 0; t < nt; t++)                   \
+				acc[r][t] = _mm512_setzero_ps();                           \
+		for (k = k0; k < k1; k += 16) {                                            \
+			__m512 xv[REF_TOKS], wv;                                           \
+                                                                                           \
+			_Pragma("GCC unroll 4") for (t = 0; t < nt; t++)                   \
+				xv[t] = _mm512_loadu_ps(x + (size_t)t * cols + k);         \
+			_Pragma("GCC unroll 4") for (r = 0; r < nr; r++)                   \
+			{                                                                  \
+				wv = load_w(w + (size_t)r * cols + k);                     \
+				_Pragma("GCC unroll 4") for (t = 0; t < nt; t++)           \
+					acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]); \
+			}                                                                  \
+		}                                                                          \
+		_Pragma("GCC unroll 4") for (r = 0; r < nr; r++)                           \
+			_Pragma("GCC unroll 4") for (t = 0; t < nt; t++)                   \
+				out[(size_t)t * rows_total + r] =                          \
+					(k0 ? out[(size_t)t * rows_total + r] : 0.0f) +    \
+					_mm512_reduce_add_ps(acc[r][t]);                   \
+	}
 
 DEFINE_REF_BLOCK(ref_block_f32, float, load_w_f32)
 DEFINE_REF_BLOCK(ref_block_f16, uint16_t, load_w_f16)
@@ -75,34 +69,34 @@ DEFINE_REF_BLOCK(ref_block_f16, uint16_t, load_w_f16)
  * GEMM: K in slices of REF_KC so a block's weights and tokens stay in
  * L1/L2. GEMV streams each row whole.
  */
-#define REF_KC		512
+#define REF_KC 512
 
-#define DEFINE_REF_GEMM(name, wtype, block)					\
-void name(const wtype *w, uint32_t rows, uint32_t cols, const float *x,	\
-	  uint32_t n, float *out, uint32_t row_begin, uint32_t row_end)		\
-{										\
-	uint32_t m, t, k0, k1, kc = n >= REF_TOKS ? REF_KC : cols;		\
-										\
-	for (k0 = 0; k0 < cols; k0 = k1) {					\
-		k1 = cols - k0 < kc ? cols : k0 + kc;				\
-		for (m = row_begin; m + REF_ROWS <= row_end; m += REF_ROWS) {	\
-			const wtype *wm = w + (size_t)m * cols;			\
-										\
-			for (t = 0; t + REF_TOKS <= n; t += REF_TOKS)		\
-				block(wm, cols, k0, k1, x + (size_t)t * cols,	\
-				      out + (size_t)t * rows + m, rows,		\
-				      REF_ROWS, REF_TOKS);			\
-			for (; t < n; t++)					\
-				block(wm, cols, k0, k1, x + (size_t)t * cols,	\
-				      out + (size_t)t * rows + m, rows, REF_ROWS, 1); \
-		}								\
-		for (; m < row_end; m++)					\
-			for (t = 0; t < n; t++)					\
-				block(w + (size_t)m * cols, cols, k0, k1,	\
-				      x + (size_t)t * cols,			\
-				      out + (size_t)t * rows + m, rows, 1, 1);	\
-	}									\
-}
+#define DEFINE_REF_GEMM(name, wtype, block)                                                     \
+	void name(const wtype *w, uint32_t rows, uint32_t cols, const float *x, uint32_t n,     \
+		  float *out, uint32_t row_begin, uint32_t row_end)                             \
+	{                                                                                       \
+		uint32_t m, t, k0, k1, kc = n >= REF_TOKS ? REF_KC : cols;                      \
+                                                                                                \
+		for (k0 = 0; k0 < cols; k0 = k1) {                                              \
+			k1 = cols - k0 < kc ? cols : k0 + kc;                                   \
+			for (m = row_begin; m + REF_ROWS <= row_end; m += REF_ROWS) {           \
+				const wtype *wm = w + (size_t)m * cols;                         \
+                                                                                                \
+				for (t = 0; t + REF_TOKS <= n; t += REF_TOKS)                   \
+					block(wm, cols, k0, k1, x + (size_t)t * cols,           \
+					      out + (size_t)t * rows + m, rows, REF_ROWS,       \
+					      REF_TOKS);                                        \
+				for (; t < n; t++)                                              \
+					block(wm, cols, k0, k1, x + (size_t)t * cols,           \
+					      out + (size_t)t * rows + m, rows, REF_ROWS, 1);   \
+			}                                                                       \
+			for (; m < row_end; m++)                                                \
+				for (t = 0; t < n; t++)                                         \
+					block(w + (size_t)m * cols, cols, k0, k1,               \
+					      x + (size_t)t * cols, out + (size_t)t * rows + m, \
+					      rows, 1, 1);                                      \
+		}                                                                               \
+	}
 
 DEFINE_REF_GEMM(bench_ref_f32, float, ref_block_f32)
 DEFINE_REF_GEMM(bench_ref_f16, uint16_t, ref_block_f16)

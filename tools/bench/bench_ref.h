@@ -13,10 +13,10 @@
 
 /* Does this CPU run the baselines (AVX-512F, F16C, FMA)? */
 int bench_ref_supported(void);
-void bench_ref_f32(const float *w, uint32_t rows, uint32_t cols, const float *x,
-		   uint32_t n, float *out, uint32_t row_begin, uint32_t row_end);
-void bench_ref_f16(const uint16_t *w, uint32_t rows, uint32_t cols, const float *x,
-		   uint32_t n, float *out, uint32_t row_begin, uint32_t row_end);
+void bench_ref_f32(const float *w, uint32_t rows, uint32_t cols, const float *x, uint32_t n,
+		   float *out, uint32_t row_begin, uint32_t row_end);
+void bench_ref_f16(const uint16_t *w, uint32_t rows, uint32_t cols, const float *x, uint32_t n,
+		   float *out, uint32_t row_begin, uint32_t row_end);
 /* Reads @bytes (a multiple of 256) with 64-byte loads; returns a checksum. */
 uint64_t bench_read(const void *buf, size_t bytes);
 

@@ -19,8 +19,8 @@ struct shape {
 	const char *arch;
 	uint32_t embd, layers, heads, kv_heads, ff, vocab, ctx;
 	float rope_theta;
-	uint32_t type;		/* GGUF type of the linears */
-	uint32_t embd_type;	/* GGUF_T_F16 or GGUF_T_F32 */
+	uint32_t type;	    /* GGUF type of the linears */
+	uint32_t embd_type; /* GGUF_T_F16 or GGUF_T_F32 */
 	uint64_t seed;
 };
 
@@ -35,7 +35,7 @@ static uint64_t rng_next(uint64_t *s)
 
 /* ---- vocab: <unk> <s> </s>, 256 byte tokens, <|eot_id|>, then pieces ---- */
 
-#define N_FIXED		260
+#define N_FIXED 260
 static const char letters[] = "etaoinshrdlcumwfgypbvkjxqz";
 
 /*
@@ -103,8 +103,8 @@ static int write_vocab(struct gguf_writer *w, uint32_t n)
 	if (!rc)
 		rc = gguf_writer_kv_str(w, "tokenizer.ggml.pre", "default");
 	if (!rc)
-		rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens",
-					    (const char *const *)toks, n);
+		rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)toks,
+					    n);
 	if (!rc)
 		rc = gguf_writer_kv_arr(w, "tokenizer.ggml.scores", GGUF_V_FLOAT32, scores, n);
 	if (!rc)
@@ -147,8 +147,8 @@ static int put_f32(struct gguf_writer *w, const char *name, uint32_t n, float v)
 	return rc;
 }
 
-static int put_linear(struct gguf_writer *w, const struct shape *s, uint64_t *rng,
-		      const char *name, uint32_t rows, uint32_t cols)
+static int put_linear(struct gguf_writer *w, const struct shape *s, uint64_t *rng, const char *name,
+		      uint32_t rows, uint32_t cols)
 {
 	size_t n = (size_t)rows * cols, i, bytes;
 	uint64_t ne[2] = { cols, rows };
@@ -184,8 +184,9 @@ static int put_linear(struct gguf_writer *w, const struct shape *s, uint64_t *rn
 		free(t);
 		return rc;
 	}
-	unsigned int fmt = s->type == GGUF_T_I2_S ? BNC_FMT_I2_S :
-			   s->type == GGUF_T_TQ2_0 ? BNC_FMT_TQ2_0 : BNC_FMT_TQ1_0;
+	unsigned int fmt = s->type == GGUF_T_I2_S  ? BNC_FMT_I2_S :
+			   s->type == GGUF_T_TQ2_0 ? BNC_FMT_TQ2_0 :
+						     BNC_FMT_TQ1_0;
 
 	bytes = bnc_packed_size(fmt, rows, cols);
 	data = bytes ? malloc(bytes) : NULL;
@@ -265,11 +266,14 @@ static int put_hparams(struct gguf_writer *w, const struct shape *s)
 		const char *key;
 		uint32_t v;
 	} u[] = {
-		{ "context_length", s->ctx }, { "embedding_length", s->embd },
-		{ "block_count", s->layers }, { "feed_forward_length", s->ff },
+		{ "context_length", s->ctx },
+		{ "embedding_length", s->embd },
+		{ "block_count", s->layers },
+		{ "feed_forward_length", s->ff },
 		{ "attention.head_count", s->heads },
 		{ "attention.head_count_kv", s->kv_heads },
-		{ "rope.dimension_count", s->embd / s->heads }, { "vocab_size", s->vocab },
+		{ "rope.dimension_count", s->embd / s->heads },
+		{ "vocab_size", s->vocab },
 	};
 	float eps = 1e-5f;
 	char key[128];
@@ -296,15 +300,14 @@ static int put_hparams(struct gguf_writer *w, const struct shape *s)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: bitnet-mkmodel [options] OUTPUT.gguf\n"
-		"  --arch bitnet-b1.58|bitnet|llama   (default bitnet-b1.58)\n"
-		"  --type i2_s|tq2_0|tq1_0|f16        linear weights (default i2_s)\n"
-		"  --embd-type f16|f32                token embedding (default f16)\n"
-		"  --embd N --layers N --heads N --kv-heads N --ff N --vocab N --ctx N\n"
-		"                                     (default: the 2B-4T shape 2560, 30,\n"
-		"                                     20, 5, 6912, 128256, 4096)\n"
-		"  --rope-theta X (default 500000)    --seed S (default 1)\n");
+	fprintf(f, "usage: bitnet-mkmodel [options] OUTPUT.gguf\n"
+		   "  --arch bitnet-b1.58|bitnet|llama   (default bitnet-b1.58)\n"
+		   "  --type i2_s|tq2_0|tq1_0|f16        linear weights (default i2_s)\n"
+		   "  --embd-type f16|f32                token embedding (default f16)\n"
+		   "  --embd N --layers N --heads N --kv-heads N --ff N --vocab N --ctx N\n"
+		   "                                     (default: the 2B-4T shape 2560, 30,\n"
+		   "                                     20, 5, 6912, 128256, 4096)\n"
+		   "  --rope-theta X (default 500000)    --seed S (default 1)\n");
 }
 
 static bool parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
@@ -323,11 +326,13 @@ static bool parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 static int parse(int argc, char **argv, struct shape *s, const char **out)
 {
 	static const struct option opts[] = {
-		{ "arch", 1, NULL, 'a' }, { "type", 1, NULL, 't' }, { "embd-type", 1, NULL, 'E' },
-		{ "embd", 1, NULL, 'e' }, { "layers", 1, NULL, 'l' }, { "heads", 1, NULL, 'h' },
-		{ "kv-heads", 1, NULL, 'k' }, { "ff", 1, NULL, 'f' }, { "vocab", 1, NULL, 'v' },
-		{ "ctx", 1, NULL, 'c' }, { "rope-theta", 1, NULL, 'r' }, { "seed", 1, NULL, 's' },
-		{ "help", 0, NULL, 'H' }, { NULL, 0, NULL, 0 },
+		{ "arch", 1, NULL, 'a' },	{ "type", 1, NULL, 't' },
+		{ "embd-type", 1, NULL, 'E' },	{ "embd", 1, NULL, 'e' },
+		{ "layers", 1, NULL, 'l' },	{ "heads", 1, NULL, 'h' },
+		{ "kv-heads", 1, NULL, 'k' },	{ "ff", 1, NULL, 'f' },
+		{ "vocab", 1, NULL, 'v' },	{ "ctx", 1, NULL, 'c' },
+		{ "rope-theta", 1, NULL, 'r' }, { "seed", 1, NULL, 's' },
+		{ "help", 0, NULL, 'H' },	{ NULL, 0, NULL, 0 },
 	};
 	bool ok = true;
 	int c;
@@ -340,15 +345,17 @@ static int parse(int argc, char **argv, struct shape *s, const char **out)
 			s->arch = optarg;
 			break;
 		case 't':
-			s->type = !strcmp(optarg, "i2_s") ? GGUF_T_I2_S :
+			s->type = !strcmp(optarg, "i2_s")  ? GGUF_T_I2_S :
 				  !strcmp(optarg, "tq2_0") ? GGUF_T_TQ2_0 :
 				  !strcmp(optarg, "tq1_0") ? GGUF_T_TQ1_0 :
-				  !strcmp(optarg, "f16") ? GGUF_T_F16 : 0;
+				  !strcmp(optarg, "f16")   ? GGUF_T_F16 :
+							     0;
 			ok = s->type != 0;
 			break;
 		case 'E':
 			s->embd_type = !strcmp(optarg, "f16") ? GGUF_T_F16 :
-				       !strcmp(optarg, "f32") ? GGUF_T_F32 : 0;
+				       !strcmp(optarg, "f32") ? GGUF_T_F32 :
+								0;
 			ok = s->embd_type != 0;
 			break;
 		case 'e':
@@ -406,9 +413,11 @@ static int parse(int argc, char **argv, struct shape *s, const char **out)
 	if (s->embd % s->heads || s->heads % s->kv_heads || (s->embd / s->heads) % 2 ||
 	    s->embd % BNC_K_ALIGN || s->ff % BNC_K_ALIGN ||
 	    (s->type != GGUF_T_I2_S && s->type != GGUF_T_F16 && (s->embd % 256 || s->ff % 256))) {
-		fprintf(stderr, "bitnet-mkmodel: inconsistent shape: embd and ff must be "
+		fprintf(stderr,
+			"bitnet-mkmodel: inconsistent shape: embd and ff must be "
 			"multiples of %d (256 for TQ types), heads divide embd, kv-heads "
-			"divide heads\n", BNC_K_ALIGN);
+			"divide heads\n",
+			BNC_K_ALIGN);
 		return 2;
 	}
 	return 0;
@@ -417,9 +426,18 @@ static int parse(int argc, char **argv, struct shape *s, const char **out)
 int main(int argc, char **argv)
 {
 	struct shape s = {
-		.arch = "bitnet-b1.58", .embd = 2560, .layers = 30, .heads = 20, .kv_heads = 5,
-		.ff = 6912, .vocab = 128256, .ctx = 4096, .rope_theta = 500000.0f,
-		.type = GGUF_T_I2_S, .embd_type = GGUF_T_F16, .seed = 1,
+		.arch = "bitnet-b1.58",
+		.embd = 2560,
+		.layers = 30,
+		.heads = 20,
+		.kv_heads = 5,
+		.ff = 6912,
+		.vocab = 128256,
+		.ctx = 4096,
+		.rope_theta = 500000.0f,
+		.type = GGUF_T_I2_S,
+		.embd_type = GGUF_T_F16,
+		.seed = 1,
 	};
 	struct gguf_writer *w;
 	const char *out;

@@ -15,7 +15,7 @@
 
 #include "daemon/engine/engine.h"
 
-#define MAX_STOPS	16
+#define MAX_STOPS 16
 
 struct run_opts {
 	const char *model;
@@ -41,17 +41,16 @@ struct run_opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: bitnet-run MODEL [options]\n"
-		"  generate:   --prompt TEXT [-n N] [--temp T] [--top-k K] [--top-p P]\n"
-		"              [--min-p P] [--typical-p P] [--repeat-penalty R]\n"
-		"              [--repeat-last-n N] [--presence-penalty X]\n"
-		"              [--frequency-penalty X] [--seed S] [--stop STR]...\n"
-		"              [--chat] [--ids] [--ignore-eos] [--ctx N]\n"
-		"  perplexity: --perplexity FILE [--ctx N] [--chunks N] [--all-positions]\n"
-		"  tokenize:   --tokenize TEXT | --tokenize-file FILE [--no-bos] [--special]\n"
-		"  common:     --backend cpu|kmod|auto  --threads N  --quiet\n"
-		"              --head auto|file|q8  --dense\n");
+	fprintf(f, "usage: bitnet-run MODEL [options]\n"
+		   "  generate:   --prompt TEXT [-n N] [--temp T] [--top-k K] [--top-p P]\n"
+		   "              [--min-p P] [--typical-p P] [--repeat-penalty R]\n"
+		   "              [--repeat-last-n N] [--presence-penalty X]\n"
+		   "              [--frequency-penalty X] [--seed S] [--stop STR]...\n"
+		   "              [--chat] [--ids] [--ignore-eos] [--ctx N]\n"
+		   "  perplexity: --perplexity FILE [--ctx N] [--chunks N] [--all-positions]\n"
+		   "  tokenize:   --tokenize TEXT | --tokenize-file FILE [--no-bos] [--special]\n"
+		   "  common:     --backend cpu|kmod|auto  --threads N  --quiet\n"
+		   "              --head auto|file|q8  --dense\n");
 }
 
 static double now(void)
@@ -179,8 +178,8 @@ static int do_tokenize(const struct run_opts *o)
 		text = strdup(o->tok_text);
 		len = strlen(o->tok_text);
 	}
-	ids = text ? tokenize(v, text, len, !o->no_bos && bn_vocab_add_bos(v), o->special,
-			      &n) : NULL;
+	ids = text ? tokenize(v, text, len, !o->no_bos && bn_vocab_add_bos(v), o->special, &n) :
+		     NULL;
 	free(text);
 	if (!ids) {
 		bn_vocab_free(v);
@@ -253,8 +252,9 @@ static int do_perplexity(struct bn_model *m, const struct run_opts *o)
 	first = o->all_positions ? 0 : ctx / 2;
 	for (chunk = 0; chunk < n_chunks; chunk++) {
 		int32_t *tok = ids + chunk * ctx;
-		struct bn_batch_item it = { .seq = seq, .tokens = tok, .n_tokens = (uint32_t)ctx,
-					    .all_logits = logits };
+		struct bn_batch_item it = {
+			.seq = seq, .tokens = tok, .n_tokens = (uint32_t)ctx, .all_logits = logits
+		};
 
 		if (in->bos >= 0)
 			tok[0] = in->bos;
@@ -362,8 +362,9 @@ static int do_generate(struct bn_model *m, const struct run_opts *o)
 		bn_sampler_accept(smp, ids[i]);
 	bn_detok_init(&dt, v);
 	t0 = now();
-	struct bn_batch_item it = { .seq = seq, .tokens = ids, .n_tokens = (uint32_t)n,
-				    .logits = logits };
+	struct bn_batch_item it = {
+		.seq = seq, .tokens = ids, .n_tokens = (uint32_t)n, .logits = logits
+	};
 
 	rc = bn_forward(m, &it, 1);
 	t1 = now();
@@ -431,10 +432,34 @@ out:
 }
 
 enum {
-	OPT_PROMPT = 256, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_MINP, OPT_TYPICAL, OPT_REPEAT,
-	OPT_REPEAT_N, OPT_PRESENCE, OPT_FREQUENCY, OPT_SEED, OPT_STOP, OPT_CHAT, OPT_IDS,
-	OPT_IGNORE_EOS, OPT_CTX, OPT_PPL, OPT_CHUNKS, OPT_ALLPOS, OPT_TOK, OPT_TOKFILE,
-	OPT_NOBOS, OPT_SPECIAL, OPT_BACKEND, OPT_THREADS, OPT_QUIET, OPT_HELP, OPT_HEAD,
+	OPT_PROMPT = 256,
+	OPT_TEMP,
+	OPT_TOPK,
+	OPT_TOPP,
+	OPT_MINP,
+	OPT_TYPICAL,
+	OPT_REPEAT,
+	OPT_REPEAT_N,
+	OPT_PRESENCE,
+	OPT_FREQUENCY,
+	OPT_SEED,
+	OPT_STOP,
+	OPT_CHAT,
+	OPT_IDS,
+	OPT_IGNORE_EOS,
+	OPT_CTX,
+	OPT_PPL,
+	OPT_CHUNKS,
+	OPT_ALLPOS,
+	OPT_TOK,
+	OPT_TOKFILE,
+	OPT_NOBOS,
+	OPT_SPECIAL,
+	OPT_BACKEND,
+	OPT_THREADS,
+	OPT_QUIET,
+	OPT_HELP,
+	OPT_HEAD,
 	OPT_DENSE,
 };
 
@@ -628,7 +653,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	o->model = argv[optind];
 	if (!!o->prompt + !!o->ppl_file + !!o->tok_text + !!o->tok_file != 1) {
 		fprintf(stderr, "bitnet-run: give exactly one of --prompt, --perplexity, "
-			"--tokenize, --tokenize-file\n");
+				"--tokenize, --tokenize-file\n");
 		return 2;
 	}
 	return 0;
@@ -659,10 +684,11 @@ int main(int argc, char **argv)
 	if (!o.quiet) {
 		const struct bn_model_info *in = bn_model_info(m);
 
-		fprintf(stderr, "%s: %s, %s weights%s, %u layers, %u embd, %u vocab, %s head, "
-			"backend %s\n", in->name, in->arch, in->weight_type,
-			o.load.dense ? " (dense)" : "", in->n_layer, in->n_embd, in->n_vocab,
-			in->head, in->backend);
+		fprintf(stderr,
+			"%s: %s, %s weights%s, %u layers, %u embd, %u vocab, %s head, "
+			"backend %s\n",
+			in->name, in->arch, in->weight_type, o.load.dense ? " (dense)" : "",
+			in->n_layer, in->n_embd, in->n_vocab, in->head, in->backend);
 	}
 	rc = o.ppl_file ? do_perplexity(m, &o) : do_generate(m, &o);
 	bn_model_free(m);

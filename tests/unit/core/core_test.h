@@ -79,8 +79,7 @@ static inline void test_random_t(s8 *t, u32 rows, u32 cols, int zero_rows)
 }
 
 /* The plain definition: out[n * rows + m] = sum_k t[m][k] * q[n][k]. */
-static inline void test_ref_matmul(const s8 *t, u32 rows, u32 cols, const s8 *q, u32 n,
-				   s32 *out)
+static inline void test_ref_matmul(const s8 *t, u32 rows, u32 cols, const s8 *q, u32 n, s32 *out)
 {
 	u32 i, m, k;
 

@@ -11,8 +11,7 @@
 #include "tests/vectors/bnc_vectors.h"
 #include "kmod/core/bnc_quant.h"
 
-static const unsigned int all_fmts[] = { BNC_FMT_I2_S, BNC_FMT_TQ2_0, BNC_FMT_TQ1_0,
-					 BNC_FMT_EXEC };
+static const unsigned int all_fmts[] = { BNC_FMT_I2_S, BNC_FMT_TQ2_0, BNC_FMT_TQ1_0, BNC_FMT_EXEC };
 static const char *const fmt_names[] = { "?", "I2_S", "TQ2_0", "TQ1_0", "EXEC" };
 
 struct nz {
@@ -24,15 +23,17 @@ struct nz {
 static int vector_weights_ok(const struct bnc_vector *v, const s8 *t)
 {
 	static const struct nz i2s[] = {
-		{ 0, 0, 1 }, { 0, 64, -1 }, { 0, 96, 1 },
+		{ 0, 0, 1 },
+		{ 0, 64, -1 },
+		{ 0, 96, 1 },
 	};
 	static const struct nz tq2[] = {
-		{ 0, 0, 1 }, { 0, 64, -1 }, { 0, 96, 1 }, { 0, 161, -1 }, { 0, 193, -1 },
-		{ 0, 225, -1 },
+		{ 0, 0, 1 },	{ 0, 64, -1 },	{ 0, 96, 1 },
+		{ 0, 161, -1 }, { 0, 193, -1 }, { 0, 225, -1 },
 	};
 	static const struct nz tq1[] = {
-		{ 0, 0, 1 }, { 0, 64, -1 }, { 0, 96, 1 }, { 0, 160, -1 }, { 0, 224, 1 },
-		{ 0, 240, 1 }, { 0, 244, 1 }, { 0, 248, -1 },
+		{ 0, 0, 1 },   { 0, 64, -1 }, { 0, 96, 1 },  { 0, 160, -1 },
+		{ 0, 224, 1 }, { 0, 240, 1 }, { 0, 244, 1 }, { 0, 248, -1 },
 	};
 	const struct nz *list = v->format == 1 ? i2s : v->format == 2 ? tq2 : tq1;
 	size_t len = v->format == 1 ? 3 : v->format == 2 ? 6 : 8, i;
@@ -74,19 +75,21 @@ static void test_vectors(void)
 		int ok;
 
 		ok = bnc_packed_size(v->format, v->rows, v->cols) == v->packed_bytes;
-		ok = ok && !bnc_unpack(v->format, v->packed, v->packed_bytes, v->rows, v->cols,
-				       t, &scale);
+		ok = ok && !bnc_unpack(v->format, v->packed, v->packed_bytes, v->rows, v->cols, t,
+				       &scale);
 		ok = ok && scale == v->scale_bits && vector_weights_ok(v, t);
 		tap_ok(ok, "known answer %s: size, every weight and the scale", v->name);
 		/* TQ1_0's zero row carries d = 0, which a writer cannot know */
 		if (v->format != BNC_FMT_TQ1_0) {
-			ok = !bnc_pack(v->format, t, v->rows, v->cols, scale, back, v->packed_bytes);
+			ok = !bnc_pack(v->format, t, v->rows, v->cols, scale, back,
+				       v->packed_bytes);
 			tap_ok(ok && !memcmp(back, v->packed, v->packed_bytes),
 			       "known answer %s: written back byte for byte", v->name);
 		} else {
-			ok = !bnc_pack(v->format, t, v->rows, v->cols, scale, back, v->packed_bytes);
+			ok = !bnc_pack(v->format, t, v->rows, v->cols, scale, back,
+				       v->packed_bytes);
 			tap_ok(ok && !memcmp(back, v->packed, 54) &&
-			       !memcmp(back + 54, v->packed + 54, 52),
+				       !memcmp(back + 54, v->packed + 54, 52),
 			       "known answer %s: codes and scale written back byte for byte",
 			       v->name);
 		}
@@ -190,11 +193,11 @@ static void test_bad(void)
 	ok &= bnc_unpack(BNC_FMT_I2_S, p, i2, rows, cols, NULL, &scale) == -EINVAL;
 	tap_ok(ok, "wrong sizes, NULL or misaligned buffers, bad shape: -EINVAL");
 
-	p[5] |= 0x03;			/* a code 3 in I2_S */
+	p[5] |= 0x03; /* a code 3 in I2_S */
 	ok = bnc_repack(&w, BNC_FMT_I2_S, p, i2) == -EINVAL;
 	ok &= bnc_unpack(BNC_FMT_I2_S, p, i2, rows, cols, back, &scale) == -EINVAL;
 	ok &= !bnc_pack(BNC_FMT_TQ2_0, t, rows, cols, 0x3f800000, p, tq2);
-	p[70] = 0xff;			/* code 3 in TQ2_0's second block */
+	p[70] = 0xff; /* code 3 in TQ2_0's second block */
 	ok &= bnc_repack(&w, BNC_FMT_TQ2_0, p, tq2) == -EINVAL;
 	tap_ok(ok, "a 2-bit code 3 (not ternary) is rejected");
 
@@ -202,7 +205,7 @@ static void test_bad(void)
 	t[256] = -1;
 	ok = !bnc_pack(BNC_FMT_TQ2_0, t, rows, cols, 0x3f800000, p, tq2);
 	ok &= !bnc_repack(&w, BNC_FMT_TQ2_0, p, tq2);
-	p[66 + 64] ^= 0x01;		/* second block's d differs */
+	p[66 + 64] ^= 0x01; /* second block's d differs */
 	ok &= bnc_repack(&w, BNC_FMT_TQ2_0, p, tq2) == -EINVAL;
 	t[2] = 2;
 	ok &= bnc_pack(BNC_FMT_I2_S, t, rows, cols, 0, p, i2) == -EINVAL;
@@ -211,16 +214,16 @@ static void test_bad(void)
 	t[2] = 0;
 	ok = !bnc_pack(BNC_FMT_EXEC, t, rows, cols, 0x3f800000, p, esz);
 	ok &= !bnc_repack(&w, BNC_FMT_EXEC, p, esz);
-	p[esz - 64] ^= 1;		/* magic */
+	p[esz - 64] ^= 1; /* magic */
 	ok &= bnc_repack(&w, BNC_FMT_EXEC, p, esz) == -EINVAL;
 	p[esz - 64] ^= 1;
-	p[esz - 64 + 8] ^= 1;		/* rows */
+	p[esz - 64 + 8] ^= 1; /* rows */
 	ok &= bnc_repack(&w, BNC_FMT_EXEC, p, esz) == -EINVAL;
 	p[esz - 64 + 8] ^= 1;
-	p[0] = 0xff;			/* code 3 */
+	p[0] = 0xff; /* code 3 */
 	ok &= bnc_repack(&w, BNC_FMT_EXEC, p, esz) == -EINVAL;
 	p[0] = 0x55;
-	p[4 * 5] = 0xaa;		/* padding row 5 not zero */
+	p[4 * 5] = 0xaa; /* padding row 5 not zero */
 	ok &= bnc_repack(&w, BNC_FMT_EXEC, p, esz) == -EINVAL;
 	tap_ok(ok, "a stored execution layout with a bad header, code or padding: -EINVAL");
 	free(p);
@@ -265,14 +268,16 @@ static void test_half(void)
 		tap_skip("no F16C to compare with");
 	} else {
 		for (h = 0; h < 0x10000; h++)
-			if (!is_nan16(h) && bits(bnc_fp16_to_fp32(h)) !=
-			    bits(_cvtsh_ss((unsigned short)h)))
+			if (!is_nan16(h) &&
+			    bits(bnc_fp16_to_fp32(h)) != bits(_cvtsh_ss((unsigned short)h)))
 				bad++;
 		tap_ok(!bad, "fp16 -> fp32 equals the F16C instruction on all values");
 		for (i = 0; i < 2000000; i++) {
-			u32 b = i < 1000 ? 0x33000000 + i * 0x1000 : test_rand() ^ (test_rand() << 21);
+			u32 b = i < 1000 ? 0x33000000 + i * 0x1000 :
+					   test_rand() ^ (test_rand() << 21);
 			float f = of_bits(b);
-			u16 mine = bnc_fp32_to_fp16(f), hw = _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
+			u16 mine = bnc_fp32_to_fp16(f),
+			    hw = _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
 
 			if (is_nan16(hw) ? !is_nan16(mine) : mine != hw)
 				bad++;

@@ -16,8 +16,8 @@ struct mm_case {
 };
 
 static const struct mm_case random_cases[] = {
-	{ 1, 128, 1, 0 }, { 3, 128, 5, 1 }, { 16, 256, 16, 0 }, { 17, 384, 17, 1 },
-	{ 33, 128, 2, 0 }, { 100, 512, 7, 1 }, { 64, 1024, 33, 0 }, { 5, 2560, 3, 0 },
+	{ 1, 128, 1, 0 },    { 3, 128, 5, 1 },	 { 16, 256, 16, 0 },  { 17, 384, 17, 1 },
+	{ 33, 128, 2, 0 },   { 100, 512, 7, 1 }, { 64, 1024, 33, 0 }, { 5, 2560, 3, 0 },
 	{ 257, 640, 20, 1 }, { 48, 6912, 2, 0 },
 };
 
@@ -97,10 +97,12 @@ static void test_extremes(enum bnc_isa isa)
 
 	for (m = 0; m < rows; m++)
 		for (i = 0; i < cols; i++)
-			t[m * cols + i] = m % 3 == 0 ? 1 : m % 3 == 1 ? -1 : (s8)(test_rand() % 3) - 1;
+			t[m * cols + i] = m % 3 == 0 ? 1 :
+					  m % 3 == 1 ? -1 :
+						       (s8)(test_rand() % 3) - 1;
 	for (f = 0; f < 3; f++)
 		memset(q + f * cols, fills[f], cols);
-	for (i = 0; i < cols; i++)		/* alternating +127 / -128 */
+	for (i = 0; i < cols; i++) /* alternating +127 / -128 */
 		q[3 * cols + i] = i % 2 ? 127 : -128;
 	ok = check_case(isa, t, rows, cols, q, 4);
 	tap_ok(ok, "%s: activations all 127, all -128, all -127, alternating (no saturation)",
@@ -258,8 +260,7 @@ static void test_bad_input(void)
 	ok &= bnc_matmul_i32(isa, NULL, &x, 0, rows, 0, 2, out, rows) == -EINVAL;
 	ok &= bnc_matmul_i32(isa, &w, NULL, 0, rows, 0, 2, out, rows) == -EINVAL;
 	ok &= bnc_matmul_i32(isa, &w, &x, 0, rows, 0, 2, NULL, rows) == -EINVAL;
-	ok &= bnc_matmul_i32(isa, &w, &x, 0, rows, 0, 2, (s32 *)((char *)out + 2), rows) ==
-	      -EINVAL;
+	ok &= bnc_matmul_i32(isa, &w, &x, 0, rows, 0, 2, (s32 *)((char *)out + 2), rows) == -EINVAL;
 	bad = w;
 	bad.data = w.data + 4;
 	ok &= bnc_matmul_i32(isa, &bad, &x, 0, rows, 0, 2, out, rows) == -EINVAL;
@@ -295,7 +296,7 @@ static void test_bad_input(void)
 	x.sigma = sigma;
 	sigma[1] = 3.0f;
 	ok &= bnc_matmul_f32(isa, &w, &x, 0, rows, 0, 2, fout, rows) == 0;
-	w.scale_bits = 0x7fc00000;	/* NaN scale: IEEE result, defined */
+	w.scale_bits = 0x7fc00000; /* NaN scale: IEEE result, defined */
 	ok &= bnc_matmul_f32(isa, &w, &x, 0, rows, 0, 2, fout, rows) == 0 && isnan(fout[0]);
 	tap_ok(ok, "f32: NaN, Inf, 0, negative or missing sigma rejected; NaN scale gives NaN");
 	free(w.data);

@@ -33,13 +33,13 @@ static void test_dispatch(int threads, int rounds, int sleep_us)
 	for (r = 0; ok && r < rounds; r++) {
 		bnc_pool_run(pool, count_fn, &job);
 		if (sleep_us)
-			usleep(sleep_us);	/* let the workers go to sleep */
+			usleep(sleep_us); /* let the workers go to sleep */
 	}
 	for (i = 0; ok && i < 8; i++)
 		ok &= atomic_load(&job.hits[i]) == (i < threads ? rounds : 0);
 	ok &= atomic_load(&job.count_seen) == threads && bnc_pool_threads(pool) == threads;
-	tap_ok(ok, "%d threads, %d dispatches%s: each index ran once per dispatch", threads,
-	       rounds, sleep_us ? " with sleeps between" : "");
+	tap_ok(ok, "%d threads, %d dispatches%s: each index ran once per dispatch", threads, rounds,
+	       sleep_us ? " with sleeps between" : "");
 	bnc_pool_free(pool);
 }
 
@@ -106,7 +106,8 @@ static void test_run_n(void)
 	}
 	for (i = 0; ok && i < 64; i++)
 		ok &= atomic_load(&job.hits[i]) == (i < 37 ? 2000 : 0);
-	tap_ok(ok && !atomic_load(&job.bad_count), "37 tasks on 2 threads, 2000 times: each task ran once");
+	tap_ok(ok && !atomic_load(&job.bad_count),
+	       "37 tasks on 2 threads, 2000 times: each task ran once");
 	bnc_pool_free(pool);
 }
 

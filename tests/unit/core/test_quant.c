@@ -86,8 +86,8 @@ static void test_act(void)
 		ok = !bnc_quant_act(x, 64, q, &s, &sum) && s == 127.0f / 1e-5f && sum == 0;
 		x[3] = 1e-6f;
 		x[4] = -1e-5f;
-		ok &= !bnc_quant_act(x, 64, q, &s, &sum) && s == 127.0f / 1e-5f &&
-		      q[3] == 13 && q[4] == -127 && same_act(x, 64);
+		ok &= !bnc_quant_act(x, 64, q, &s, &sum) && s == 127.0f / 1e-5f && q[3] == 13 &&
+		      q[4] == -127 && same_act(x, 64);
 	}
 	tap_ok(ok, "all-zero and tiny tokens use the 1e-5 floor");
 }
@@ -105,8 +105,7 @@ static void test_act_nonfinite(void)
 	ok &= !memcmp(q, qy, 8) && s == sy && sum == sumy && q[1] == 0 && q[3] == 0;
 	ok &= bnc_quant_act(NULL, 8, q, &s, &sum) == -EINVAL &&
 	      bnc_quant_act(x, 0, q, &s, &sum) == -EINVAL &&
-	      bnc_quant_act(x, 8, q, NULL, &sum) == -EINVAL &&
-	      !bnc_quant_act(x, 8, q, &s, NULL);
+	      bnc_quant_act(x, 8, q, NULL, &sum) == -EINVAL && !bnc_quant_act(x, 8, q, &s, NULL);
 	tap_ok(ok, "NaN and +-Inf quantize as 0 and do not count in max|x|; bad args -EINVAL");
 }
 
@@ -141,18 +140,18 @@ static void test_ternarize(void)
 	s8 t[4];
 	int ok;
 
-	ok = !bnc_ternarize(w, 4, 0.0f, t, &scale) && scale == 1.025f &&
-	     t[0] == 0 && t[1] == -1 && t[2] == 0 && t[3] == 1;
+	ok = !bnc_ternarize(w, 4, 0.0f, t, &scale) && scale == 1.025f && t[0] == 0 && t[1] == -1 &&
+	     t[2] == 0 && t[3] == 1;
 	tap_ok(ok, "absmean ternarization of a hand-worked tensor");
-	ok = !bnc_ternarize(tie, 4, 0.0f, t, &scale) && scale == 1.0f &&
-	     t[0] == 0 && t[1] == 0 && t[2] == 1 && t[3] == -1;
-	ok &= !bnc_ternarize(zero, 3, 0.0f, t, &scale) && scale == 0.0f &&
-	      t[0] == 0 && t[1] == 0 && t[2] == 0;
+	ok = !bnc_ternarize(tie, 4, 0.0f, t, &scale) && scale == 1.0f && t[0] == 0 && t[1] == 0 &&
+	     t[2] == 1 && t[3] == -1;
+	ok &= !bnc_ternarize(zero, 3, 0.0f, t, &scale) && scale == 0.0f && t[0] == 0 && t[1] == 0 &&
+	      t[2] == 0;
 	ok &= !bnc_ternarize(zero, 3, 1e-5f, t, &scale) && t[0] == 0;
 	tap_ok(ok, "ternarization ties round to even; an all-zero tensor gives zeros, scale 0");
 	/* non-finite count as 0: mean = 4 / 4 = 1 */
-	ok = !bnc_ternarize(bad, 4, 0.0f, t, &scale) && scale == 1.0f &&
-	     t[0] == 0 && t[1] == 1 && t[2] == 0 && t[3] == -1;
+	ok = !bnc_ternarize(bad, 4, 0.0f, t, &scale) && scale == 1.0f && t[0] == 0 && t[1] == 1 &&
+	     t[2] == 0 && t[3] == -1;
 	ok &= bnc_ternarize(w, 4, -1.0f, t, &scale) == -EINVAL &&
 	      bnc_ternarize(w, 4, NAN, t, &scale) == -EINVAL &&
 	      bnc_ternarize(w, 0, 0.0f, t, &scale) == -EINVAL &&

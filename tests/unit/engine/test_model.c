@@ -38,8 +38,8 @@ static int mk(const char *args, const char *name)
 	char cmd[1024];
 	const char *build = getenv("BUILD");
 
-	snprintf(cmd, sizeof(cmd), "'%s/bin/bitnet-mkmodel' %s %s '%s/%s'",
-		 build ? build : "build", SHAPE, args, dir, name);
+	snprintf(cmd, sizeof(cmd), "'%s/bin/bitnet-mkmodel' %s %s '%s/%s'", build ? build : "build",
+		 SHAPE, args, dir, name);
 	return system(cmd);
 }
 
@@ -91,15 +91,17 @@ static void forward_tests(struct bn_model *m)
 	int rc;
 
 	prompt(ids, n, 1);
-	it[0] = (struct bn_batch_item){ .seq = a, .tokens = ids, .n_tokens = n,
-					.all_logits = all, .logits = last };
+	it[0] = (struct bn_batch_item){
+		.seq = a, .tokens = ids, .n_tokens = n, .all_logits = all, .logits = last
+	};
 	rc = bn_forward(m, it, 1);
 	ok(!rc && bn_seq_len(a) == n, "prefill of %u tokens", n);
 	ok(!memcmp(all + (size_t)(n - 1) * V, last, V * sizeof(float)),
 	   "last logits are the last row of all logits");
 	for (i = 0; i < n && !rc; i++) {
-		it[0] = (struct bn_batch_item){ .seq = b, .tokens = &ids[i], .n_tokens = 1,
-						.logits = one + (size_t)i * V };
+		it[0] = (struct bn_batch_item){
+			.seq = b, .tokens = &ids[i], .n_tokens = 1, .logits = one + (size_t)i * V
+		};
 		rc = bn_forward(m, it, 1);
 	}
 	d = rc ? INFINITY : maxdiff(all, one, (size_t)n * V);
@@ -110,14 +112,18 @@ static void forward_tests(struct bn_model *m)
 	bn_seq_truncate(b, 0);
 	for (i = 0; i < 3; i++) {
 		prompt(ids + 100 * i, 5 + 3 * i, 7 + i);
-		it[i] = (struct bn_batch_item){ .seq = seqs[i], .tokens = ids + 100 * i,
-						.n_tokens = 5 + 3 * i, .logits = b3 + i * V };
+		it[i] = (struct bn_batch_item){ .seq = seqs[i],
+						.tokens = ids + 100 * i,
+						.n_tokens = 5 + 3 * i,
+						.logits = b3 + i * V };
 	}
 	rc = bn_forward(m, it, 3);
 	for (i = 0; i < 3 && !rc; i++) {
 		struct bn_seq *t = bn_seq_new(m, 64);
-		struct bn_batch_item x = { .seq = t, .tokens = ids + 100 * i,
-					   .n_tokens = 5 + 3 * i, .logits = s3 + i * V };
+		struct bn_batch_item x = { .seq = t,
+					   .tokens = ids + 100 * i,
+					   .n_tokens = 5 + 3 * i,
+					   .logits = s3 + i * V };
 
 		rc = t ? bn_forward(m, &x, 1) : -ENOMEM;
 		bn_seq_free(t);
@@ -129,15 +135,17 @@ static void forward_tests(struct bn_model *m)
 	int32_t next[3] = { 11, 22, 33 };
 
 	for (i = 0; i < 3; i++)
-		it[i] = (struct bn_batch_item){ .seq = seqs[i], .tokens = &next[i], .n_tokens = 1,
-						.logits = b3 + i * V };
+		it[i] = (struct bn_batch_item){
+			.seq = seqs[i], .tokens = &next[i], .n_tokens = 1, .logits = b3 + i * V
+		};
 	rc = bn_forward(m, it, 3);
 	ok(!rc && bn_seq_len(c) == 12, "batched decode step of three sequences");
 
 	/* prefix reuse: truncate and recompute gives the same logits */
 	bn_seq_truncate(c, 11);
-	it[0] = (struct bn_batch_item){ .seq = c, .tokens = &next[2], .n_tokens = 1,
-					.logits = last };
+	it[0] = (struct bn_batch_item){
+		.seq = c, .tokens = &next[2], .n_tokens = 1, .logits = last
+	};
 	rc = bn_forward(m, it, 1);
 	ok(!rc && !memcmp(last, b3 + 2 * V, V * sizeof(float)) && bn_seq_tokens(c)[11] == 33,
 	   "truncate to a prefix and recompute");
@@ -151,8 +159,9 @@ static void forward_tests(struct bn_model *m)
 	it[0] = (struct bn_batch_item){ .seq = b, .tokens = ids, .n_tokens = 200 };
 	if (!rc)
 		rc = bn_forward(m, it, 1);
-	it[0] = (struct bn_batch_item){ .seq = b, .tokens = ids + 200, .n_tokens = 100,
-					.logits = one };
+	it[0] = (struct bn_batch_item){
+		.seq = b, .tokens = ids + 200, .n_tokens = 100, .logits = one
+	};
 	if (!rc)
 		rc = bn_forward(m, it, 1);
 	d = rc ? INFINITY : maxdiff(last, one, V);
@@ -208,7 +217,8 @@ static void encoding_tests(struct bn_model *i2s)
 	double dq;
 
 	ok(f16 && tq2 && q8 && !logits_of(i2s, a) && !logits_of(f16, b) && !logits_of(tq2, c) &&
-	   !logits_of(q8, d), "I2_S, TQ2_0, F16 and Q8-head loads run");
+		   !logits_of(q8, d),
+	   "I2_S, TQ2_0, F16 and Q8-head loads run");
 	ok(f16 && !memcmp(a, b, V * 4), "F16 file (values t * s) computes exactly what I2_S does");
 	ok(tq2 && !memcmp(a, c, V * 4), "TQ2_0 file computes exactly what I2_S does");
 	dq = q8 ? maxdiff(a, d, V) : INFINITY;
@@ -225,7 +235,9 @@ static void encoding_tests(struct bn_model *i2s)
 static void chat_tests(struct bn_model *m)
 {
 	struct bn_chat_msg msgs[3] = {
-		{ "system", "Be brief." }, { "user", "Hi" }, { "assistant", "Hello." },
+		{ "system", "Be brief." },
+		{ "user", "Hi" },
+		{ "assistant", "Hello." },
 	};
 	struct bn_chat_msg bad = { "wizard", "x" };
 	int e;
@@ -236,7 +248,8 @@ static void chat_tests(struct bn_model *m)
 	free(s);
 	s = bn_chat_format(m, msgs, 3, &e);
 	ok(s && !strcmp(s, "System: Be brief.<|eot_id|>User: Hi<|eot_id|>Assistant: Hello."
-		       "<|eot_id|>Assistant: "), "multi-turn chat with a system prompt");
+			   "<|eot_id|>Assistant: "),
+	   "multi-turn chat with a system prompt");
 	free(s);
 	s = bn_chat_format(m, &bad, 1, &e);
 	ok(!s && e == -EINVAL, "unknown role refused");
@@ -299,10 +312,12 @@ int main(void)
 	}
 	printf("1..24\n");
 	ok(!mk("--type i2_s", "i2s.gguf") && !mk("--type f16", "f16.gguf") &&
-	   !mk("--type tq2_0", "tq2.gguf"), "bitnet-mkmodel writes I2_S, F16 and TQ2_0 models");
+		   !mk("--type tq2_0", "tq2.gguf"),
+	   "bitnet-mkmodel writes I2_S, F16 and TQ2_0 models");
 	m = load("i2s.gguf", BN_HEAD_AUTO);
 	ok(m && bn_model_info(m)->n_layer == 2 && bn_model_info(m)->n_head_kv == 2 &&
-	   bn_model_info(m)->n_vocab == 600 && !strcmp(bn_model_info(m)->arch, "bitnet-b1.58"),
+		   bn_model_info(m)->n_vocab == 600 &&
+		   !strcmp(bn_model_info(m)->arch, "bitnet-b1.58"),
 	   "model loads with its metadata");
 	if (!m)
 		return 1;

@@ -35,8 +35,7 @@ static int32_t sample_once(const struct bn_sampler_params *p, const float *logit
 }
 
 /* Count how often token 0 is drawn in @n draws of one sampler. */
-static int draws_of_zero(const struct bn_sampler_params *p, const float *logits, uint32_t nv,
-			 int n)
+static int draws_of_zero(const struct bn_sampler_params *p, const float *logits, uint32_t nv, int n)
 {
 	struct bn_sampler *s = bn_sampler_new(p);
 	float buf[64];
@@ -84,7 +83,7 @@ int main(void)
 
 		memcpy(buf, l, sizeof(buf));
 		ok(bn_sampler_sample(s, buf, 8) == 3, "repetition penalty moves greedy off a "
-		   "repeated token");
+						      "repeated token");
 	}
 	bn_sampler_free(s);
 
@@ -93,7 +92,7 @@ int main(void)
 	p.repeat_last_n = 1;
 	s = bn_sampler_new(&p);
 	bn_sampler_accept(s, 1);
-	bn_sampler_accept(s, 5);	/* pushes 1 out of a window of 1 */
+	bn_sampler_accept(s, 5); /* pushes 1 out of a window of 1 */
 	{
 		float buf[8];
 

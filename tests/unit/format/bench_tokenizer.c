@@ -19,8 +19,8 @@ static double now(void)
 }
 
 /* Best of three: the machine is shared. */
-static double encode_time(const struct bn_vocab *v, const char *text,
-			  size_t len, int32_t *ids, size_t max, int *n)
+static double encode_time(const struct bn_vocab *v, const char *text, size_t len, int32_t *ids,
+			  size_t max, int *n)
 {
 	double best = 1e30;
 	int r;
@@ -38,14 +38,14 @@ static double encode_time(const struct bn_vocab *v, const char *text,
 int main(void)
 {
 	static const char *const names[] = { "ggml-vocab-llama-bpe.gguf",
-		"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf" };
+					     "ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf" };
 	char path[512], err[256];
 	size_t len, i, k;
 	char *held, *big;
 	int32_t *ids;
 
-	held = slurp(shared_path("models/tiny-shakespeare-a/heldout.txt", path,
-				 sizeof(path)), &len);
+	held = slurp(shared_path("models/tiny-shakespeare-a/heldout.txt", path, sizeof(path)),
+		     &len);
 	if (!held) {
 		printf("skipped: ../shared/models missing\n");
 		return 0;

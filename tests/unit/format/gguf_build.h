@@ -48,8 +48,7 @@ static inline void gb_str(struct gbuf *b, const char *s)
 	gb_put(b, s, strlen(s));
 }
 
-static inline void gb_header(struct gbuf *b, uint32_t version,
-			     uint64_t n_tensors, uint64_t n_kv)
+static inline void gb_header(struct gbuf *b, uint32_t version, uint64_t n_tensors, uint64_t n_kv)
 {
 	gb_put(b, "GGUF", 4);
 	gb_u32(b, version);
@@ -73,8 +72,8 @@ static inline void gb_kv_u32(struct gbuf *b, const char *key, uint32_t val)
 }
 
 /* tensor info with up to 4 dims */
-static inline void gb_tensor(struct gbuf *b, const char *name, uint32_t n_dims,
-			     const uint64_t *ne, uint32_t type, uint64_t offset)
+static inline void gb_tensor(struct gbuf *b, const char *name, uint32_t n_dims, const uint64_t *ne,
+			     uint32_t type, uint64_t offset)
 {
 	uint32_t i;
 

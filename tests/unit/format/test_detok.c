@@ -15,7 +15,8 @@
 #define SEP "\n__ggml_vocab_test__\n"
 
 static const char *const vocabs[] = {
-	"ggml-vocab-llama-bpe.gguf", "ggml-vocab-llama-spm.gguf",
+	"ggml-vocab-llama-bpe.gguf",
+	"ggml-vocab-llama-spm.gguf",
 	"ggml-vocab-gpt-2.gguf",
 };
 
@@ -27,8 +28,8 @@ static const char *const models[] = { "tiny-shakespeare-a", "tiny-shakespeare-c-
  * Detokenizes @ids one at a time into @text; false if a piece is not
  * whole UTF-8 or anything fails.
  */
-static bool stream(const struct bn_vocab *v, const int32_t *ids, int n,
-		   char *text, size_t cap, size_t *len)
+static bool stream(const struct bn_vocab *v, const int32_t *ids, int n, char *text, size_t cap,
+		   size_t *len)
 {
 	struct bn_detok d;
 	char piece[512];
@@ -39,8 +40,7 @@ static bool stream(const struct bn_vocab *v, const int32_t *ids, int n,
 	for (i = 0; i <= n; i++) {
 		k = i < n ? bn_detok_push(&d, ids[i], piece, sizeof(piece)) :
 			    bn_detok_flush(&d, piece, sizeof(piece));
-		if (k < 0 || (size_t)k != strlen(piece) || !utf8_valid(piece, k) ||
-		    *len + k >= cap)
+		if (k < 0 || (size_t)k != strlen(piece) || !utf8_valid(piece, k) || *len + k >= cap)
 			return false;
 		memcpy(text + *len, piece, k);
 		*len += k;
@@ -80,15 +80,13 @@ static void run_vocab(const char *name)
 		}
 		if (len != (size_t)(sep - c) || memcmp(text, c, len)) {
 			bad_text++;
-			printf("# %s: '%.*s' came back as '%s'\n", name,
-			       (int)(sep - c), c, text);
+			printf("# %s: '%.*s' came back as '%s'\n", name, (int)(sep - c), c, text);
 		}
 	}
 	tap_ok(v && cases == 46 && !bad_utf8,
-	       "%s: %d cases stream as whole UTF-8 pieces (%d failed)", name,
-	       cases, bad_utf8);
-	tap_ok(v && cases == 46 && !bad_text,
-	       "%s: detokenized text equals the input (%d differ)", name, bad_text);
+	       "%s: %d cases stream as whole UTF-8 pieces (%d failed)", name, cases, bad_utf8);
+	tap_ok(v && cases == 46 && !bad_text, "%s: detokenized text equals the input (%d differ)",
+	       name, bad_text);
 	free(inp);
 	bn_vocab_free(v);
 }
@@ -132,7 +130,8 @@ static void run_bytes(void)
 	bn_detok_init(&d, v);
 	bn_detok_push(&d, byte_tok(v, 0xe2), out, sizeof(out));
 	a = bn_detok_push(&d, byte_tok(v, 'A'), out, sizeof(out));
-	tap_ok(a == 4 && !strcmp(out, "\xef\xbf\xbd" "A"),
+	tap_ok(a == 4 && !strcmp(out, "\xef\xbf\xbd"
+				      "A"),
 	       "a cut character followed by ASCII gives U+FFFD then the ASCII");
 
 	bn_detok_init(&d, v);
@@ -168,7 +167,7 @@ static void run_bytes(void)
 
 	bn_detok_init(&d, v);
 	tap_ok(bn_detok_push(&d, -1, out, sizeof(out)) == -EINVAL &&
-	       bn_detok_push(&d, bn_vocab_size(v), out, sizeof(out)) == -EINVAL,
+		       bn_detok_push(&d, bn_vocab_size(v), out, sizeof(out)) == -EINVAL,
 	       "ids out of range are -EINVAL");
 	bn_vocab_free(v);
 }
@@ -183,8 +182,7 @@ static int json_ids(struct json_object *arr, int32_t *ids, int max)
 	return i;
 }
 
-static bool text_is(const struct bn_vocab *v, const int32_t *ids, int n,
-		    struct json_object *want)
+static bool text_is(const struct bn_vocab *v, const int32_t *ids, int n, struct json_object *want)
 {
 	static char text[8192];
 	size_t len;
@@ -238,7 +236,8 @@ static void run_reference(const char *model)
 	}
 	tap_ok(v && checked == 6 && !bad,
 	       "%s: streamed prompt+continuation and continuation alone equal the "
-	       "reference texts (%d of %d differ)", model, bad, checked);
+	       "reference texts (%d of %d differ)",
+	       model, bad, checked);
 	json_object_put(root);
 	bn_vocab_free(v);
 }

@@ -18,10 +18,9 @@ static const struct {
 	uint32_t type;
 	uint64_t block, bytes;
 } sizes[] = {
-	{ GGUF_T_F32, 1, 4 }, { GGUF_T_F16, 1, 2 }, { GGUF_T_BF16, 1, 2 },
-	{ GGUF_T_Q8_0, 32, 34 }, { GGUF_T_Q6_K, 256, 210 },
-	{ GGUF_T_TQ1_0, 256, 54 }, { GGUF_T_TQ2_0, 256, 66 },
-	{ GGUF_T_I2_S, 4, 1 },
+	{ GGUF_T_F32, 1, 4 },	   { GGUF_T_F16, 1, 2 },      { GGUF_T_BF16, 1, 2 },
+	{ GGUF_T_Q8_0, 32, 34 },   { GGUF_T_Q6_K, 256, 210 }, { GGUF_T_TQ1_0, 256, 54 },
+	{ GGUF_T_TQ2_0, 256, 66 }, { GGUF_T_I2_S, 4, 1 },
 };
 #define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
 
@@ -31,8 +30,7 @@ static char tmpdir[256];
  * The entry of @verify describing @path: by file name, or by the suffix
  * after the model name ("f16" for tiny-shakespeare-a-f16.gguf).
  */
-static struct json_object *verify_entry(struct json_object *verify,
-					const char *path)
+static struct json_object *verify_entry(struct json_object *verify, const char *path)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	struct json_object *e;
@@ -53,8 +51,7 @@ static int64_t json_int(struct json_object *o, const char *a, const char *b)
 {
 	struct json_object *x;
 
-	if (json_object_object_get_ex(o, a, &x) ||
-	    (b && json_object_object_get_ex(o, b, &x)))
+	if (json_object_object_get_ex(o, a, &x) || (b && json_object_object_get_ex(o, b, &x)))
 		return json_object_get_int64(x);
 	return -1;
 }
@@ -68,7 +65,8 @@ static bool type_counts_match(const struct gguf_file *f, struct json_object *e)
 	if (!json_object_object_get_ex(e, "tensor_type_counts (ggml type id)", &counts) &&
 	    !json_object_object_get_ex(e, "types", &counts))
 		return false;
-	json_object_object_foreach(counts, key, val) {
+	json_object_object_foreach(counts, key, val)
+	{
 		uint64_t i;
 		int have = 0;
 
@@ -76,8 +74,7 @@ static bool type_counts_match(const struct gguf_file *f, struct json_object *e)
 			char id[16];
 
 			snprintf(id, sizeof(id), "%u", f->tensors[i].type);
-			if (!strcmp(key, id) ||
-			    !strcmp(key, gguf_type_name(f->tensors[i].type)))
+			if (!strcmp(key, id) || !strcmp(key, gguf_type_name(f->tensors[i].type)))
 				have++;
 		}
 		if (have != json_object_get_int(val))
@@ -127,11 +124,11 @@ static void good_files(glob_t *gp)
 		e = verify ? verify_entry(verify, p) : NULL;
 		ret = gguf_open(p, &f, err, sizeof(err));
 		tap_ok(!ret && e && f->version == 3 &&
-		       (int64_t)f->n_tensors == json_int(e, "n_tensors", "tensors") &&
-		       type_counts_match(f, e) && tensors_sane(f) &&
-		       !gguf_get_str(f, "general.architecture", &arch) &&
-		       arch.len >= 6 && !memcmp(arch.ptr, "bitnet", 6) &&
-		       gguf_find_tensor(f, "token_embd.weight"),
+			       (int64_t)f->n_tensors == json_int(e, "n_tensors", "tensors") &&
+			       type_counts_match(f, e) && tensors_sane(f) &&
+			       !gguf_get_str(f, "general.architecture", &arch) && arch.len >= 6 &&
+			       !memcmp(arch.ptr, "bitnet", 6) &&
+			       gguf_find_tensor(f, "token_embd.weight"),
 		       "%s opens, %llu tensors agree with gguf_verify.json %s", p,
 		       f ? (unsigned long long)f->n_tensors : 0ull, ret ? err : "");
 		gguf_close(f);
@@ -142,7 +139,7 @@ static void good_files(glob_t *gp)
 static void vocab_files(void)
 {
 	static const char *const names[] = { "ggml-vocab-llama-bpe.gguf",
-		"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf" };
+					     "ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf" };
 	static const uint64_t n_tok[] = { 128256, 32000, 50257 };
 	char path[512], err[256];
 	size_t i;
@@ -162,10 +159,10 @@ static void vocab_files(void)
 		gguf_open(path, &f, err, sizeof(err));
 		kv = f ? gguf_find(f, "tokenizer.ggml.tokens") : NULL;
 		tap_ok(kv && f->n_tensors == 0 && kv->arr_n == n_tok[i] &&
-		       !gguf_arr_str(kv, n_tok[i] - 1, &s) &&
-		       gguf_arr_str(kv, n_tok[i], &s) == -ERANGE &&
-		       !gguf_get_u32(f, "tokenizer.ggml.eos_token_id", &u) && u > 0 &&
-		       gguf_get_str(f, "tokenizer.ggml.eos_token_id", &s) == -EINVAL,
+			       !gguf_arr_str(kv, n_tok[i] - 1, &s) &&
+			       gguf_arr_str(kv, n_tok[i], &s) == -ERANGE &&
+			       !gguf_get_u32(f, "tokenizer.ggml.eos_token_id", &u) && u > 0 &&
+			       gguf_get_str(f, "tokenizer.ggml.eos_token_id", &s) == -EINVAL,
 		       "%s: %llu tokens, no tensors, bounded array access", names[i],
 		       kv ? (unsigned long long)kv->arr_n : 0ull);
 		gguf_close(f);
@@ -183,7 +180,15 @@ static void fill(uint8_t *p, size_t n, uint32_t seed)
 }
 
 static const char *const strs[] = {
-	"a", "", "\xc3\xbc" "n" "\xc3\xaf" "c" "\xc3\xb6" "d", "x y z",
+	"a",
+	"",
+	"\xc3\xbc"
+	"n"
+	"\xc3\xaf"
+	"c"
+	"\xc3\xb6"
+	"d",
+	"x y z",
 };
 static const int32_t ints[] = { -1, 0, 7, INT32_MAX };
 static const float floats[] = { 0.5f, -2.0f, 1e-5f };
@@ -242,8 +247,8 @@ static int add_tensors(struct gguf_writer *w, int *refused)
 		ret |= gguf_writer_tensor(w, name, 2, ne[i], sizes[i].type, data[i],
 					  tensor_bytes(i));
 		if (refused)
-			*refused += gguf_writer_tensor(w, "bad", 2, ne[i], sizes[i].type,
-						       data[i], tensor_bytes(i) - 1) == -EINVAL;
+			*refused += gguf_writer_tensor(w, "bad", 2, ne[i], sizes[i].type, data[i],
+						       tensor_bytes(i) - 1) == -EINVAL;
 	}
 	return ret;
 }
@@ -255,23 +260,18 @@ static bool check_values(const struct gguf_file *f)
 	float gf;
 	bool bv;
 
-	return f->alignment == 64 && f->n_kv == 17 &&
-	       !gguf_get_u32(f, "t.u8", &got32) && got32 == u8 &&
-	       gguf_get_u32(f, "t.i8", &got32) == -ERANGE &&
+	return f->alignment == 64 && f->n_kv == 17 && !gguf_get_u32(f, "t.u8", &got32) &&
+	       got32 == u8 && gguf_get_u32(f, "t.i8", &got32) == -ERANGE &&
 	       !gguf_get_u32(f, "t.u16", &got32) && got32 == u16 &&
-	       gguf_get_u32(f, "t.i16", &got32) == -ERANGE &&
-	       !gguf_get_u32(f, "t.u32", &got32) && got32 == u32 &&
-	       gguf_get_u32(f, "t.u64", &got32) == -ERANGE &&
+	       gguf_get_u32(f, "t.i16", &got32) == -ERANGE && !gguf_get_u32(f, "t.u32", &got32) &&
+	       got32 == u32 && gguf_get_u32(f, "t.u64", &got32) == -ERANGE &&
 	       gguf_get_u32(f, "t.i32", &got32) == -ERANGE &&
 	       gguf_get_u32(f, "t.f32", &got32) == -EINVAL &&
-	       gguf_get_u32(f, "t.missing", &got32) == -ENOENT &&
-	       !gguf_get_f32(f, "t.f32", &gf) && gf == f32 &&
-	       !gguf_get_f32(f, "t.f64", &gf) && gf == 2.5f &&
-	       !gguf_get_bool(f, "t.bool", &bv) && bv &&
-	       gguf_get_bool(f, "t.u8", &bv) == -EINVAL &&
+	       gguf_get_u32(f, "t.missing", &got32) == -ENOENT && !gguf_get_f32(f, "t.f32", &gf) &&
+	       gf == f32 && !gguf_get_f32(f, "t.f64", &gf) && gf == 2.5f &&
+	       !gguf_get_bool(f, "t.bool", &bv) && bv && gguf_get_bool(f, "t.u8", &bv) == -EINVAL &&
 	       !gguf_get_str(f, "general.architecture", &s) && s.len == 12 &&
-	       !memcmp(s.ptr, "bitnet-b1.58", 12) &&
-	       !memcmp(gguf_find(f, "t.i64")->data, &i64, 8);
+	       !memcmp(s.ptr, "bitnet-b1.58", 12) && !memcmp(gguf_find(f, "t.i64")->data, &i64, 8);
 }
 
 static bool check_arrays(const struct gguf_file *f)
@@ -291,8 +291,8 @@ static bool check_arrays(const struct gguf_file *f)
 	     gguf_find(f, "t.empty")->arr_n == 0 &&
 	     gguf_arr_i32(gguf_find(f, "t.empty"), 0, &gi) == -ERANGE;
 	for (i = 0; i < 4 && ok; i++)
-		ok = !gguf_arr_str(gguf_find(f, "t.strs"), i, &s) &&
-		     s.len == strlen(strs[i]) && !memcmp(s.ptr, strs[i], s.len);
+		ok = !gguf_arr_str(gguf_find(f, "t.strs"), i, &s) && s.len == strlen(strs[i]) &&
+		     !memcmp(s.ptr, strs[i], s.len);
 	return ok;
 }
 
@@ -305,12 +305,10 @@ static bool check_tensors(const struct gguf_file *f)
 	for (i = 0; i < N_SIZES; i++) {
 		const struct gguf_tensor *t = &f->tensors[i];
 
-		if (t->type != sizes[i].type || t->n_dims != 2 ||
-		    t->ne[0] != ne[i][0] || t->ne[1] != ne[i][1] ||
-		    t->size != tensor_bytes(i) || t->offset % 64 ||
+		if (t->type != sizes[i].type || t->n_dims != 2 || t->ne[0] != ne[i][0] ||
+		    t->ne[1] != ne[i][1] || t->size != tensor_bytes(i) || t->offset % 64 ||
 		    memcmp(t->data, data[i], t->size)) {
-			printf("# tensor %zu (%s) differs\n", i,
-			       gguf_type_name(sizes[i].type));
+			printf("# tensor %zu (%s) differs\n", i, gguf_type_name(sizes[i].type));
 			return false;
 		}
 	}
@@ -335,8 +333,8 @@ static void round_trip(void)
 	w = gguf_writer_new(64);
 	ret = add_values(w);
 	tap_ok(!ret && gguf_writer_kv(w, "t.u8", GGUF_V_UINT8, &u8) == -EEXIST &&
-	       gguf_writer_kv(w, "general.alignment", GGUF_V_UINT32, &u32) == -EINVAL &&
-	       gguf_writer_write(w, "/nonexistent/x.gguf") == -EEXIST,
+		       gguf_writer_kv(w, "general.alignment", GGUF_V_UINT32, &u32) == -EINVAL &&
+		       gguf_writer_write(w, "/nonexistent/x.gguf") == -EEXIST,
 	       "writer takes every value type once, refuses repeated keys and fails later writes");
 	gguf_writer_free(w);
 	w = gguf_writer_new(64);
@@ -361,7 +359,8 @@ static void round_trip(void)
 	       "round trip: int, float, empty and string arrays, bounds-checked");
 	tap_ok(!ret && check_tensors(f),
 	       "round trip: %zu tensors (F32 F16 BF16 Q8_0 Q6_K TQ1_0 TQ2_0 I2_S) keep "
-	       "shape, type-trait size, 64-byte alignment and data", N_SIZES);
+	       "shape, type-trait size, 64-byte alignment and data",
+	       N_SIZES);
 	gguf_close(f);
 	for (i = 0; i < N_SIZES; i++)
 		free(data[i]);
@@ -378,12 +377,12 @@ static void nested_array(void)
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/nested.gguf", tmpdir);
-	gb_header(&b, 2, 0, 2);	/* v2: same layout as v3 */
+	gb_header(&b, 2, 0, 2); /* v2: same layout as v3 */
 	gb_str(&b, "t.nested");
 	gb_u32(&b, GGUF_V_ARRAY);
 	gb_u32(&b, GGUF_V_ARRAY);
 	gb_u64(&b, 2);
-	gb_u32(&b, GGUF_V_STRING);	/* [ ["ab"], [1, 2] ] */
+	gb_u32(&b, GGUF_V_STRING); /* [ ["ab"], [1, 2] ] */
 	gb_u64(&b, 1);
 	gb_str(&b, "ab");
 	gb_u32(&b, GGUF_V_UINT16);
@@ -393,10 +392,9 @@ static void nested_array(void)
 	gb_write(&b, b.len, path);
 	ret = gguf_open(path, &f, err, sizeof(err));
 	tap_ok(!ret && f->version == 2 && gguf_find(f, "t.nested")->arr_n == 2 &&
-	       gguf_find(f, "t.nested")->size == 8 + 2 + 12 + 4 + 12 &&
-	       !gguf_get_u32(f, "t.after", &after) && after == 42,
-	       "GGUF v2 with an array of arrays is read and skipped exactly %s",
-	       ret ? err : "");
+		       gguf_find(f, "t.nested")->size == 8 + 2 + 12 + 4 + 12 &&
+		       !gguf_get_u32(f, "t.after", &after) && after == 42,
+	       "GGUF v2 with an array of arrays is read and skipped exactly %s", ret ? err : "");
 	gguf_close(f);
 	free(b.p);
 	unlink(path);

@@ -17,8 +17,8 @@ static char tmpdir[256], path[300];
  * Opens @len bytes of @b; true if it failed, named the problem (@expect)
  * and returned no file.
  */
-static bool fails_with(const struct gbuf *b, size_t len, const char *expect,
-		       char *err, size_t errlen)
+static bool fails_with(const struct gbuf *b, size_t len, const char *expect, char *err,
+		       size_t errlen)
 {
 	struct gguf_file *f = (void *)1;
 	int ret;
@@ -65,8 +65,7 @@ static void truncations(void)
 	size_t cut, bad = 0;
 	bool whole_ok;
 
-	whole_ok = b.len > 0 && !gguf_open(path, &f, err, sizeof(err)) &&
-		   f->n_tensors == 3;
+	whole_ok = b.len > 0 && !gguf_open(path, &f, err, sizeof(err)) && f->n_tensors == 3;
 	gguf_close(f);
 	tap_ok(whole_ok, "the uncut file (%zu bytes) opens", b.len);
 	for (cut = 0; cut < b.len; cut++) {
@@ -78,8 +77,8 @@ static void truncations(void)
 		if (!bad++)
 			snprintf(first_bad, sizeof(first_bad), "cut at %zu: '%s'", cut, err);
 	}
-	tap_ok(b.len && !bad, "truncated at each of %zu offsets: an error naming it %s",
-	       b.len, first_bad);
+	tap_ok(b.len && !bad, "truncated at each of %zu offsets: an error naming it %s", b.len,
+	       first_bad);
 	free(b.p);
 }
 
@@ -97,16 +96,31 @@ static void bad_magic(struct gbuf *b)
 	gb_u64(b, 0);
 }
 
-static void version1(struct gbuf *b) { gb_header(b, 1, 0, 0); }
-static void version4(struct gbuf *b) { gb_header(b, 4, 0, 0); }
-static void big_endian(struct gbuf *b) { gb_header(b, 3u << 24, 0, 0); }
-static void huge_kv(struct gbuf *b) { gb_header(b, 3, 0, 1ull << 62); }
-static void huge_tensors(struct gbuf *b) { gb_header(b, 3, 1ull << 61, 0); }
+static void version1(struct gbuf *b)
+{
+	gb_header(b, 1, 0, 0);
+}
+static void version4(struct gbuf *b)
+{
+	gb_header(b, 4, 0, 0);
+}
+static void big_endian(struct gbuf *b)
+{
+	gb_header(b, 3u << 24, 0, 0);
+}
+static void huge_kv(struct gbuf *b)
+{
+	gb_header(b, 3, 0, 1ull << 62);
+}
+static void huge_tensors(struct gbuf *b)
+{
+	gb_header(b, 3, 1ull << 61, 0);
+}
 
 static void huge_string(struct gbuf *b)
 {
 	gb_header(b, 3, 0, 1);
-	gb_u64(b, 1ull << 63);	/* key length */
+	gb_u64(b, 1ull << 63); /* key length */
 	gb_zeros(b, 32);
 }
 
@@ -215,9 +229,8 @@ static void alignment_string(struct gbuf *b)
 }
 
 /* a file with the given tensor infos and @data_len bytes of data */
-static void with_tensors(struct gbuf *b, const char *arch, int n,
-			 const char *const *names, const uint32_t *n_dims,
-			 const uint64_t (*ne)[5], const uint32_t *types,
+static void with_tensors(struct gbuf *b, const char *arch, int n, const char *const *names,
+			 const uint32_t *n_dims, const uint64_t (*ne)[5], const uint32_t *types,
 			 const uint64_t *offs, size_t data_len)
 {
 	int i;
@@ -230,14 +243,14 @@ static void with_tensors(struct gbuf *b, const char *arch, int n,
 	gb_zeros(b, data_len);
 }
 
-#define ONE_TENSOR(fn, arch, nd, type, off, len, ...)				\
-static void fn(struct gbuf *b)							\
-{										\
-	static const char *const names[] = { "w" };				\
-	static const uint32_t dims[] = { nd }, types[] = { type };		\
-	static const uint64_t ne[][5] = { { __VA_ARGS__ } }, offs[] = { off };	\
-	with_tensors(b, arch, 1, names, dims, ne, types, offs, len);		\
-}
+#define ONE_TENSOR(fn, arch, nd, type, off, len, ...)                                  \
+	static void fn(struct gbuf *b)                                                 \
+	{                                                                              \
+		static const char *const names[] = { "w" };                            \
+		static const uint32_t dims[] = { nd }, types[] = { type };             \
+		static const uint64_t ne[][5] = { { __VA_ARGS__ } }, offs[] = { off }; \
+		with_tensors(b, arch, 1, names, dims, ne, types, offs, len);           \
+	}
 
 ONE_TENSOR(too_many_dims, "llama", 5, 0, 0, 64, 1, 1, 1, 1, 1)
 ONE_TENSOR(tl2_bitnet, "bitnet-b1.58", 2, 39, 0, 1024, 256, 4)
@@ -299,8 +312,7 @@ static const struct bad_case cases[] = {
 	{ "unknown value type", "unknown value type 13", unknown_value_type },
 	{ "2^61 uint64 array", "cannot fit", huge_array },
 	{ "2^40 string array", "cannot fit", huge_string_array },
-	{ "unknown array element type", "unknown array element type 77",
-	  unknown_array_type },
+	{ "unknown array element type", "unknown array element type 77", unknown_array_type },
 	{ "arrays nested 21 deep", "nested deeper", deep_arrays },
 	{ "empty key", "empty key", empty_key },
 	{ "duplicate key", "duplicate metadata key 'a.b'", duplicate_key },
@@ -335,11 +347,10 @@ static void not_files(void)
 	int ret;
 
 	ret = gguf_open("/nonexistent/bitnet.gguf", &f, err, sizeof(err));
-	tap_ok(ret == -ENOENT && !f && strstr(err, "No such file"),
-	       "a missing file is -ENOENT: %s", err);
+	tap_ok(ret == -ENOENT && !f && strstr(err, "No such file"), "a missing file is -ENOENT: %s",
+	       err);
 	ret = gguf_open(tmpdir, &f, err, sizeof(err));
-	tap_ok(ret == -EINVAL && !f && strstr(err, "not a regular file"),
-	       "a directory: %s", err);
+	tap_ok(ret == -EINVAL && !f && strstr(err, "not a regular file"), "a directory: %s", err);
 }
 
 int main(void)
@@ -361,8 +372,8 @@ int main(void)
 
 		cases[i].build(&b);
 		err[0] = '\0';
-		tap_ok(fails_with(&b, b.len, cases[i].expect, err, sizeof(err)),
-		       "%s: %s", cases[i].what, err);
+		tap_ok(fails_with(&b, b.len, cases[i].expect, err, sizeof(err)), "%s: %s",
+		       cases[i].what, err);
 		free(b.p);
 	}
 	not_files();

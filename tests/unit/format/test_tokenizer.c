@@ -14,7 +14,8 @@
 #define SEP "\n__ggml_vocab_test__\n"
 
 static const char *const vocabs[] = {
-	"ggml-vocab-llama-bpe.gguf", "ggml-vocab-llama-spm.gguf",
+	"ggml-vocab-llama-bpe.gguf",
+	"ggml-vocab-llama-spm.gguf",
 	"ggml-vocab-gpt-2.gguf",
 };
 
@@ -69,8 +70,8 @@ static int parse_ids(const char *line, size_t len, int32_t *ids, int max)
 }
 
 /* Decoding the ids of a case must give its text back (byte-level BPE). */
-static bool decodes_to(const struct bn_vocab *v, const int32_t *ids, int n,
-		       const char *text, size_t len)
+static bool decodes_to(const struct bn_vocab *v, const int32_t *ids, int n, const char *text,
+		       size_t len)
 {
 	size_t pos = 0;
 	int i;
@@ -105,8 +106,7 @@ static void run_vocab(const char *name)
 			tap_skip("../shared/vocab missing", "%s", name);
 		return;
 	}
-	tap_ok(!bn_vocab_load(path, &v, err, sizeof(err)), "%s loads %s", name,
-	       v ? "" : err);
+	tap_ok(!bn_vocab_load(path, &v, err, sizeof(err)), "%s loads %s", name, v ? "" : err);
 	inp = slurp(inp_path, NULL);
 	out = slurp(out_path, NULL);
 	c = inp;
@@ -122,8 +122,8 @@ static void run_vocab(const char *name)
 		}
 		nw = parse_ids(line, eol - line, want, 4096);
 		n = bn_tokenize(v, c, sep - c, false, false, ids, 4096);
-		if (!tap_ok(n >= 0 && same_ids(ids, n, want, nw), "%s case %d (%zu bytes)",
-			    name, i, (size_t)(sep - c))) {
+		if (!tap_ok(n >= 0 && same_ids(ids, n, want, nw), "%s case %d (%zu bytes)", name, i,
+			    (size_t)(sep - c))) {
 			printf("#   text: '%.*s'\n", (int)(sep - c), c);
 			print_ids("want", want, nw);
 			print_ids("got ", ids, n);
@@ -135,8 +135,8 @@ static void run_vocab(const char *name)
 	}
 	if (bytes)
 		tap_ok(v && round_trip_bad == 0,
-		       "%s: every case's token bytes give its text back (%d differ)",
-		       name, round_trip_bad);
+		       "%s: every case's token bytes give its text back (%d differ)", name,
+		       round_trip_bad);
 	else
 		tap_ok(v && bn_vocab_add_bos(v) && bn_vocab_bos(v) == 1,
 		       "%s: adds BOS 1 by default", name);
@@ -183,8 +183,8 @@ static void run_model(const char *model, const char *ref)
 		for (k = 0; k < nw && k < 1024; k++)
 			want[k] = json_object_get_int(json_object_array_get_idx(ji, k));
 		n = bn_tokenize(v, text, strlen(text), true, false, ids, 1024);
-		if (!tap_ok(n >= 0 && same_ids(ids, n, want, nw), "%s prompt %d with BOS",
-			    model, i)) {
+		if (!tap_ok(n >= 0 && same_ids(ids, n, want, nw), "%s prompt %d with BOS", model,
+			    i)) {
 			print_ids("want", want, nw);
 			print_ids("got ", ids, n);
 		}
@@ -216,15 +216,15 @@ static void run_api(void)
 		return;
 	}
 	tap_ok(bn_tokenize(v, "ab\xff", 3, false, false, ids, 64) == -EINVAL &&
-	       bn_tokenize(v, "\xe2\x82", 2, false, false, ids, 64) == -EINVAL &&
-	       bn_tokenize(v, "\xed\xa0\x80", 3, false, false, ids, 64) == -EINVAL,
+		       bn_tokenize(v, "\xe2\x82", 2, false, false, ids, 64) == -EINVAL &&
+		       bn_tokenize(v, "\xed\xa0\x80", 3, false, false, ids, 64) == -EINVAL,
 	       "invalid UTF-8 (bad byte, cut character, surrogate) is -EINVAL");
 	eot = bn_vocab_eot(v);
 	n = bn_tokenize(v, "hi<|eot_id|>", 12, true, true, ids, 64);
 	tap_ok(n == 3 && ids[0] == bn_vocab_bos(v) && ids[2] == eot && eot == 128009 &&
-	       bn_vocab_is_eog(v, eot) && bn_vocab_is_eog(v, bn_vocab_eos(v)) &&
-	       !bn_vocab_is_eog(v, ids[1]) &&
-	       bn_tokenize(v, "hi<|eot_id|>", 12, false, false, ids, 64) > 2,
+		       bn_vocab_is_eog(v, eot) && bn_vocab_is_eog(v, bn_vocab_eos(v)) &&
+		       !bn_vocab_is_eog(v, ids[1]) &&
+		       bn_tokenize(v, "hi<|eot_id|>", 12, false, false, ids, 64) > 2,
 	       "parse_special turns <|eot_id|> into the EOG token %d, only when asked", eot);
 	n = bn_tokenize(v, "Hello world, hello again", 24, false, false, ids, 2);
 	tap_ok(n == 5, "a small buffer reports the full count (%d)", n);
