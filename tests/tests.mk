@@ -3,7 +3,8 @@
 # The foundation's tests, after every component's own (this fragment is
 # included after theirs; the VM harness, the slowest, comes last):
 #   tests/uapi/	    bitnet.h standalone (C99/C++), layout asserts, x86-64 == i386
-#   tests/style/	    checkpatch over kmod/ and uapi/, one result per file
+#   tests/style/	    checkpatch over kmod/ and uapi/, clang-format over the
+#			    rest of the C, one result per file
 #   tests/install/	    make install/uninstall into a scratch DESTDIR
 #   tests/vm/selftest/  the VM harness goes red on a WARN_ON, a failing and a
 #			    hanging kselftest (one kernel)
