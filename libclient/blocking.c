@@ -19,8 +19,8 @@ struct collector {
 	char *error;
 };
 
-static void collect_tokens(struct bitnet_session *session, uint64_t request,
-			   const int32_t *ids, size_t n_ids, const char *piece, void *userdata)
+static void collect_tokens(struct bitnet_session *session, uint64_t request, const int32_t *ids,
+			   size_t n_ids, const char *piece, void *userdata)
 {
 	struct collector *c = userdata;
 	size_t n = strlen(piece);
@@ -44,9 +44,8 @@ static void collect_tokens(struct bitnet_session *session, uint64_t request,
 	c->len += n;
 }
 
-static void collect_finished(struct bitnet_session *session, uint64_t request,
-			     const char *reason, const struct bitnet_finish_stats *stats,
-			     void *userdata)
+static void collect_finished(struct bitnet_session *session, uint64_t request, const char *reason,
+			     const struct bitnet_finish_stats *stats, void *userdata)
 {
 	struct collector *c = userdata;
 	struct bitnet_result *res = c->result;
@@ -79,7 +78,7 @@ static int wait_collected(struct bitnet_session *session, struct collector *c)
 	while (!c->done) {
 		r = bitnet_client_process(client);
 		if (r < 0)
-			return r;	/* pending requests were ended: c->done is set */
+			return r; /* pending requests were ended: c->done is set */
 		if (r > 0)
 			continue;
 		r = bitnet_client_wait(client, UINT64_MAX);
@@ -107,7 +106,7 @@ static int run_blocking(struct bitnet_session *session, struct bitnet_result *re
 		return r;
 	r = wait_collected(session, &c);
 	if (!c.done) {
-		bnc_session_forget(session, request);	/* c is about to go away */
+		bnc_session_forget(session, request); /* c is about to go away */
 		free(c.text);
 		bitnet_result_clear(result);
 		return r;
@@ -162,13 +161,12 @@ static int start_chat(struct bitnet_session *session, const void *arg,
 {
 	const struct chat_args *a = arg;
 
-	return bitnet_chat(session, a->messages, a->n_messages, a->params, ops, userdata,
-			   request);
+	return bitnet_chat(session, a->messages, a->n_messages, a->params, ops, userdata, request);
 }
 
-int bitnet_chat_blocking(struct bitnet_session *session,
-			 const struct bitnet_message *messages, size_t n_messages,
-			 const struct bitnet_params *params, struct bitnet_result *result)
+int bitnet_chat_blocking(struct bitnet_session *session, const struct bitnet_message *messages,
+			 size_t n_messages, const struct bitnet_params *params,
+			 struct bitnet_result *result)
 {
 	const struct chat_args args = { messages, n_messages, params };
 

@@ -58,8 +58,8 @@ static int client_connect(struct bitnet_client **out, const char *address, bool 
 	r = error_map_result;
 	if (r < 0) {
 		free(client);
-		snprintf(connect_error, sizeof(connect_error),
-			 "registering error names: %s", strerror(-r));
+		snprintf(connect_error, sizeof(connect_error), "registering error names: %s",
+			 strerror(-r));
 		return r;
 	}
 
@@ -80,8 +80,8 @@ static int client_connect(struct bitnet_client **out, const char *address, bool 
 		r = sd_bus_open_system(&client->bus);
 	}
 	if (r < 0) {
-		snprintf(connect_error, sizeof(connect_error), "connecting to %s: %s",
-			 what, strerror(-r));
+		snprintf(connect_error, sizeof(connect_error), "connecting to %s: %s", what,
+			 strerror(-r));
 		sd_bus_unref(client->bus);
 		free(client);
 		return r;
@@ -189,8 +189,7 @@ int bnc_client_fail_bus(struct bitnet_client *client, int r, const sd_bus_error 
 int bnc_client_new_call(struct bitnet_client *client, const char *path, const char *iface,
 			const char *member, sd_bus_message **m)
 {
-	int r = sd_bus_message_new_method_call(client->bus, m, BITNET_SERVICE, path,
-					       iface, member);
+	int r = sd_bus_message_new_method_call(client->bus, m, BITNET_SERVICE, path, iface, member);
 
 	if (r < 0)
 		return bnc_client_fail(client, r, "%s", member);
@@ -236,8 +235,7 @@ int bnc_client_call(struct bitnet_client *client, const char *path, const char *
 	return r;
 }
 
-static int on_name_owner_changed(sd_bus_message *m, void *userdata,
-				 sd_bus_error *ret_error)
+static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	struct bitnet_client *client = userdata;
 	const char *name, *old_owner, *new_owner;

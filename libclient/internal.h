@@ -8,11 +8,11 @@
 
 #include "libclient/include/bitnet-client.h"
 
-#define BITNET_SERVICE		"org.bitnet.Inference1"
-#define BITNET_MANAGER_PATH	"/org/bitnet/Inference1"
-#define BITNET_MANAGER_IFACE	"org.bitnet.Inference1.Manager"
-#define BITNET_MODEL_IFACE	"org.bitnet.Inference1.Model"
-#define BITNET_SESSION_IFACE	"org.bitnet.Inference1.Session"
+#define BITNET_SERVICE "org.bitnet.Inference1"
+#define BITNET_MANAGER_PATH "/org/bitnet/Inference1"
+#define BITNET_MANAGER_IFACE "org.bitnet.Inference1.Manager"
+#define BITNET_MODEL_IFACE "org.bitnet.Inference1.Model"
+#define BITNET_SESSION_IFACE "org.bitnet.Inference1.Session"
 
 /* A request submitted through this library whose Finished has not arrived. */
 struct pending_request {
@@ -25,7 +25,7 @@ struct pending_request {
 struct bitnet_session {
 	struct bitnet_client *client;
 	char *path;
-	char *daemon;			/* unique bus name that created the session */
+	char *daemon; /* unique bus name that created the session */
 	sd_bus_slot *tokens_slot;
 	sd_bus_slot *finished_slot;
 	struct pending_request *pending;
@@ -36,7 +36,7 @@ struct bitnet_client {
 	sd_bus *bus;
 	char *error;
 	struct bitnet_session *sessions;
-	sd_bus_slot *owner_slot;	/* NameOwnerChanged of the daemon */
+	sd_bus_slot *owner_slot; /* NameOwnerChanged of the daemon */
 };
 
 /* Records "what: strerror(-r)" as the last error; returns r. */
@@ -61,7 +61,7 @@ void bnc_client_fail_pending(struct bitnet_client *client, const char *why);
 /* Describes a property (or a{sv} key) to copy into a struct at offset. */
 struct prop_desc {
 	const char *name;
-	char type;			/* one of s b u i t d */
+	char type; /* one of s b u i t d */
 	size_t offset;
 };
 
@@ -85,7 +85,6 @@ int bnc_manager_model_path(struct bitnet_client *client, const char *name, char 
 void bnc_session_free(struct bitnet_session *session);
 /* Drops a pending request without calling its callbacks. */
 void bnc_session_forget(struct bitnet_session *session, uint64_t request);
-void bnc_session_finish_all(struct bitnet_session *session, const char *reason,
-			    const char *error);
+void bnc_session_finish_all(struct bitnet_session *session, const char *reason, const char *error);
 
 #endif /* BITNET_CLIENT_INTERNAL_H */

@@ -11,8 +11,10 @@
 
 #include "libclient/internal.h"
 
-#define STATUS_FIELD(name, type, member) \
-	{ name, type, offsetof(struct bitnet_status, member) }
+#define STATUS_FIELD(name, type, member)                           \
+	{                                                          \
+		name, type, offsetof(struct bitnet_status, member) \
+	}
 
 static const struct prop_desc status_props[] = {
 	STATUS_FIELD("Version", 's', version),
@@ -34,31 +36,46 @@ static const struct prop_desc status_props[] = {
 	{ NULL, 0, 0 }
 };
 
-#define MODEL_FIELD(name, type, member) \
-	{ name, type, offsetof(struct bitnet_model_info, member) }
+#define MODEL_FIELD(name, type, member)                                \
+	{                                                              \
+		name, type, offsetof(struct bitnet_model_info, member) \
+	}
 
-static const struct prop_desc model_props[] = {
-	MODEL_FIELD("Name", 's', name),
-	MODEL_FIELD("File", 's', file),
-	MODEL_FIELD("Architecture", 's', architecture),
-	MODEL_FIELD("WeightType", 's', weight_type),
-	MODEL_FIELD("State", 's', state),
-	MODEL_FIELD("Error", 's', error),
-	MODEL_FIELD("VocabSize", 'u', vocab_size),
-	MODEL_FIELD("ContextSize", 'u', context_size),
-	MODEL_FIELD("LoadProgress", 'd', load_progress),
-	MODEL_FIELD("MemoryBytes", 't', memory_bytes),
-	MODEL_FIELD("Parameters", 't', parameters),
-	{ NULL, 0, 0 }
-};
+static const struct prop_desc model_props[] = { MODEL_FIELD("Name", 's', name),
+						MODEL_FIELD("File", 's', file),
+						MODEL_FIELD("Architecture", 's', architecture),
+						MODEL_FIELD("WeightType", 's', weight_type),
+						MODEL_FIELD("State", 's', state),
+						MODEL_FIELD("Error", 's', error),
+						MODEL_FIELD("VocabSize", 'u', vocab_size),
+						MODEL_FIELD("ContextSize", 'u', context_size),
+						MODEL_FIELD("LoadProgress", 'd', load_progress),
+						MODEL_FIELD("MemoryBytes", 't', memory_bytes),
+						MODEL_FIELD("Parameters", 't', parameters),
+						{ NULL, 0, 0 } };
+
+#define SESSION_FIELD(name, type, member)                                   \
+	{                                                                   \
+		name, type, offsetof(struct bitnet_session_details, member) \
+	}
+
+static const struct prop_desc session_props[] = { SESSION_FIELD("Model", 's', model),
+						  SESSION_FIELD("Owner", 's', owner),
+						  SESSION_FIELD("Uid", 'u', uid),
+						  SESSION_FIELD("State", 's', state),
+						  SESSION_FIELD("ContextUsed", 'u', context_used),
+						  SESSION_FIELD("ContextSize", 'u', context_size),
+						  SESSION_FIELD("TokensGenerated", 't',
+								tokens_generated),
+						  { NULL, 0, 0 } };
 
 int bitnet_get_status(struct bitnet_client *client, struct bitnet_status *status)
 {
 	if (!client || !status)
 		return -EINVAL;
 	memset(status, 0, sizeof(*status));
-	return bnc_props_get_all(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
-				 status_props, status);
+	return bnc_props_get_all(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, status_props,
+				 status);
 }
 
 void bitnet_status_clear(struct bitnet_status *status)
@@ -82,10 +99,10 @@ int bitnet_set_limit(struct bitnet_client *client, const char *name, uint64_t va
 		return bnc_client_fail(client, -EINVAL, "limit %s: %llu is out of range", name,
 				       (unsigned long long)value);
 	if (type == 'u')
-		return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "SetLimits",
-				       NULL, "a{sv}", 1, name, "u", (uint32_t)value);
-	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "SetLimits",
-			       NULL, "a{sv}", 1, name, "t", value);
+		return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
+				       "SetLimits", NULL, "a{sv}", 1, name, "u", (uint32_t)value);
+	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "SetLimits", NULL,
+			       "a{sv}", 1, name, "t", value);
 }
 
 /* Grows *array (of n elements of size) by one zeroed element. */
@@ -108,8 +125,8 @@ static int dup_strings(char **a, const char *sa, char **b, const char *sb)
 	return (!*a || (b && !*b)) ? -ENOMEM : 0;
 }
 
-int bitnet_get_device_counters(struct bitnet_client *client,
-			       struct bitnet_counter **counters, size_t *n)
+int bitnet_get_device_counters(struct bitnet_client *client, struct bitnet_counter **counters,
+			       size_t *n)
 {
 	sd_bus_message *reply = NULL;
 	struct bitnet_counter *list = NULL;
@@ -118,8 +135,8 @@ int bitnet_get_device_counters(struct bitnet_client *client,
 
 	if (!client || !counters || !n)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
-			    "GetDeviceCounters", &reply, NULL);
+	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "GetDeviceCounters",
+			    &reply, NULL);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_enter_container(reply, 'a', "{st}");
@@ -156,8 +173,7 @@ void bitnet_counters_free(struct bitnet_counter *counters, size_t n)
 	free(counters);
 }
 
-int bitnet_list_models(struct bitnet_client *client, struct bitnet_model **models,
-		       size_t *n)
+int bitnet_list_models(struct bitnet_client *client, struct bitnet_model **models, size_t *n)
 {
 	sd_bus_message *reply = NULL;
 	struct bitnet_model *list = NULL;
@@ -166,8 +182,8 @@ int bitnet_list_models(struct bitnet_client *client, struct bitnet_model **model
 
 	if (!client || !models || !n)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListModels",
-			    &reply, NULL);
+	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListModels", &reply,
+			    NULL);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_enter_container(reply, 'a', "(soss)");
@@ -261,8 +277,8 @@ int bitnet_load_model(struct bitnet_client *client, const char *name, const char
 
 	if (!client || !name || !path)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "LoadModel",
-			    &reply, "ssa{sv}", name, path, 0);
+	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "LoadModel", &reply,
+			    "ssa{sv}", name, path, 0);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_read(reply, "o", &obj);
@@ -308,9 +324,8 @@ static int pump_for(struct bitnet_client *client, uint64_t usec)
 	}
 }
 
-int bitnet_wait_model_ready(struct bitnet_client *client, const char *name,
-			    uint64_t poll_usec, uint64_t timeout_usec,
-			    bitnet_progress_fn progress, void *userdata)
+int bitnet_wait_model_ready(struct bitnet_client *client, const char *name, uint64_t poll_usec,
+			    uint64_t timeout_usec, bitnet_progress_fn progress, void *userdata)
 {
 	uint64_t start = now_usec();
 	struct bitnet_model_info info;
@@ -370,8 +385,8 @@ int bitnet_tokenize(struct bitnet_client *client, const char *model, const char 
 
 	if (!client || !model || !text || !ids || !n)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Tokenize",
-			    &reply, "ssb", model, text, (int)add_special);
+	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Tokenize", &reply,
+			    "ssb", model, text, (int)add_special);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_read_array(reply, 'i', &data, &size);
@@ -390,8 +405,8 @@ int bitnet_tokenize(struct bitnet_client *client, const char *model, const char 
 	return 0;
 }
 
-int bitnet_detokenize(struct bitnet_client *client, const char *model, const int32_t *ids,
-		      size_t n, char **text)
+int bitnet_detokenize(struct bitnet_client *client, const char *model, const int32_t *ids, size_t n,
+		      char **text)
 {
 	sd_bus_message *m = NULL, *reply = NULL;
 	const char *s;
@@ -426,8 +441,8 @@ int bitnet_detokenize(struct bitnet_client *client, const char *model, const int
 	return 0;
 }
 
-int bitnet_list_sessions(struct bitnet_client *client,
-			 struct bitnet_session_info **sessions, size_t *n)
+int bitnet_list_sessions(struct bitnet_client *client, struct bitnet_session_info **sessions,
+			 size_t *n)
 {
 	sd_bus_message *reply = NULL;
 	struct bitnet_session_info *list = NULL;
@@ -477,6 +492,40 @@ void bitnet_sessions_free(struct bitnet_session_info *sessions, size_t n)
 		free(sessions[i].state);
 	}
 	free(sessions);
+}
+
+int bitnet_session_get_info(struct bitnet_client *client, const char *object_path,
+			    struct bitnet_session_details *details)
+{
+	int r;
+
+	if (!client || !object_path || !details)
+		return -EINVAL;
+	memset(details, 0, sizeof(*details));
+	if (!sd_bus_object_path_is_valid(object_path))
+		return bnc_client_fail(client, -EINVAL, "\"%s\" is not a session object path",
+				       object_path);
+	r = bnc_props_get_all(client, object_path, BITNET_SESSION_IFACE, session_props, details);
+	/* No object there (sd-bus: UnknownObject): the same as no such session. */
+	if (r == -EBADR)
+		r = bnc_client_fail(client, -ENOENT, "session %s", object_path);
+	if (r < 0)
+		return r;
+	details->object_path = strdup(object_path);
+	if (!details->object_path) {
+		bitnet_session_details_clear(details);
+		return bnc_client_fail(client, -ENOMEM, "session %s", object_path);
+	}
+	return 0;
+}
+
+void bitnet_session_details_clear(struct bitnet_session_details *details)
+{
+	if (!details)
+		return;
+	bnc_props_free_strings(session_props, details);
+	free(details->object_path);
+	details->object_path = NULL;
 }
 
 int bitnet_kill_session(struct bitnet_client *client, const char *object_path)

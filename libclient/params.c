@@ -11,9 +11,20 @@
 #include "libclient/internal.h"
 
 enum param_key {
-	P_MAX_TOKENS, P_TEMPERATURE, P_TOP_K, P_TOP_P, P_MIN_P, P_TYPICAL_P,
-	P_REPEAT_PENALTY, P_REPEAT_LAST_N, P_PRESENCE_PENALTY, P_FREQUENCY_PENALTY,
-	P_SEED, P_IGNORE_EOS, P_ADD_BOS, P_COUNT
+	P_MAX_TOKENS,
+	P_TEMPERATURE,
+	P_TOP_K,
+	P_TOP_P,
+	P_MIN_P,
+	P_TYPICAL_P,
+	P_REPEAT_PENALTY,
+	P_REPEAT_LAST_N,
+	P_PRESENCE_PENALTY,
+	P_FREQUENCY_PENALTY,
+	P_SEED,
+	P_IGNORE_EOS,
+	P_ADD_BOS,
+	P_COUNT
 };
 
 /* D-Bus name and type of each scalar key, indexed by enum param_key. */

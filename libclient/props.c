@@ -116,8 +116,8 @@ int bnc_props_get_all(struct bitnet_client *client, const char *path, const char
 	sd_bus_message *reply = NULL;
 	int r;
 
-	r = bnc_client_call(client, path, "org.freedesktop.DBus.Properties", "GetAll", &reply,
-			    "s", iface);
+	r = bnc_client_call(client, path, "org.freedesktop.DBus.Properties", "GetAll", &reply, "s",
+			    iface);
 	if (r < 0)
 		return r;
 	r = bnc_props_read(reply, desc, base);

@@ -4,14 +4,17 @@
  * and turning the Tokens/Finished signals into per-request callbacks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "libclient/internal.h"
 
-#define STATS_FIELD(name, type, member) \
-	{ name, type, offsetof(struct finish_stats_raw, member) }
+#define STATS_FIELD(name, type, member)                               \
+	{                                                             \
+		name, type, offsetof(struct finish_stats_raw, member) \
+	}
 
 /* Finished's stats as read; error is owned here until the callback returns. */
 struct finish_stats_raw {
@@ -23,15 +26,13 @@ struct finish_stats_raw {
 	char *error;
 };
 
-static const struct prop_desc stats_props[] = {
-	STATS_FIELD("prompt_tokens", 'u', prompt_tokens),
-	STATS_FIELD("tokens", 'u', tokens),
-	STATS_FIELD("cached_tokens", 'u', cached_tokens),
-	STATS_FIELD("prefill_tps", 'd', prefill_tps),
-	STATS_FIELD("decode_tps", 'd', decode_tps),
-	STATS_FIELD("error", 's', error),
-	{ NULL, 0, 0 }
-};
+static const struct prop_desc stats_props[] = { STATS_FIELD("prompt_tokens", 'u', prompt_tokens),
+						STATS_FIELD("tokens", 'u', tokens),
+						STATS_FIELD("cached_tokens", 'u', cached_tokens),
+						STATS_FIELD("prefill_tps", 'd', prefill_tps),
+						STATS_FIELD("decode_tps", 'd', decode_tps),
+						STATS_FIELD("error", 's', error),
+						{ NULL, 0, 0 } };
 
 static struct pending_request *pending_find(struct bitnet_session *session, uint64_t id)
 {
@@ -70,8 +71,7 @@ static void pending_finish(struct bitnet_session *session, struct pending_reques
 	free(p);
 }
 
-void bnc_session_finish_all(struct bitnet_session *session, const char *reason,
-			    const char *error)
+void bnc_session_finish_all(struct bitnet_session *session, const char *reason, const char *error)
 {
 	const struct bitnet_finish_stats stats = { .error = error ? error : "" };
 	struct pending_request *p;
@@ -108,7 +108,7 @@ static int on_tokens(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 	if (sd_bus_message_read(m, "t", &id) < 0 ||
 	    sd_bus_message_read_array(m, 'i', &ids, &size) < 0 ||
 	    sd_bus_message_read(m, "s", &text) < 0)
-		return 0;	/* malformed: not ours to act on */
+		return 0; /* malformed: not ours to act on */
 	p = pending_find(session, id);
 	if (p && p->ops && p->ops->token)
 		p->ops->token(session, id, ids, size / sizeof(int32_t), text, p->userdata);
@@ -155,9 +155,8 @@ static int session_add_matches(struct bitnet_session *session)
 	r = sd_bus_match_signal(bus, &session->tokens_slot, BITNET_SERVICE, session->path,
 				BITNET_SESSION_IFACE, "Tokens", on_tokens, session);
 	if (r >= 0)
-		r = sd_bus_match_signal(bus, &session->finished_slot, BITNET_SERVICE,
-					session->path, BITNET_SESSION_IFACE, "Finished",
-					on_finished, session);
+		r = sd_bus_match_signal(bus, &session->finished_slot, BITNET_SERVICE, session->path,
+					BITNET_SESSION_IFACE, "Finished", on_finished, session);
 	return r;
 }
 
@@ -177,7 +176,8 @@ int bitnet_session_open(struct bitnet_client *client, const char *model, uint32_
 		return r;
 	if (n_ctx)
 		r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
-				    "CreateSession", &reply, "sa{sv}", model, 1, "n_ctx", "u", n_ctx);
+				    "CreateSession", &reply, "sa{sv}", model, 1, "n_ctx", "u",
+				    n_ctx);
 	else
 		r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
 				    "CreateSession", &reply, "sa{sv}", model, 0);
@@ -260,17 +260,21 @@ int bitnet_session_reset(struct bitnet_session *session)
 {
 	if (!session)
 		return -EINVAL;
-	return bnc_client_call(session->client, session->path, BITNET_SESSION_IFACE, "Reset",
-			       NULL, NULL);
+	return bnc_client_call(session->client, session->path, BITNET_SESSION_IFACE, "Reset", NULL,
+			       NULL);
 }
 
-/* Sends a Submit/Chat call m and registers the request it returns. */
+/*
+ * Sends a Submit/Chat/SubmitToFd call m and registers the request it returns;
+ * for SubmitToFd (fd not NULL) also hands out a copy of the returned fd.
+ */
 static int submit(struct bitnet_session *session, sd_bus_message *m,
-		  const struct bitnet_stream_ops *ops, void *userdata, uint64_t *request)
+		  const struct bitnet_stream_ops *ops, void *userdata, uint64_t *request, int *fd)
 {
 	struct bitnet_client *client = session->client;
 	struct pending_request *p = NULL;
 	sd_bus_message *reply = NULL;
+	int pipe_fd = -1;
 	uint64_t id;
 	int r;
 
@@ -285,6 +289,16 @@ static int submit(struct bitnet_session *session, sd_bus_message *m,
 		return r;
 	}
 	r = sd_bus_message_read(reply, "t", &id);
+	if (r >= 0 && fd) {
+		int received;
+
+		r = sd_bus_message_read(reply, "h", &received);
+		/* The message owns the fd it carries. */
+		if (r >= 0)
+			pipe_fd = fcntl(received, F_DUPFD_CLOEXEC, 3);
+		if (r >= 0 && pipe_fd < 0)
+			r = -errno;
+	}
 	sd_bus_message_unref(reply);
 	if (r < 0) {
 		free(p);
@@ -300,30 +314,51 @@ static int submit(struct bitnet_session *session, sd_bus_message *m,
 	}
 	if (request)
 		*request = id;
+	if (fd)
+		*fd = pipe_fd;
 	return 0;
 }
 
-int bitnet_generate(struct bitnet_session *session, const char *prompt,
-		    const struct bitnet_params *params, const struct bitnet_stream_ops *ops,
-		    void *userdata, uint64_t *request)
+/* Submit, or SubmitToFd when fd is not NULL: both take (prompt, params). */
+static int submit_prompt(struct bitnet_session *session, const char *prompt,
+			 const struct bitnet_params *params, const struct bitnet_stream_ops *ops,
+			 void *userdata, uint64_t *request, int *fd)
 {
+	const char *member = fd ? "SubmitToFd" : "Submit";
 	sd_bus_message *m = NULL;
 	int r;
 
 	if (!session || !prompt)
 		return -EINVAL;
-	r = bnc_client_new_call(session->client, session->path, BITNET_SESSION_IFACE, "Submit", &m);
+	r = bnc_client_new_call(session->client, session->path, BITNET_SESSION_IFACE, member, &m);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_append(m, "s", prompt);
 	if (r >= 0)
 		r = bnc_params_append(m, params);
 	if (r < 0)
-		r = bnc_client_fail(session->client, r, "Submit: building the call");
+		r = bnc_client_fail(session->client, r, "%s: building the call", member);
 	else
-		r = submit(session, m, ops, userdata, request);
+		r = submit(session, m, ops, userdata, request, fd);
 	sd_bus_message_unref(m);
 	return r;
+}
+
+int bitnet_generate(struct bitnet_session *session, const char *prompt,
+		    const struct bitnet_params *params, const struct bitnet_stream_ops *ops,
+		    void *userdata, uint64_t *request)
+{
+	return submit_prompt(session, prompt, params, ops, userdata, request, NULL);
+}
+
+int bitnet_generate_to_fd(struct bitnet_session *session, const char *prompt,
+			  const struct bitnet_params *params, const struct bitnet_stream_ops *ops,
+			  void *userdata, uint64_t *request, int *fd)
+{
+	if (!fd)
+		return -EINVAL;
+	*fd = -1;
+	return submit_prompt(session, prompt, params, ops, userdata, request, fd);
 }
 
 int bitnet_chat(struct bitnet_session *session, const struct bitnet_message *messages,
@@ -351,7 +386,7 @@ int bitnet_chat(struct bitnet_session *session, const struct bitnet_message *mes
 	if (r < 0)
 		r = bnc_client_fail(session->client, r, "Chat: building the call");
 	else
-		r = submit(session, m, ops, userdata, request);
+		r = submit(session, m, ops, userdata, request, NULL);
 	sd_bus_message_unref(m);
 	return r;
 }
@@ -360,8 +395,8 @@ int bitnet_cancel(struct bitnet_session *session, uint64_t request)
 {
 	if (!session)
 		return -EINVAL;
-	return bnc_client_call(session->client, session->path, BITNET_SESSION_IFACE, "Cancel",
-			       NULL, "t", request);
+	return bnc_client_call(session->client, session->path, BITNET_SESSION_IFACE, "Cancel", NULL,
+			       "t", request);
 }
 
 int bitnet_cancel_async(struct bitnet_session *session, uint64_t request)

@@ -16,8 +16,8 @@
 
 static bool finished;
 
-static void on_token(struct bitnet_session *session, uint64_t request,
-		     const int32_t *ids, size_t n_ids, const char *text, void *userdata)
+static void on_token(struct bitnet_session *session, uint64_t request, const int32_t *ids,
+		     size_t n_ids, const char *text, void *userdata)
 {
 	(void)session;
 	(void)request;
@@ -28,9 +28,8 @@ static void on_token(struct bitnet_session *session, uint64_t request,
 	fflush(stdout);
 }
 
-static void on_finished(struct bitnet_session *session, uint64_t request,
-			const char *reason, const struct bitnet_finish_stats *stats,
-			void *userdata)
+static void on_finished(struct bitnet_session *session, uint64_t request, const char *reason,
+			const struct bitnet_finish_stats *stats, void *userdata)
 {
 	(void)session;
 	(void)userdata;

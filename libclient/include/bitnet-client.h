@@ -81,7 +81,7 @@ int bitnet_client_wait(struct bitnet_client *client, uint64_t timeout_usec);
 
 struct bitnet_status {
 	char *version;
-	char *backend;			/* "kmod" or "cpu" */
+	char *backend; /* "kmod" or "cpu" */
 	bool device_available;
 	uint64_t requests;
 	uint64_t tokens_in;
@@ -115,8 +115,8 @@ struct bitnet_counter {
 };
 
 /* /dev/bitnet counters; *n == 0 when the daemon runs without the module. */
-int bitnet_get_device_counters(struct bitnet_client *client,
-			       struct bitnet_counter **counters, size_t *n);
+int bitnet_get_device_counters(struct bitnet_client *client, struct bitnet_counter **counters,
+			       size_t *n);
 void bitnet_counters_free(struct bitnet_counter *counters, size_t n);
 
 /* ---- models --------------------------------------------------------- */
@@ -125,11 +125,10 @@ struct bitnet_model {
 	char *name;
 	char *object_path;
 	char *architecture;
-	char *state;			/* "loading", "ready" or "failed" */
+	char *state; /* "loading", "ready" or "failed" */
 };
 
-int bitnet_list_models(struct bitnet_client *client,
-		       struct bitnet_model **models, size_t *n);
+int bitnet_list_models(struct bitnet_client *client, struct bitnet_model **models, size_t *n);
 void bitnet_models_free(struct bitnet_model *models, size_t n);
 
 struct bitnet_model_info {
@@ -138,10 +137,10 @@ struct bitnet_model_info {
 	char *architecture;
 	char *weight_type;
 	char *state;
-	char *error;			/* "" unless state is "failed" */
+	char *error; /* "" unless state is "failed" */
 	uint32_t vocab_size;
 	uint32_t context_size;
-	double load_progress;		/* 0..1 */
+	double load_progress; /* 0..1 */
 	uint64_t memory_bytes;
 	uint64_t parameters;
 };
@@ -155,8 +154,8 @@ void bitnet_model_info_clear(struct bitnet_model_info *info);
  * Starts loading the GGUF file at path (absolute, as the daemon sees it) as
  * name; returns at once. object_path may be NULL.
  */
-int bitnet_load_model(struct bitnet_client *client, const char *name,
-		      const char *path, char **object_path);
+int bitnet_load_model(struct bitnet_client *client, const char *name, const char *path,
+		      char **object_path);
 
 /* Called while waiting for a load with the current progress (0..1). */
 typedef void (*bitnet_progress_fn)(double progress, void *userdata);
@@ -166,38 +165,59 @@ typedef void (*bitnet_progress_fn)(double progress, void *userdata);
  * daemon's reason in last_error), polling its state every poll_usec
  * (0: 50 ms). timeout_usec UINT64_MAX waits forever, else -ETIMEDOUT.
  */
-int bitnet_wait_model_ready(struct bitnet_client *client, const char *name,
-			    uint64_t poll_usec, uint64_t timeout_usec,
-			    bitnet_progress_fn progress, void *userdata);
+int bitnet_wait_model_ready(struct bitnet_client *client, const char *name, uint64_t poll_usec,
+			    uint64_t timeout_usec, bitnet_progress_fn progress, void *userdata);
 int bitnet_unload_model(struct bitnet_client *client, const char *name);
 
 /* ---- tokenizer -------------------------------------------------------- */
 
-int bitnet_tokenize(struct bitnet_client *client, const char *model,
-		    const char *text, bool add_special, int32_t **ids, size_t *n);
-int bitnet_detokenize(struct bitnet_client *client, const char *model,
-		      const int32_t *ids, size_t n, char **text);
+int bitnet_tokenize(struct bitnet_client *client, const char *model, const char *text,
+		    bool add_special, int32_t **ids, size_t *n);
+int bitnet_detokenize(struct bitnet_client *client, const char *model, const int32_t *ids, size_t n,
+		      char **text);
 
 /* ---- sessions --------------------------------------------------------- */
 
 struct bitnet_session_info {
 	char *object_path;
 	char *model;
-	char *owner;			/* unique bus name of the owner */
+	char *owner; /* unique bus name of the owner */
 	uint32_t uid;
-	char *state;			/* idle | queued | running | evicted */
+	char *state; /* idle | queued | running | evicted */
 };
 
 /* The caller's sessions (root: everyone's). */
-int bitnet_list_sessions(struct bitnet_client *client,
-			 struct bitnet_session_info **sessions, size_t *n);
+int bitnet_list_sessions(struct bitnet_client *client, struct bitnet_session_info **sessions,
+			 size_t *n);
 void bitnet_sessions_free(struct bitnet_session_info *sessions, size_t n);
 /* Ends any session by object path (the owner's, or with org.bitnet.manage). */
 int bitnet_kill_session(struct bitnet_client *client, const char *object_path);
 
+/* One session's properties (org.bitnet.Inference1.Session). */
+struct bitnet_session_details {
+	char *object_path;
+	char *model;
+	char *owner; /* unique bus name of the owner */
+	uint32_t uid;
+	char *state;	       /* idle | queued | running | evicted */
+	uint32_t context_used; /* tokens in the session's context */
+	uint32_t context_size;
+	uint64_t tokens_generated; /* over the session's lifetime */
+};
+
+/*
+ * Reads the properties of the session at object_path. bitnetd shows them to
+ * the connection that owns the session only: for others (root included) and
+ * for sessions that do not exist it is -ENOENT. Clear details with
+ * bitnet_session_details_clear().
+ */
+int bitnet_session_get_info(struct bitnet_client *client, const char *object_path,
+			    struct bitnet_session_details *details);
+void bitnet_session_details_clear(struct bitnet_session_details *details);
+
 /* Opens a session on model; n_ctx 0 means the model's context size. */
-int bitnet_session_open(struct bitnet_client *client, const char *model,
-			uint32_t n_ctx, struct bitnet_session **out);
+int bitnet_session_open(struct bitnet_client *client, const char *model, uint32_t n_ctx,
+			struct bitnet_session **out);
 /*
  * Closes the session on the daemon (if it still exists) and frees it;
  * requests still running are cancelled by the daemon.
@@ -236,13 +256,12 @@ struct bitnet_finish_stats {
 	uint32_t cached_tokens;
 	double prefill_tps;
 	double decode_tps;
-	const char *error;		/* "" unless reason is "error" */
+	const char *error; /* "" unless reason is "error" */
 };
 
 /* Tokens as they arrive: several ids and their text per call. */
 typedef void (*bitnet_token_fn)(struct bitnet_session *session, uint64_t request,
-				const int32_t *ids, size_t n_ids, const char *text,
-				void *userdata);
+				const int32_t *ids, size_t n_ids, const char *text, void *userdata);
 /*
  * The end of a request: reason is eos, stop, length, cancelled or error.
  * Called exactly once per request submitted with ops, also when the daemon
@@ -250,17 +269,16 @@ typedef void (*bitnet_token_fn)(struct bitnet_session *session, uint64_t request
  * session is closed first. Do not close the session from a callback.
  */
 typedef void (*bitnet_finished_fn)(struct bitnet_session *session, uint64_t request,
-				   const char *reason,
-				   const struct bitnet_finish_stats *stats,
+				   const char *reason, const struct bitnet_finish_stats *stats,
 				   void *userdata);
 
 struct bitnet_stream_ops {
-	bitnet_token_fn token;		/* may be NULL */
-	bitnet_finished_fn finished;	/* may be NULL */
+	bitnet_token_fn token;	     /* may be NULL */
+	bitnet_finished_fn finished; /* may be NULL */
 };
 
 struct bitnet_message {
-	const char *role;		/* "system", "user" or "assistant" */
+	const char *role; /* "system", "user" or "assistant" */
 	const char *content;
 };
 
@@ -269,14 +287,23 @@ struct bitnet_message {
  * stay valid until the finished callback. request may be NULL.
  */
 int bitnet_generate(struct bitnet_session *session, const char *prompt,
-		    const struct bitnet_params *params,
-		    const struct bitnet_stream_ops *ops, void *userdata,
-		    uint64_t *request);
-int bitnet_chat(struct bitnet_session *session,
-		const struct bitnet_message *messages, size_t n_messages,
-		const struct bitnet_params *params,
-		const struct bitnet_stream_ops *ops, void *userdata,
-		uint64_t *request);
+		    const struct bitnet_params *params, const struct bitnet_stream_ops *ops,
+		    void *userdata, uint64_t *request);
+int bitnet_chat(struct bitnet_session *session, const struct bitnet_message *messages,
+		size_t n_messages, const struct bitnet_params *params,
+		const struct bitnet_stream_ops *ops, void *userdata, uint64_t *request);
+/*
+ * Like bitnet_generate(), but the daemon writes the generated text to a pipe
+ * instead of sending Tokens signals: *fd is its read end (O_CLOEXEC, blocking;
+ * the caller owns it). It reaches end of file after the request ends. Closing
+ * it before then cancels the request: the daemon notices at its next write
+ * and finishes the request with reason "cancelled". The finished callback of
+ * ops (may be NULL) still reports the end; the token callback is never
+ * called. Keep calling bitnet_client_process() meanwhile to receive it.
+ */
+int bitnet_generate_to_fd(struct bitnet_session *session, const char *prompt,
+			  const struct bitnet_params *params, const struct bitnet_stream_ops *ops,
+			  void *userdata, uint64_t *request, int *fd);
 /*
  * Asks the daemon to stop request; its finished callback still follows.
  * Waits for the daemon's answer: -ESRCH when the request already ended.
@@ -289,7 +316,7 @@ int bitnet_cancel(struct bitnet_session *session, uint64_t request);
 int bitnet_cancel_async(struct bitnet_session *session, uint64_t request);
 
 struct bitnet_result {
-	char *text;			/* the whole generated text */
+	char *text; /* the whole generated text */
 	char *reason;
 	uint32_t prompt_tokens;
 	uint32_t tokens;
@@ -305,11 +332,9 @@ struct bitnet_result {
  * be cleared with bitnet_result_clear(). Other failures leave it empty.
  */
 int bitnet_generate_blocking(struct bitnet_session *session, const char *prompt,
-			     const struct bitnet_params *params,
-			     struct bitnet_result *result);
-int bitnet_chat_blocking(struct bitnet_session *session,
-			 const struct bitnet_message *messages, size_t n_messages,
-			 const struct bitnet_params *params,
+			     const struct bitnet_params *params, struct bitnet_result *result);
+int bitnet_chat_blocking(struct bitnet_session *session, const struct bitnet_message *messages,
+			 size_t n_messages, const struct bitnet_params *params,
 			 struct bitnet_result *result);
 void bitnet_result_clear(struct bitnet_result *result);
 

@@ -48,7 +48,7 @@ static double last_finish(const struct bench *b)
 	return wall;
 }
 
-static struct bench *bench_of;	/* finished callbacks find the run here */
+static struct bench *bench_of; /* finished callbacks find the run here */
 
 static void on_finished(struct bitnet_session *session, uint64_t request, const char *reason,
 			const struct bitnet_finish_stats *stats, void *userdata)
@@ -120,14 +120,12 @@ static void report(struct ctl *ctl, const struct bench *b, const char *model, do
 
 int cmd_bench(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "model", required_argument, NULL, 'm' },
-		{ "sessions", required_argument, NULL, 'c' },
-		{ "prompt", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		CTL_GEN_LONG_OPTIONS,
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option options[] = { { "model", required_argument, NULL, 'm' },
+						 { "sessions", required_argument, NULL, 'c' },
+						 { "prompt", required_argument, NULL, 'p' },
+						 { "json", no_argument, NULL, 'j' },
+						 CTL_GEN_LONG_OPTIONS,
+						 { NULL, 0, NULL, 0 } };
 	const char *wanted = NULL, *prompt = "To be, or not to be";
 	struct bitnet_params *params = NULL;
 	struct bench b = { 0 };
@@ -194,12 +192,12 @@ int cmd_bench(struct ctl *ctl, int argc, char **argv)
 		if (r < 0) {
 			ret = ctl_fail(ctl, r, "submitting");
 			cancel_all(&b);
-			b.n = i;	/* wait only for the ones submitted */
+			b.n = i; /* wait only for the ones submitted */
 			b.all_done = b.finished == b.n;
 			break;
 		}
 	}
-	r = ctl_loop(ctl, &b.all_done, cancel_all, &b);
+	r = ctl_loop(ctl, &b.all_done, cancel_all, &b, NULL);
 	if (ret == EXIT_OK && r == EXIT_OK && ctl_interrupted())
 		ret = EXIT_INTERRUPTED;
 	else if (ret == EXIT_OK)

@@ -2,6 +2,8 @@
 /*
  * bitnetctl generate and chat: tokens stream to stdout as they arrive;
  * Ctrl-C cancels the request on the daemon and waits for its Finished.
+ * generate --pipe receives the text through a pipe (SubmitToFd) instead of
+ * signals; Ctrl-C then closes the pipe, which cancels the request.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +19,7 @@ struct gen_opts {
 	char *system;
 	uint32_t n_ctx;
 	bool verbose;
+	bool pipe;
 	struct bitnet_params *params;
 };
 
@@ -25,8 +28,10 @@ struct gen_run {
 	struct ctl *ctl;
 	struct bitnet_session *session;
 	uint64_t request;
-	bool done;
+	bool finished;
+	bool done; /* finished, and the pipe (if any) is closed */
 	bool stream;
+	struct ctl_watch watch; /* the pipe of --pipe */
 	char *text;
 	size_t len;
 	size_t cap;
@@ -35,18 +40,11 @@ struct gen_run {
 	struct bitnet_finish_stats stats;
 };
 
-static void on_token(struct bitnet_session *session, uint64_t request, const int32_t *ids,
-		     size_t n_ids, const char *piece, void *userdata)
+/* Prints (when streaming) and keeps n bytes of generated text. */
+static void gen_append(struct gen_run *run, const char *piece, size_t n)
 {
-	struct gen_run *run = userdata;
-	size_t n = strlen(piece);
-
-	(void)session;
-	(void)request;
-	(void)ids;
-	(void)n_ids;
 	if (run->stream) {
-		fputs(piece, stdout);
+		fwrite(piece, 1, n, stdout);
 		fflush(stdout);
 	}
 	if (run->len + n + 1 > run->cap) {
@@ -54,12 +52,44 @@ static void on_token(struct bitnet_session *session, uint64_t request, const int
 		char *bigger = realloc(run->text, cap);
 
 		if (!bigger)
-			return;	/* the stream was printed; only the copy is short */
+			return; /* the stream was printed; only the copy is short */
 		run->text = bigger;
 		run->cap = cap;
 	}
-	memcpy(run->text + run->len, piece, n + 1);
+	memcpy(run->text + run->len, piece, n);
 	run->len += n;
+	run->text[run->len] = '\0';
+}
+
+static void on_token(struct bitnet_session *session, uint64_t request, const int32_t *ids,
+		     size_t n_ids, const char *piece, void *userdata)
+{
+	(void)session;
+	(void)request;
+	(void)ids;
+	(void)n_ids;
+	gen_append(userdata, piece, strlen(piece));
+}
+
+static void close_pipe(struct gen_run *run)
+{
+	if (run->watch.fd >= 0)
+		close(run->watch.fd);
+	run->watch.fd = -1;
+	run->done = run->finished;
+}
+
+/* --pipe: the daemon wrote text, or closed its end after the request. */
+static void on_pipe_ready(void *userdata)
+{
+	struct gen_run *run = userdata;
+	char buf[4096];
+	ssize_t n = read(run->watch.fd, buf, sizeof(buf));
+
+	if (n > 0)
+		gen_append(run, buf, (size_t)n);
+	else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+		close_pipe(run);
 }
 
 static void on_finished(struct bitnet_session *session, uint64_t request, const char *reason,
@@ -69,7 +99,8 @@ static void on_finished(struct bitnet_session *session, uint64_t request, const 
 
 	(void)session;
 	(void)request;
-	run->done = true;
+	run->finished = true;
+	run->done = run->watch.fd < 0; /* else the rest of the text is still in the pipe */
 	run->reason = strdup(reason);
 	run->error = strdup(stats->error);
 	run->stats = *stats;
@@ -86,8 +117,12 @@ static void cancel_request(void *userdata)
 	struct gen_run *run = userdata;
 	int r;
 
-	fprintf(stderr, "\n%s: cancelling request %llu\n", run->ctl->prog,
-		(unsigned long long)run->request);
+	fprintf(stderr, "\n%s: cancelling request %llu%s\n", run->ctl->prog,
+		(unsigned long long)run->request, run->watch.fd >= 0 ? " by closing its pipe" : "");
+	if (run->watch.fd >= 0) {
+		close_pipe(run); /* the daemon's next write fails: it cancels */
+		return;
+	}
 	/* Not waiting for the answer keeps a second Ctrl-C effective. */
 	r = bitnet_cancel_async(run->session, run->request);
 	if (r < 0)
@@ -124,10 +159,10 @@ static void print_result_json(struct gen_run *run, const char *model)
 static int finish_run(struct ctl *ctl, struct gen_run *run, const struct gen_opts *opts,
 		      const char *model)
 {
-	int ret = ctl_loop(ctl, &run->done, cancel_request, run);
+	int ret = ctl_loop(ctl, &run->done, cancel_request, run, &run->watch);
 
 	if (!run->done)
-		return ret;	/* a broken bus */
+		return ret; /* a broken bus */
 	if (!run->reason || !run->error)
 		return ctl_fail(ctl, -ENOMEM, "generate");
 	if (ctl->json)
@@ -135,10 +170,11 @@ static int finish_run(struct ctl *ctl, struct gen_run *run, const struct gen_opt
 	else if (run->len && run->text[run->len - 1] != '\n')
 		putchar('\n');
 	if (opts->verbose)
-		fprintf(stderr, "[%s: %u prompt tokens (%u cached), %u generated, "
-			"prefill %.1f tokens/s, decode %.1f tokens/s]\n", run->reason,
-			run->stats.prompt_tokens, run->stats.cached_tokens, run->stats.tokens,
-			run->stats.prefill_tps, run->stats.decode_tps);
+		fprintf(stderr,
+			"[%s: %u prompt tokens (%u cached), %u generated, "
+			"prefill %.1f tokens/s, decode %.1f tokens/s]\n",
+			run->reason, run->stats.prompt_tokens, run->stats.cached_tokens,
+			run->stats.tokens, run->stats.prefill_tps, run->stats.decode_tps);
 	if (strcmp(run->reason, "error") == 0) {
 		fprintf(stderr, "%s: generation failed: %s\n", ctl->prog, run->error);
 		return EXIT_FAIL;
@@ -149,18 +185,17 @@ static int finish_run(struct ctl *ctl, struct gen_run *run, const struct gen_opt
 }
 
 /* Parses the options; on return argv[*first..argc) are the operands. */
-static int parse_gen_opts(struct ctl *ctl, int argc, char **argv, bool chat,
-			  struct gen_opts *opts, int *first)
+static int parse_gen_opts(struct ctl *ctl, int argc, char **argv, bool chat, struct gen_opts *opts,
+			  int *first)
 {
-	static const struct option options[] = {
-		{ "model", required_argument, NULL, 'm' },
-		{ "system", required_argument, NULL, 'S' },
-		{ "ctx", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "json", no_argument, NULL, 'j' },
-		CTL_GEN_LONG_OPTIONS,
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option options[] = { { "model", required_argument, NULL, 'm' },
+						 { "system", required_argument, NULL, 'S' },
+						 { "ctx", required_argument, NULL, 'c' },
+						 { "verbose", no_argument, NULL, 'v' },
+						 { "json", no_argument, NULL, 'j' },
+						 { "pipe", no_argument, NULL, 'P' },
+						 CTL_GEN_LONG_OPTIONS,
+						 { NULL, 0, NULL, 0 } };
 	uint64_t u;
 	int opt, r;
 
@@ -190,6 +225,11 @@ static int parse_gen_opts(struct ctl *ctl, int argc, char **argv, bool chat,
 			break;
 		case 'v':
 			opts->verbose = true;
+			break;
+		case 'P':
+			if (chat)
+				return ctl_usage_error(ctl, "--pipe is for generate");
+			opts->pipe = true;
 			break;
 		case 'j':
 			ctl->json = true;
@@ -242,7 +282,7 @@ static int open_session(struct ctl *ctl, const struct gen_opts *opts, char **mod
 int cmd_generate(struct ctl *ctl, int argc, char **argv)
 {
 	struct gen_opts opts = { 0 };
-	struct gen_run run = { .ctl = ctl };
+	struct gen_run run = { .ctl = ctl, .watch = { -1, on_pipe_ready } };
 	char *model = NULL, *prompt = NULL;
 	int first, r, ret;
 
@@ -259,11 +299,16 @@ int cmd_generate(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	run.stream = !ctl->json;
 	ctl_catch_signals();
-	r = bitnet_generate(run.session, prompt, opts.params, &gen_ops, &run, &run.request);
+	if (opts.pipe)
+		r = bitnet_generate_to_fd(run.session, prompt, opts.params, &gen_ops, &run,
+					  &run.request, &run.watch.fd);
+	else
+		r = bitnet_generate(run.session, prompt, opts.params, &gen_ops, &run, &run.request);
 	if (r < 0)
 		ret = ctl_fail(ctl, r, "generate");
 	else
 		ret = finish_run(ctl, &run, &opts, model);
+	close_pipe(&run);
 	bitnet_session_close(run.session);
 out:
 	gen_run_clear(&run);
@@ -305,7 +350,9 @@ static void history_free(struct chat_history *h)
 static int chat_turn(struct ctl *ctl, struct bitnet_session *session, struct chat_history *h,
 		     const struct gen_opts *opts, const char *model, const char *user)
 {
-	struct gen_run run = { .ctl = ctl, .session = session, .stream = !ctl->json };
+	struct gen_run run = {
+		.ctl = ctl, .session = session, .stream = !ctl->json, .watch = { -1, NULL }
+	};
 	int r, ret;
 
 	if (history_add(h, "user", user) < 0)
@@ -343,8 +390,8 @@ int cmd_chat(struct ctl *ctl, int argc, char **argv)
 	}
 	if (first < argc) {
 		line = ctl_join_args(argc - first, argv + first);
-		ret = line ? chat_turn(ctl, session, &history, &opts, model, line)
-			   : ctl_fail(ctl, -ENOMEM, "chat");
+		ret = line ? chat_turn(ctl, session, &history, &opts, model, line) :
+			     ctl_fail(ctl, -ENOMEM, "chat");
 		goto out;
 	}
 	/* Ctrl-C at the prompt ends the chat with EXIT_INTERRUPTED too. */

@@ -62,7 +62,7 @@ int cmd_models(struct ctl *ctl, int argc, char **argv)
 
 		r = bitnet_get_model_info(ctl->client, models[i].name, &info);
 		if (r == -ENOENT)
-			continue;	/* unloaded meanwhile */
+			continue; /* unloaded meanwhile */
 		if (r < 0) {
 			ret = ctl_fail(ctl, r, models[i].name);
 			break;
@@ -88,11 +88,9 @@ static void show_progress(double progress, void *userdata)
 
 int cmd_load(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "no-wait", no_argument, NULL, 'w' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option options[] = { { "no-wait", no_argument, NULL, 'w' },
+						 { "timeout", required_argument, NULL, 't' },
+						 { NULL, 0, NULL, 0 } };
 	uint64_t timeout = UINT64_MAX, secs;
 	bool wait = true, bar;
 	char *path, *label;

@@ -7,9 +7,8 @@
 
 #include "tools/ctl/ctl.h"
 
-static json_object *status_json(const struct bitnet_status *st,
-				const struct bitnet_model *models, size_t n_models,
-				size_t n_sessions)
+static json_object *status_json(const struct bitnet_status *st, const struct bitnet_model *models,
+				size_t n_models, size_t n_sessions)
 {
 	json_object *o = json_object_new_object();
 	json_object *list = json_object_new_array();
@@ -27,8 +26,7 @@ static json_object *status_json(const struct bitnet_status *st,
 	json_object_object_add(o, "visible_sessions", ctl_json_u64(n_sessions));
 	json_object_object_add(o, "decode_tokens_per_second",
 			       json_object_new_double(st->decode_tokens_per_second));
-	json_object_object_add(o, "max_sessions_per_user",
-			       ctl_json_u64(st->max_sessions_per_user));
+	json_object_object_add(o, "max_sessions_per_user", ctl_json_u64(st->max_sessions_per_user));
 	json_object_object_add(o, "max_tokens_per_user", ctl_json_u64(st->max_tokens_per_user));
 	json_object_object_add(o, "memory_budget", ctl_json_u64(st->memory_budget));
 	json_object_object_add(o, "memory_used", ctl_json_u64(st->memory_used));
@@ -57,17 +55,16 @@ static void status_print(const struct bitnet_status *st, const struct bitnet_mod
 	if (!n_models)
 		printf(" none");
 	for (size_t i = 0; i < n_models; i++)
-		printf(" %s (%s)%s", models[i].name, models[i].state,
-		       i + 1 < n_models ? "," : "");
+		printf(" %s (%s)%s", models[i].name, models[i].state, i + 1 < n_models ? "," : "");
 	printf("\nsessions:  %" PRIu32 " active (%zu visible to you)\n", st->active_sessions,
 	       n_sessions);
 	printf("queue:     %" PRIu32 " / %" PRIu32 "\n", st->queue_length, st->max_queue);
-	printf("requests:  %" PRIu64 " (tokens in %" PRIu64 ", out %" PRIu64 ")\n",
-	       st->requests, st->tokens_in, st->tokens_out);
+	printf("requests:  %" PRIu64 " (tokens in %" PRIu64 ", out %" PRIu64 ")\n", st->requests,
+	       st->tokens_in, st->tokens_out);
 	printf("decode:    %.1f tokens/s\n", st->decode_tokens_per_second);
 	printf("memory:    %s of %s\n", ctl_format_bytes(st->memory_used, used, sizeof(used)),
-	       st->memory_budget ? ctl_format_bytes(st->memory_budget, budget, sizeof(budget))
-				 : "unlimited");
+	       st->memory_budget ? ctl_format_bytes(st->memory_budget, budget, sizeof(budget)) :
+				   "unlimited");
 }
 
 int cmd_status(struct ctl *ctl, int argc, char **argv)

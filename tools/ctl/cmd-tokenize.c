@@ -10,15 +10,13 @@
 #include "tools/ctl/ctl.h"
 
 /* -m MODEL, --json and (tokenize only) --no-special; *first: operands. */
-static int parse_tok_opts(struct ctl *ctl, int argc, char **argv, const char **model,
-			  bool *special, int *first)
+static int parse_tok_opts(struct ctl *ctl, int argc, char **argv, const char **model, bool *special,
+			  int *first)
 {
-	static const struct option options[] = {
-		{ "model", required_argument, NULL, 'm' },
-		{ "no-special", no_argument, NULL, 'N' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option options[] = { { "model", required_argument, NULL, 'm' },
+						 { "no-special", no_argument, NULL, 'N' },
+						 { "json", no_argument, NULL, 'j' },
+						 { NULL, 0, NULL, 0 } };
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "m:j", options, NULL)) != -1) {
@@ -39,8 +37,7 @@ static int parse_tok_opts(struct ctl *ctl, int argc, char **argv, const char **m
 		}
 	}
 	if (optind >= argc)
-		return ctl_usage_error(ctl, "%s needs %s", argv[0],
-				       special ? "TEXT" : "token IDs");
+		return ctl_usage_error(ctl, "%s needs %s", argv[0], special ? "TEXT" : "token IDs");
 	*first = optind;
 	return EXIT_OK;
 }

@@ -20,13 +20,18 @@ enum ctl_exit {
 	EXIT_DENIED = 5,	/* permission denied */
 	EXIT_BUSY = 6,		/* busy, queue full, quota, context or memory limit */
 	EXIT_LOAD_FAILED = 7,	/* the model could not be loaded */
-	EXIT_INTERRUPTED = 130,	/* Ctrl-C: the request was cancelled */
+	EXIT_INTERRUPTED = 130, /* Ctrl-C: the request was cancelled */
 };
 
-enum ctl_bus { CTL_BUS_DEFAULT, CTL_BUS_SYSTEM, CTL_BUS_USER, CTL_BUS_ADDRESS };
+enum ctl_bus {
+	CTL_BUS_DEFAULT,
+	CTL_BUS_SYSTEM,
+	CTL_BUS_USER,
+	CTL_BUS_ADDRESS
+};
 
 struct ctl {
-	struct bitnet_client *client;	/* NULL until ctl_connect() */
+	struct bitnet_client *client; /* NULL until ctl_connect() */
 	enum ctl_bus bus;
 	const char *address;
 	bool json;
@@ -48,8 +53,7 @@ struct ctl_command {
 int ctl_connect(struct ctl *ctl);
 /* Prints "bitnetctl: what: last error" and maps err (-errno) to an exit code. */
 int ctl_fail(struct ctl *ctl, int err, const char *what);
-int ctl_usage_error(struct ctl *ctl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int ctl_usage_error(struct ctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ctl_exit_code(int err);
 
 /* Prints obj (consumed) as pretty JSON on stdout. */
@@ -90,25 +94,34 @@ enum ctl_gen_opt {
 	CTL_OPT_IGNORE_EOS,
 };
 
-#define CTL_GEN_LONG_OPTIONS \
-	{ "max-tokens", required_argument, NULL, 'n' }, \
-	{ "temp", required_argument, NULL, CTL_OPT_TEMP }, \
-	{ "top-k", required_argument, NULL, CTL_OPT_TOP_K }, \
-	{ "top-p", required_argument, NULL, CTL_OPT_TOP_P }, \
-	{ "min-p", required_argument, NULL, CTL_OPT_MIN_P }, \
-	{ "repeat-penalty", required_argument, NULL, CTL_OPT_REPEAT_PENALTY }, \
-	{ "seed", required_argument, NULL, CTL_OPT_SEED }, \
-	{ "stop", required_argument, NULL, CTL_OPT_STOP }, \
-	{ "ignore-eos", no_argument, NULL, CTL_OPT_IGNORE_EOS }
+#define CTL_GEN_LONG_OPTIONS                                                           \
+	{ "max-tokens", required_argument, NULL, 'n' },                                \
+		{ "temp", required_argument, NULL, CTL_OPT_TEMP },                     \
+		{ "top-k", required_argument, NULL, CTL_OPT_TOP_K },                   \
+		{ "top-p", required_argument, NULL, CTL_OPT_TOP_P },                   \
+		{ "min-p", required_argument, NULL, CTL_OPT_MIN_P },                   \
+		{ "repeat-penalty", required_argument, NULL, CTL_OPT_REPEAT_PENALTY }, \
+		{ "seed", required_argument, NULL, CTL_OPT_SEED },                     \
+		{ "stop", required_argument, NULL, CTL_OPT_STOP },                     \
+	{                                                                              \
+		"ignore-eos", no_argument, NULL, CTL_OPT_IGNORE_EOS                    \
+	}
 int ctl_gen_option(struct ctl *ctl, struct bitnet_params *params, int opt, const char *arg);
+
+/* Another fd for ctl_loop to wait on, read by ready(userdata). */
+struct ctl_watch {
+	int fd;			       /* < 0: nothing (any more) to watch */
+	void (*ready)(void *userdata); /* fd is readable or hung up */
+};
 
 /*
  * Runs the client's event loop until *done, with SIGINT and SIGTERM blocked
  * outside the wait. On the first signal on_signal(userdata) is called once
  * (it cancels the request); a second one exits with EXIT_INTERRUPTED at once.
+ * watch (may be NULL) is re-read on every iteration.
  */
-int ctl_loop(struct ctl *ctl, const bool *done, void (*on_signal)(void *userdata),
-	     void *userdata);
+int ctl_loop(struct ctl *ctl, const bool *done, void (*on_signal)(void *userdata), void *userdata,
+	     const struct ctl_watch *watch);
 /* True once SIGINT or SIGTERM arrived (after ctl_catch_signals). */
 bool ctl_interrupted(void);
 /*

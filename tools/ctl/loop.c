@@ -39,7 +39,7 @@ void ctl_catch_signals(void)
 	if (signals_blocked)
 		return;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal_caught;	/* no SA_RESTART: reads see EINTR */
+	sa.sa_handler = on_signal_caught; /* no SA_RESTART: reads see EINTR */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -73,15 +73,16 @@ static int poll_timeout_ms(struct bitnet_client *client)
 	return (until - now_us + 999) / 1000 > 60000 ? 60000 : (until - now_us + 999) / 1000;
 }
 
-int ctl_loop(struct ctl *ctl, const bool *done, void (*on_signal)(void *userdata),
-	     void *userdata)
+int ctl_loop(struct ctl *ctl, const bool *done, void (*on_signal)(void *userdata), void *userdata,
+	     const struct ctl_watch *watch)
 {
 	int r, ret = EXIT_OK;
 
 	ctl_catch_signals();
 	while (!*done) {
-		struct pollfd pfd;
+		struct pollfd pfd[2];
 		struct timespec ts, *tsp = NULL;
+		nfds_t n = 1;
 		int ms;
 
 		if (signals_seen != signals_handled) {
@@ -105,18 +106,26 @@ int ctl_loop(struct ctl *ctl, const bool *done, void (*on_signal)(void *userdata
 		}
 		if (r > 0)
 			continue;
-		pfd.fd = bitnet_client_get_fd(ctl->client);
-		pfd.events = bitnet_client_get_events(ctl->client);
+		pfd[0].fd = bitnet_client_get_fd(ctl->client);
+		pfd[0].events = bitnet_client_get_events(ctl->client);
+		if (watch && watch->fd >= 0) {
+			pfd[1] = (struct pollfd){ .fd = watch->fd, .events = POLLIN };
+			n = 2;
+		}
 		ms = poll_timeout_ms(ctl->client);
 		if (ms >= 0) {
 			ts.tv_sec = ms / 1000;
 			ts.tv_nsec = (ms % 1000) * 1000000L;
 			tsp = &ts;
 		}
-		if (ppoll(&pfd, 1, tsp, &unblocked_mask) < 0 && errno != EINTR) {
+		if (ppoll(pfd, n, tsp, &unblocked_mask) < 0) {
+			if (errno == EINTR)
+				continue;
 			ret = ctl_fail(ctl, -errno, "waiting for the bus");
 			break;
 		}
+		if (n == 2 && pfd[1].revents)
+			watch->ready(userdata);
 	}
 	ctl_release_signals();
 	return ret;

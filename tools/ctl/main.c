@@ -33,16 +33,19 @@ static const struct ctl_command commands[] = {
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s [--system|--user|--address=ADDR] [--json] COMMAND [ARGS]\n\n"
-		"commands:\n", prog);
+	fprintf(f,
+		"usage: %s [--system|--user|--address=ADDR] [--json] COMMAND [ARGS]\n\n"
+		"commands:\n",
+		prog);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %-12s %s\n", commands[i].name, commands[i].args,
 			commands[i].help);
 	fprintf(f, "\ngeneration options (generate, chat, bench): -m MODEL, -n N, --temp T,\n"
-		"  --top-k K, --top-p P, --min-p P, --repeat-penalty R, --seed S,\n"
-		"  --stop STR, --ignore-eos; chat also --system TEXT.\n"
-		"The bus address may also come from $BITNET_BUS_ADDRESS.\n"
-		"See bitnetctl(1) for details and exit codes.\n");
+		   "  --top-k K, --top-p P, --min-p P, --repeat-penalty R, --seed S,\n"
+		   "  --stop STR, --ignore-eos; chat also --system TEXT; generate also\n"
+		   "  --pipe (the text comes through a pipe, SubmitToFd).\n"
+		   "The bus address may also come from $BITNET_BUS_ADDRESS.\n"
+		   "See bitnetctl(1) for details and exit codes.\n");
 }
 
 int ctl_exit_code(int err)
@@ -137,15 +140,13 @@ int ctl_connect(struct ctl *ctl)
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "system", no_argument, NULL, 's' },
-		{ "user", no_argument, NULL, 'u' },
-		{ "address", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option options[] = { { "system", no_argument, NULL, 's' },
+						 { "user", no_argument, NULL, 'u' },
+						 { "address", required_argument, NULL, 'a' },
+						 { "json", no_argument, NULL, 'j' },
+						 { "help", no_argument, NULL, 'h' },
+						 { "version", no_argument, NULL, 'V' },
+						 { NULL, 0, NULL, 0 } };
 	struct ctl ctl = { .prog = "bitnetctl" };
 	const struct ctl_command *cmd;
 	int opt, ret;
@@ -186,7 +187,7 @@ int main(int argc, char **argv)
 
 	argc -= optind;
 	argv += optind;
-	optind = 0;	/* full getopt re-initialisation for the command */
+	optind = 0; /* full getopt re-initialisation for the command */
 	ret = cmd->run(&ctl, argc, argv);
 	bitnet_client_free(ctl.client);
 	return ret;

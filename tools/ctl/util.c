@@ -17,7 +17,7 @@
 void ctl_print_json(json_object *obj)
 {
 	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
+							 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(obj);
 }
 
@@ -62,10 +62,8 @@ void ctl_progress_bar(double fraction, const char *label)
 /* Commands without options of their own accept only --json. */
 int ctl_parse_json_only(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option options[] = { { "json", no_argument, NULL, 'j' },
+						 { NULL, 0, NULL, 0 } };
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "j", options, NULL)) != -1) {
@@ -161,8 +159,7 @@ int ctl_resolve_model(struct ctl *ctl, const char *wanted, char **name)
  * Parses the number a generation option takes: 0, -1 when it is not a
  * number (usage error printed), -2 when it is out of range.
  */
-static int gen_option_number(struct ctl *ctl, int opt, const char *arg, uint64_t *u,
-			     double *d)
+static int gen_option_number(struct ctl *ctl, int opt, const char *arg, uint64_t *u, double *d)
 {
 	switch (opt) {
 	case 'n':

@@ -87,6 +87,7 @@ class Session(PropObject):
         self.daemon, self.model, self.owner = daemon, model, owner
         self.path = "%s/session/%032x" % (ROOT, int.from_bytes(os.urandom(16), "big"))
         self.running = {}
+        self.context_used = self.tokens_generated = 0
         super().__init__(daemon.bus, self.path)
 
     def emit(self, member, signature, *args):
@@ -120,6 +121,8 @@ class Session(PropObject):
 
     def finish(self, rid, reason, n_prompt=0):
         state = self.running.pop(rid)
+        self.context_used += n_prompt + state["n"]
+        self.tokens_generated += state["n"]
         stats = {"prompt_tokens": dbus.UInt32(n_prompt), "tokens": dbus.UInt32(state["n"]),
                  "prefill_tps": dbus.Double(1000.0), "decode_tps": dbus.Double(100.0),
                  "cached_tokens": dbus.UInt32(0)}
@@ -150,6 +153,7 @@ class Session(PropObject):
     @dbus.service.method(SESSION, in_signature="", sender_keyword="sender")
     def Reset(self, sender):
         self.check(sender)
+        self.context_used = 0
 
     @dbus.service.method(SESSION, in_signature="", sender_keyword="sender")
     def Close(self, sender):
@@ -159,8 +163,9 @@ class Session(PropObject):
     def props(self):
         return {"Model": self.model, "Owner": self.owner, "Uid": dbus.UInt32(0),
                 "State": "running" if self.running else "idle",
-                "ContextUsed": dbus.UInt32(0), "ContextSize": dbus.UInt32(256),
-                "TokensGenerated": dbus.UInt64(0)}
+                "ContextUsed": dbus.UInt32(self.context_used),
+                "ContextSize": dbus.UInt32(256),
+                "TokensGenerated": dbus.UInt64(self.tokens_generated)}
 
 
 class Manager(PropObject):

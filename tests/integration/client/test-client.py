@@ -29,6 +29,9 @@ EXAMPLE = os.path.join(BUILD, "tests", "client", "bitnet-example")
 LIBTEST = os.path.join(BUILD, "tests", "client", "test-libclient")
 SO = os.path.join(BUILD, "lib", "libbitnet-client.so.1")
 NAME = "tiny"
+NOBODY = 65534
+POLKIT = ("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+          "org.freedesktop.DBus.Mock")
 
 n_tests = 0
 n_failed = 0
@@ -77,6 +80,13 @@ class Services:
             stderr=subprocess.DEVNULL, text=True)
         self.address = self.bus.stdout.readline().strip()
         os.environ["BITNET_BUS_ADDRESS"] = self.address
+        self.polkit = None
+        if not MOCK:
+            # bitnetd asks polkit on its own bus; this mock says no to all.
+            self.polkit = subprocess.Popen(
+                ["/usr/bin/python3", "-m", "dbusmock", "--system", "--template", "polkitd"],
+                env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if MOCK:
             cmd = [os.path.join(HERE, "mock-bitnetd.py"), "--bus-address=" + self.address]
         else:
@@ -86,6 +96,22 @@ class Services:
             cmd = [BITNETD, "--bus-address=" + self.address, "--config=" + conf]
         self.log = open(os.path.join(tmp, "daemon.log"), "w+")
         self.daemon = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def polkit_allow(self, *actions):
+        """Sets the actions the polkit mock allows; False if it does not answer."""
+        return subprocess.run(["busctl", "--address=" + self.address, "call", *POLKIT,
+                               "SetAllowed", "as", str(len(actions)), *actions],
+                              capture_output=True).returncode == 0
+
+    def wait_polkit(self):
+        # Startup, not a measurement: poll until the mock answers or it died.
+        for _ in range(200):
+            if self.polkit is None or self.polkit.poll() is not None:
+                return False
+            if self.polkit_allow():
+                return True
+            time.sleep(0.05)
+        return False
 
     def wait_ready(self):
         # Startup, not a measurement: poll until the name answers or it died.
@@ -102,8 +128,8 @@ class Services:
         return self.log.read()[-2000:]
 
     def stop(self):
-        for p in (self.daemon, self.bus):
-            if p.poll() is None:
+        for p in (self.daemon, self.polkit, self.bus):
+            if p and p.poll() is None:
                 p.terminate()
                 try:
                     p.wait(timeout=10)
@@ -260,6 +286,16 @@ def test_generate():
         ok(rc == 0 and rc2 == 0 and res["text"] == want["text"],
            "greedy %d tokens of reference prompt 0 match the reference" % k,
            "%s\n%s\n%s%s" % (res and res["text"], want and want["text"], err, err2))
+        rc, res, err = ctl_json("generate", "--pipe", "--temp", "0", "-n", str(k),
+                                "--ignore-eos", ref["text"])
+        ok(rc == 0 and rc2 == 0 and res["text"] == want["text"] and res["reason"] == "length"
+           and res["tokens"] == k,
+           "generate --pipe (SubmitToFd): the pipe carries the same reference text",
+           "%s\n%s\n%s" % (res, want and want["text"], err))
+        rc, out, err = ctl("generate", "--pipe", "--temp", "0", "-n", str(k), "--ignore-eos",
+                           ref["text"])
+        ok(rc == 0 and res and out.rstrip("\n") == res["text"].rstrip("\n"),
+           "generate --pipe streams it to stdout", "%r %s" % (out, err))
 
     rc, out, err = ctl("generate", "-n", "abc", "x")
     ok(rc == 2, "generate -n abc is a usage error (exit 2)", "rc %d" % rc)
@@ -278,9 +314,19 @@ def test_chat():
 
 
 def test_sessions_and_kill(svc):
-    # An interactive chat holds a session open while it waits for input.
-    p = subprocess.Popen([CTL, "chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    # An interactive chat holds a session open while it waits for input; after
+    # one turn of 4 tokens its stats line (-v) gives the prompt's length.
+    p = subprocess.Popen([CTL, "chat", "-v", "-n", "4", "--temp", "0", "--ignore-eos"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
+    p.stdin.write("Hello.\n")
+    p.stdin.flush()
+    turn = ""
+    while "generated" not in turn:
+        turn = p.stderr.readline()
+        if not turn:
+            break
+    prompt_tokens = int(turn.split(" prompt tokens")[0].rsplit(" ", 1)[1]) if turn else -1
     mine = []
     for _ in range(200):
         rc, sessions, err = ctl_json("sessions")
@@ -292,9 +338,26 @@ def test_sessions_and_kill(svc):
        and mine[0]["uid"] == os.getuid() and mine[0]["state"] in ("idle", "queued",
                                                                 "running"),
        "sessions --json lists the open session", sessions)
+    # bitnetd shows a Session's properties to its owner's connection only
+    # (libclient's own test reads them as the owner); the mock shows them to all.
+    n_ctx = 256 if MOCK else load_reference()["config"]["n_ctx"]
+    keys = ("context_used", "context_size", "tokens_generated")
+    if MOCK:
+        want, cells = (prompt_tokens + 4, n_ctx, 4), ["%d/%d" % (prompt_tokens + 4, n_ctx), "4"]
+    else:
+        want, cells = (None, None, None), ["-", "-"]
+    got = tuple(mine[0].get(k, "absent") for k in keys) if mine else ()
+    ok(len(mine) == 1 and prompt_tokens > 0 and got == want and mine[0]["state"] == "idle",
+       "sessions --json after a 4-token turn on a %d-token prompt: %s = %s (%s)" %
+       (prompt_tokens, "/".join(keys), got, "shown to all by the mock" if MOCK else
+        "null: bitnetd shows them to the session's owner only"), (turn, mine))
     rc, out, err = ctl("sessions")
-    ok(rc == 0 and out.startswith("SESSION") and (not mine or mine[0]["path"] in out),
-       "sessions prints a table", err)
+    row = [line.split() for line in out.splitlines() if mine and mine[0]["path"] in line]
+    ok(rc == 0 and out.split()[:7] == ["SESSION", "MODEL", "OWNER", "UID", "STATE", "CONTEXT",
+                                       "GENERATED"] and
+       len(row) == 1 and row[0][4:] == ["idle"] + cells,
+       "sessions prints a table with state, context and tokens generated (%s)" % cells,
+       out + err)
     if mine:
         rc, out, err = ctl("kill", mine[0]["path"].rsplit("/", 1)[1])
         rc2, sessions, _ = ctl_json("sessions")
@@ -309,12 +372,12 @@ def test_sessions_and_kill(svc):
     ok(rc == 4, "kill of an unknown session exits 4", "rc %d: %s" % (rc, err))
 
 
-def cancel_once(svc, n):
+def cancel_once(svc, n, *extra):
     """generate, Ctrl-C after the first token, with the daemon frozen meanwhile
     so the request cannot finish on its own first. Returns (rc, stderr)."""
-    p = subprocess.Popen([CTL, "generate", "-v", "--temp", "0", "--ignore-eos", "-n", str(n),
-                          "Before we proceed any further"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+    p = subprocess.Popen([CTL, "generate", "-v", "--temp", "0", "--ignore-eos", "-n", str(n)] +
+                         list(extra) + ["Before we proceed any further"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     first = p.stdout.read(1)
     svc.daemon.send_signal(signal.SIGSTOP)
     p.send_signal(signal.SIGINT)
@@ -340,6 +403,16 @@ def test_cancel(svc):
        after["active_sessions"] == 0 and after["queue_length"] == 0,
        "daemon counters: fewer than 200 tokens out, nothing left running",
        "%s\n%s" % (before, after))
+    if MOCK:
+        skip("Ctrl-C during generate --pipe closes the pipe: \"cancelled\"", "mock daemon")
+        return
+    rc, out, err = cancel_once(svc, 200, "--pipe")
+    generated = [int(line.split(" generated")[0].rsplit(" ", 1)[1])
+                 for line in err.splitlines() if line.startswith("[cancelled:")]
+    ok(rc == 130 and "by closing its pipe" in err and generated and generated[0] < 200,
+       "Ctrl-C during generate --pipe closes the pipe; the daemon finishes the request "
+       "as \"cancelled\" (%s of 200 tokens), exit 130" % generated,
+       "rc %d\nstdout %r\nstderr %s" % (rc, out, err))
 
 
 def test_daemon_dies(svc):
@@ -406,6 +479,60 @@ def test_device_and_errors(svc):
     ok(rc == 3 and err, "unreachable bus exits 3", "rc %d: %s" % (rc, err))
 
 
+def as_nobody():
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+
+
+def ctl_nobody(*args):
+    p = subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=300,
+                       preexec_fn=as_nobody)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_denied(svc):
+    """An unprivileged UID's admin commands exit 5 when polkit says no."""
+    what = "load, unload and limit as UID %d with polkit saying no exit 5" % NOBODY
+    if MOCK:
+        skip(what, "mock daemon has no polkit")
+        return
+    if os.geteuid() != 0:
+        skip(what, "not root: cannot run bitnetctl as another UID")
+        return
+    if not svc.wait_polkit():
+        skip(what, "python3-dbusmock's polkitd template did not start")
+        return
+    try:
+        rc, out, err = ctl_nobody("models")
+    except PermissionError as e:
+        skip(what, "UID %d cannot run %s: %s" % (NOBODY, CTL, e))
+        return
+    ok(rc == 0 and NAME in out, "UID %d may list models (reads need no polkit)" % NOBODY,
+       "rc %d: %s" % (rc, err))
+    results = [("load", ctl_nobody("load", "denied", MODEL_FILE)),
+               ("unload", ctl_nobody("unload", NAME)),
+               ("limit", ctl_nobody("limit", "MaxQueue=7"))]
+    for cmd, (rc, out, err) in results:
+        ok(rc == 5 and err.startswith("bitnetctl: %s: " % cmd) and
+           "not authorized for org.bitnet.manage: polkit said no" in err,
+           "%s as UID %d, polkit saying no: exit 5, \"%s\"" % (cmd, NOBODY, err.strip()),
+           "rc %d: %s" % (rc, err))
+    rc, models, _ = ctl_json("models")
+    ok(rc == 0 and [m["name"] for m in models] == [NAME] and models[0]["state"] == "ready",
+       "the refused calls changed nothing: only %s is loaded, still ready" % NAME, models)
+    # The same call passes once polkit allows it: the refusal was polkit's.
+    rc, st, _ = ctl_json("status")
+    allowed = svc.polkit_allow("org.bitnet.manage")
+    rc1, _, err = ctl_nobody("limit", "MaxQueue=%d" % (st["max_queue"] + 1))
+    rc2, st2, _ = ctl_json("status")
+    svc.polkit_allow()
+    ctl("limit", "MaxQueue=%d" % st["max_queue"])
+    ok(allowed and rc1 == 0 and st2["max_queue"] == st["max_queue"] + 1,
+       "with polkit allowing org.bitnet.manage, limit as UID %d succeeds" % NOBODY,
+       "rc %d: %s" % (rc1, err))
+
+
 def test_example():
     p = subprocess.run([EXAMPLE, NAME, "To be, or not to be"], capture_output=True, text=True,
                        timeout=120)
@@ -416,6 +543,14 @@ def test_example():
 
 def test_libclient():
     env = dict(os.environ, BITNET_TEST_MODEL=NAME)
+    if not MOCK:
+        # The reference greedy continuation for generate_to_fd's pipe.
+        ref = load_reference()["prompts"][0]
+        k = ref["actq"]["greedy_stable_prefix"]
+        rc, want, err = ctl_json("detokenize", *[str(i) for i in ref["actq"]["greedy_ids"][:k]])
+        if rc == 0:
+            env.update(BITNET_TEST_REF_PROMPT=ref["text"], BITNET_TEST_REF_TEXT=want["text"],
+                       BITNET_TEST_REF_TOKENS=str(k))
     p = subprocess.run([LIBTEST], capture_output=True, text=True, env=env, timeout=300)
     results = [line for line in p.stdout.splitlines()
                if line.startswith("ok ") or line.startswith("not ok ")]
@@ -437,12 +572,15 @@ def test_docs():
     p = subprocess.run(["bash", "-c", 'source "$1"; COMP_WORDS=(bitnetctl ge); COMP_CWORD=1; '
                         '_bitnetctl; echo "${COMPREPLY[@]}"; '
                         'COMP_WORDS=(bitnetctl generate --te); COMP_CWORD=2; _bitnetctl; '
+                        'echo "${COMPREPLY[@]}"; '
+                        'COMP_WORDS=(bitnetctl generate --pi); COMP_CWORD=2; _bitnetctl; '
                         'echo "${COMPREPLY[@]}"', "x",
                         os.path.join(SRC, "data", "completion", "bitnetctl")],
                        capture_output=True, text=True)
     lines = p.stdout.splitlines()
-    ok(p.returncode == 0 and len(lines) == 2 and lines[0].split() == ["generate"] and
-       "--temp" in lines[1].split(), "bash completion completes commands and options",
+    ok(p.returncode == 0 and len(lines) == 3 and lines[0].split() == ["generate"] and
+       "--temp" in lines[1].split() and lines[2].split() == ["--pipe"],
+       "bash completion completes commands and options",
        p.stdout + p.stderr)
     with open(os.path.join(SRC, "man", "bitnetctl.1")) as f:
         man = f.read()
@@ -483,6 +621,7 @@ def main():
             test_cancel(svc)
             test_bench()
             test_device_and_errors(svc)
+            test_denied(svc)
             test_example()
             test_libclient()
             test_docs()

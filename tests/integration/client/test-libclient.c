@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
+#include <unistd.h>
 
 #include "libclient/include/bitnet-client.h"
 
@@ -54,8 +55,8 @@ struct stream {
 	uint64_t finished_request;
 };
 
-static void on_token(struct bitnet_session *s, uint64_t request, const int32_t *ids,
-		     size_t n_ids, const char *text, void *userdata)
+static void on_token(struct bitnet_session *s, uint64_t request, const int32_t *ids, size_t n_ids,
+		     const char *text, void *userdata)
 {
 	struct stream *st = userdata;
 	size_t n = strlen(text);
@@ -209,8 +210,7 @@ static void test_info(struct bitnet_client *c, const char *model)
 		bitnet_models_free(m, n);
 	r = bitnet_get_model_info(c, model, &info);
 	ok(r == 0 && !strcmp(info.name, model) && info.vocab_size > 0 && info.context_size > 0,
-	   "model info: vocab %u, context %u", r ? 0 : info.vocab_size,
-	   r ? 0 : info.context_size);
+	   "model info: vocab %u, context %u", r ? 0 : info.vocab_size, r ? 0 : info.context_size);
 	if (r == 0)
 		bitnet_model_info_clear(&info);
 }
@@ -226,14 +226,130 @@ static void test_tokenizer(struct bitnet_client *c, const char *model)
 	r = bitnet_tokenize(c, model, text, false, &ids, &n);
 	ok(r == 0 && n > 0, "tokenize gives %zu ids", n);
 	r = r ? r : bitnet_detokenize(c, model, ids, n, &back);
-	ok(r == 0 && back && strstr(back, "To be, or not to be"),
-	   "detokenize round trip: \"%s\"", back ? back : "");
+	ok(r == 0 && back && strstr(back, "To be, or not to be"), "detokenize round trip: \"%s\"",
+	   back ? back : "");
 	r = bitnet_tokenize(c, model, text, true, &ids2, &n2);
 	ok(r == 0 && n2 == n + 1 && !memcmp(ids2 + 1, ids, n * sizeof(*ids)),
 	   "add_special prepends exactly one token (BOS %d)", n2 ? ids2[0] : -1);
 	free(ids);
 	free(ids2);
 	free(back);
+}
+
+/* Session properties, read by the owner, after one request whose outcome is st. */
+static void check_details(struct bitnet_client *c, struct bitnet_session *s, const char *model,
+			  const struct stream *st)
+{
+	struct bitnet_session_details d;
+	struct bitnet_model_info info;
+	uint32_t n_ctx = 0;
+	int r;
+
+	if (bitnet_get_model_info(c, model, &info) == 0) {
+		n_ctx = info.context_size;
+		bitnet_model_info_clear(&info);
+	}
+	r = bitnet_session_get_info(c, bitnet_session_get_path(s), &d);
+	ok(r == 0 && !strcmp(d.object_path, bitnet_session_get_path(s)) &&
+		   !strcmp(d.model, model) && !strcmp(d.state, "idle") && d.uid == getuid() &&
+		   d.tokens_generated == st->stats.tokens &&
+		   d.context_used == st->stats.prompt_tokens + st->stats.tokens &&
+		   d.context_size == n_ctx && n_ctx > 0,
+	   "session info: %s, context %u of %u (prompt %u + %u generated), generated %llu",
+	   r ? bitnet_client_last_error(c) : d.state, d.context_used, d.context_size,
+	   st->stats.prompt_tokens, st->stats.tokens, (unsigned long long)d.tokens_generated);
+	if (r == 0)
+		bitnet_session_details_clear(&d);
+	r = bitnet_session_get_info(c, "/org/bitnet/Inference1/session/0", &d);
+	ok(r == -ENOENT && *bitnet_client_last_error(c),
+	   "session info of an unknown session: -ENOENT (%d: %s)", r, bitnet_client_last_error(c));
+	r = bitnet_session_get_info(c, "not a path", &d);
+	ok(r == -EINVAL, "session info with an invalid path: -EINVAL (%d)", r);
+}
+
+/* Reads fd to its end into buf; returns the length or -errno. */
+static ssize_t read_all(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	while (len + 1 < size) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+/*
+ * SubmitToFd: the pipe carries the reference greedy continuation (given by
+ * test-client.py from ../shared) and Finished follows; closing the pipe
+ * early cancels the request on the daemon.
+ */
+static void test_fd(struct bitnet_client *c, const char *model)
+{
+	const char *prompt = getenv("BITNET_TEST_REF_PROMPT");
+	const char *want = getenv("BITNET_TEST_REF_TEXT");
+	const char *count = getenv("BITNET_TEST_REF_TOKENS");
+	struct bitnet_session *s = NULL;
+	struct bitnet_params *p = NULL;
+	static struct stream st;
+	static char text[65536];
+	uint64_t req = 0;
+	ssize_t n = -1;
+	int fd = -1, r;
+	char byte;
+
+	if (!prompt || !want || !count) {
+		printf("ok %d - generate_to_fd # SKIP no reference continuation given\n",
+		       ++test_no);
+		return;
+	}
+	r = bitnet_session_open(c, model, 0, &s);
+	if (r == 0)
+		r = bitnet_params_new(&p);
+	if (r == 0) {
+		bitnet_params_set_max_tokens(p, (uint32_t)atoi(count));
+		bitnet_params_set_temperature(p, 0.0);
+		bitnet_params_set_ignore_eos(p, true);
+		r = bitnet_generate_to_fd(s, prompt, p, &ops, &st, &req, &fd);
+	}
+	if (r == 0)
+		n = read_all(fd, text, sizeof(text));
+	if (fd >= 0)
+		close(fd);
+	r = r ? r : run_loop(c, &st);
+	ok(r == 0 && n >= 0 && !strcmp(text, want) && st.n_finished == 1 &&
+		   st.finished_request == req && !strcmp(st.reason, "length") &&
+		   st.stats.tokens == (uint32_t)atoi(count) && st.n_ids == 0,
+	   "generate_to_fd: the pipe carries the reference greedy text \"%s\" (want \"%s\"), "
+	   "then Finished \"%s\", no Tokens signals (%d)",
+	   text, want, st.reason, r);
+
+	memset(&st, 0, sizeof(st));
+	fd = -1;
+	bitnet_params_set_max_tokens(p, 200);
+	r = bitnet_generate_to_fd(s, "Before we proceed any further", p, &ops, &st, &req, &fd);
+	/* Some text arrived: the request is running when the pipe closes. */
+	n = r == 0 ? read(fd, &byte, 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	r = r ? r : run_loop(c, &st);
+	ok(r == 0 && n == 1 && st.n_finished == 1 && !strcmp(st.reason, "cancelled") &&
+		   st.stats.tokens < 200,
+	   "closing the pipe early: the daemon finishes the request \"%s\" after %u of 200 "
+	   "tokens",
+	   st.reason, st.stats.tokens);
+	r = bitnet_generate_to_fd(s, "x", p, NULL, NULL, NULL, NULL);
+	ok(r == -EINVAL, "generate_to_fd without an fd pointer: -EINVAL");
+	bitnet_params_free(p);
+	bitnet_session_close(s);
 }
 
 static void test_generate(struct bitnet_client *c, const char *model)
@@ -257,14 +373,16 @@ static void test_generate(struct bitnet_client *c, const char *model)
 	r = bitnet_generate(s, "First Citizen:", p, &ops, &st, &req);
 	r = r ? r : run_loop(c, &st);
 	ok(r == 0 && st.n_finished == 1 && st.finished_request == req &&
-	   !strcmp(st.reason, "length") && st.stats.tokens == 12 && st.n_ids == 12 &&
-	   st.len > 0, "streamed %zu ids in callbacks, Finished \"%s\" with tokens=%u",
-	   st.n_ids, st.reason, st.stats.tokens);
+		   !strcmp(st.reason, "length") && st.stats.tokens == 12 && st.n_ids == 12 &&
+		   st.len > 0,
+	   "streamed %zu ids in callbacks, Finished \"%s\" with tokens=%u", st.n_ids, st.reason,
+	   st.stats.tokens);
+	check_details(c, s, model, &st);
 	r = bitnet_session_reset(s);
 	ok(r == 0, "session reset");
 	r = bitnet_generate_blocking(s, "First Citizen:", p, &res);
 	ok(r == 0 && !strcmp(res.reason, "length") && res.tokens == 12 &&
-	   !strcmp(res.text, st.text),
+		   !strcmp(res.text, st.text),
 	   "blocking generate returns the same greedy text: \"%s\"", res.text ? res.text : "");
 	bitnet_result_clear(&res);
 
@@ -280,16 +398,17 @@ static void test_generate(struct bitnet_client *c, const char *model)
 	}
 	r = r ? r : bitnet_cancel(s, req);
 	r = r ? r : run_loop(c, &st);
-	ok(r == 0 && !strcmp(st.reason, "cancelled") && st.stats.tokens < 200 &&
-	   st.n_finished == 1,
+	ok(r == 0 && !strcmp(st.reason, "cancelled") && st.stats.tokens < 200 && st.n_finished == 1,
 	   "forged Finished ignored; cancel right after submit: Finished \"%s\" after %u of "
-	   "200 tokens", st.reason, st.stats.tokens);
+	   "200 tokens",
+	   st.reason, st.stats.tokens);
 	r = bitnet_cancel(s, req);
 	ok(r == -ESRCH, "cancelling a finished request: -ESRCH (%d)", r);
 
 	{
 		const struct bitnet_message msgs[] = {
-			{ "system", "You are a player." }, { "user", "Speak." },
+			{ "system", "You are a player." },
+			{ "user", "Speak." },
 		};
 
 		bitnet_params_set_max_tokens(p, 8);
@@ -351,8 +470,7 @@ static void *thread_generate(void *arg)
 
 static void test_threads(const char *model)
 {
-	struct thread_job jobs[3] = { { .model = model }, { .model = model },
-				      { .model = model } };
+	struct thread_job jobs[3] = { { .model = model }, { .model = model }, { .model = model } };
 	bool started[3], good = true;
 	pthread_t threads[3];
 
@@ -395,6 +513,7 @@ int main(void)
 	test_info(c, model);
 	test_tokenizer(c, model);
 	test_generate(c, model);
+	test_fd(c, model);
 	test_threads(model);
 	bitnet_client_free(c);
 	printf("1..%d\n", test_no);
