@@ -12,8 +12,7 @@
 #include "daemon/engine/ops.h"
 
 /* Row @r to int8 with its scale and sum; @row is a float copy, or NULL. */
-static void q8_row(struct bn_q8rows *h, const struct bn_ftensor *t, uint32_t r,
-		   const float *row)
+static void q8_row(struct bn_q8rows *h, const struct bn_ftensor *t, uint32_t r, const float *row)
 {
 	int8_t *q = h->q + (size_t)r * h->cols;
 	float amax = 0, inv, v;
@@ -33,8 +32,7 @@ static void q8_row(struct bn_q8rows *h, const struct bn_ftensor *t, uint32_t r,
 	h->scale[r] = amax / 127.0f;
 }
 
-void bn_q8rows_fill(struct bn_q8rows *h, const struct bn_ftensor *t, uint32_t r0,
-		    uint32_t r1)
+void bn_q8rows_fill(struct bn_q8rows *h, const struct bn_ftensor *t, uint32_t r0, uint32_t r1)
 {
 	float *row = malloc(t->cols * sizeof(float));
 	uint32_t r;
@@ -47,8 +45,8 @@ void bn_q8rows_fill(struct bn_q8rows *h, const struct bn_ftensor *t, uint32_t r0
 	free(row);
 }
 
-__attribute__((target("avx512f")))
-static float dot_q8_avx512(const int8_t *q, const float *b, uint32_t n)
+__attribute__((target("avx512f"))) static float dot_q8_avx512(const int8_t *q, const float *b,
+							      uint32_t n)
 {
 	__m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
 	uint32_t i = 0;
@@ -77,8 +75,8 @@ static float dot_q8_scalar(const int8_t *q, const float *b, uint32_t n)
 	return s;
 }
 
-void bn_q8rows_matmul(const struct bn_q8rows *h, uint32_t r0, uint32_t r1,
-		      const float *x, uint32_t n_x, float *out, size_t out_stride)
+void bn_q8rows_matmul(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, const float *x,
+		      uint32_t n_x, float *out, size_t out_stride)
 {
 	bool avx512 = __builtin_cpu_supports("avx512f");
 	uint32_t r, n;
@@ -107,14 +105,23 @@ bool bn_q8rows_have_vnni(void)
 	return have;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
-static int32_t dot_u8s8_vnni(const uint8_t *x, const int8_t *w, uint32_t n)
+/*
+ * Rows follow each other in memory and a decode step streams all of them
+ * from DRAM: prefetching this far ahead (into the next rows) measured ~15%
+ * faster than the hardware prefetcher alone, at 1 and 2 threads.
+ */
+#define HEAD_PREFETCH 4096
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static int32_t
+dot_u8s8_vnni(const uint8_t *x, const int8_t *w, uint32_t n)
 {
 	__m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
 	uint32_t i = 0;
 	int32_t s;
 
 	for (; i + 128 <= n; i += 128) {
+		__builtin_prefetch(w + i + HEAD_PREFETCH, 0, 3);
+		__builtin_prefetch(w + i + 64 + HEAD_PREFETCH, 0, 3);
 		acc0 = _mm512_dpbusd_epi32(acc0, _mm512_loadu_si512(x + i),
 					   _mm512_loadu_si512(w + i));
 		acc1 = _mm512_dpbusd_epi32(acc1, _mm512_loadu_si512(x + i + 64),
@@ -129,9 +136,8 @@ static int32_t dot_u8s8_vnni(const uint8_t *x, const int8_t *w, uint32_t n)
 	return s;
 }
 
-void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0, uint32_t r1,
-			 const uint8_t *xq, const float *sigma, uint32_t n_x, float *out,
-			 size_t out_stride)
+void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, const uint8_t *xq,
+			 const float *sigma, uint32_t n_x, float *out, size_t out_stride)
 {
 	uint32_t r, n;
 

@@ -10,10 +10,12 @@
 #include <immintrin.h>
 
 /*
- * Decode streams weights from DRAM: prefetching this far ahead measured
- * ~10% faster than the hardware prefetcher alone (1 thread, 2560 x 2560).
+ * Decode streams weights from DRAM: prefetching both cache lines of each
+ * step this far ahead measured ~20% faster than prefetching every other
+ * line 2 KiB ahead (which was ~10% faster than the hardware prefetcher
+ * alone), at 1 and 2 threads on the 2B-4T shapes.
  */
-#define BNC_GEMV_PREFETCH	2048
+#define BNC_GEMV_PREFETCH	4096
 
 static __always_inline __m512i bnc_bcast(const s8 *p)
 {
@@ -45,9 +47,11 @@ static __m512i bnc_gemv_block(const u8 *wb, const s8 *q, u32 cols)
 		const __m512i v = _mm512_load_si512(wb + (size_t)j * BNC_CHUNK_BYTES);
 		const __m512i u = _mm512_load_si512(wb + (size_t)(j + 1) * BNC_CHUNK_BYTES);
 		const s8 *qj = q + j * BNC_CHUNK_COLS;
+		const u8 *pf = wb + (size_t)j * BNC_CHUNK_BYTES + BNC_GEMV_PREFETCH;
 
 		/* past the block's end too: the next block follows in memory */
-		__builtin_prefetch(wb + (size_t)j * BNC_CHUNK_BYTES + BNC_GEMV_PREFETCH, 0, 3);
+		__builtin_prefetch(pf, 0, 3);
+		__builtin_prefetch(pf + BNC_CHUNK_BYTES, 0, 3);
 		a0 = _mm512_dpbusd_epi32(a0, _mm512_and_si512(v, m0), bnc_bcast(qj));
 		a1 = _mm512_dpbusd_epi32(a1, _mm512_and_si512(v, m1), bnc_bcast(qj + 4));
 		a2 = _mm512_dpbusd_epi32(a2, _mm512_and_si512(v, m2), bnc_bcast(qj + 8));

@@ -17,7 +17,7 @@
 /* ~50-100 us of PAUSE before sleeping: spans the gaps of a decode step. */
 #define BNC_SPIN_LIMIT		2000
 #define BNC_MAX_TASKS		0xffff
-#define BNC_TASKS_PER_THREAD	4
+#define BNC_TASKS_PER_THREAD	16
 
 /*
  * A job is published in one 64-bit word: generation (32 bits), number of
@@ -242,8 +242,10 @@ struct bnc_pool_mm {
 
 /*
  * Task @index of @count takes an equal share of the weights' row blocks, in
- * order. A few tasks per thread let a thread that runs late (or not at
- * all) cost only its share.
+ * order. Several tasks per thread let a thread that runs late (or not at
+ * all) cost only its share, and keep the wait at the end of a job (the
+ * other thread finishing its last task) short: a decode step makes ~150
+ * matmul dispatches, and 16 tasks per thread measured ~2% faster than 4.
  */
 static void bnc_pool_mm_tile(void *p, int index, int count)
 {
