@@ -17,30 +17,30 @@
 #include "daemon/engine/pool.h"
 #include "kmod/core/bnc_quant.h"
 
-#define SLICE_TOKENS	256
-#define HEAD_ROWS	32	/* rows per pass over the output head */
-#define HEAD_TASKS	64	/* vocab chunks per pass */
+#define SLICE_TOKENS 256
+#define HEAD_ROWS 32  /* rows per pass over the output head */
+#define HEAD_TASKS 64 /* vocab chunks per pass */
 
 struct bn_row {
 	struct bn_seq *seq;
 	uint32_t pos;
-	float *logits;		/* where this row's logits go, or NULL */
-	float *logits2;		/* a second copy (last row of an all_logits item) */
+	float *logits;	/* where this row's logits go, or NULL */
+	float *logits2; /* a second copy (last row of an all_logits item) */
 };
 
 struct bn_scratch {
-	uint32_t tokens;	/* rows the buffers hold */
+	uint32_t tokens; /* rows the buffers hold */
 	uint32_t workers;
-	uint32_t score_cap;	/* floats per worker in scores */
+	uint32_t score_cap; /* floats per worker in scores */
 	float *x, *h, *q, *k, *v, *att, *gate, *up, *out;
 	int8_t *q8;
 	float *sigma;
 	int32_t *sum;
 	float *scores;
-	float *rope;		/* per row: cos then sin of its position's angles */
-	const float *xin;	/* float input of the next matmul (dense linears) */
+	float *rope;	  /* per row: cos then sin of its position's angles */
+	const float *xin; /* float input of the next matmul (dense linears) */
 	float *head_in, *head_out;
-	uint8_t *head_xq;	/* head_in as u8 (q + 128), for the VNNI head */
+	uint8_t *head_xq; /* head_in as u8 (q + 128), for the VNNI head */
 	float head_sigma[HEAD_ROWS];
 	struct bn_row *rows;
 };
@@ -113,9 +113,9 @@ static struct bn_scratch *scratch_get(struct bn_model *m, uint32_t max_ctx)
 	s->rows = malloc(t * sizeof(*s->rows));
 	s->head_xq = malloc((size_t)HEAD_ROWS * in->n_embd);
 	s->rope = malloc(t * m->rope_dim * sizeof(float));
-	if (!s->x || !s->h || !s->q || !s->k || !s->v || !s->att || !s->gate || !s->up ||
-	    !s->out || !s->q8 || !s->sigma || !s->sum || !s->scores || !s->head_in ||
-	    !s->head_out || !s->rows || !s->head_xq || !s->rope) {
+	if (!s->x || !s->h || !s->q || !s->k || !s->v || !s->att || !s->gate || !s->up || !s->out ||
+	    !s->q8 || !s->sigma || !s->sum || !s->scores || !s->head_in || !s->head_out ||
+	    !s->rows || !s->head_xq || !s->rope) {
 		bn_scratch_free(s);
 		return NULL;
 	}
@@ -130,7 +130,7 @@ static void quantize(struct bn_scratch *s, const float *x, uint32_t n, uint32_t 
 	bnc_quant_act_rows(x, n, k, s->q8, s->sigma, s->sum);
 }
 
-#define DENSE_TASKS	64
+#define DENSE_TASKS 64
 
 struct dense_ctx {
 	const struct bn_ftensor *w;
@@ -434,8 +434,7 @@ static int check_items(struct bn_model *m, struct bn_batch_item *items, uint32_t
 	return 0;
 }
 
-int bn_forward(struct bn_model *m, struct bn_batch_item *items,
-	       uint32_t n_items)
+int bn_forward(struct bn_model *m, struct bn_batch_item *items, uint32_t n_items)
 {
 	struct bn_scratch *s;
 	uint32_t i, j, n = 0, max_ctx, v;
@@ -462,7 +461,8 @@ int bn_forward(struct bn_model *m, struct bn_batch_item *items,
 			row->pos = seq->len + j;
 			seq->tokens[row->pos] = it->tokens[j];
 			row->logits = it->all_logits ? it->all_logits + (size_t)j * v :
-				      last ? it->logits : NULL;
+				      last	     ? it->logits :
+						       NULL;
 			row->logits2 = it->all_logits && last ? it->logits : NULL;
 			if (n == SLICE_TOKENS) {
 				rc = run_slice(m, s, n);

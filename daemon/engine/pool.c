@@ -15,7 +15,7 @@ struct bn_pool {
 
 struct pool_job {
 	uint32_t n;
-	uint32_t next;		/* atomically incremented */
+	uint32_t next; /* atomically incremented */
 	void (*fn)(void *ctx, uint32_t i, uint32_t worker);
 	void *ctx;
 };
@@ -62,8 +62,8 @@ static void pool_worker(void *arg, int index, int count)
 		job->fn(job->ctx, i, (uint32_t)index);
 }
 
-void bn_pool_for(struct bn_pool *p, uint32_t n,
-		 void (*fn)(void *ctx, uint32_t i, uint32_t worker), void *ctx)
+void bn_pool_for(struct bn_pool *p, uint32_t n, void (*fn)(void *ctx, uint32_t i, uint32_t worker),
+		 void *ctx)
 {
 	struct pool_job job = { .n = n, .next = 0, .fn = fn, .ctx = ctx };
 	uint32_t i;

@@ -21,7 +21,7 @@ struct bnc_pool *bn_pool_core(struct bn_pool *p);
  * Calls fn(ctx, i, worker) for every i in [0, n), spread over the pool's
  * threads (worker in [0, bn_pool_threads())); returns when all are done.
  */
-void bn_pool_for(struct bn_pool *p, uint32_t n,
-		 void (*fn)(void *ctx, uint32_t i, uint32_t worker), void *ctx);
+void bn_pool_for(struct bn_pool *p, uint32_t n, void (*fn)(void *ctx, uint32_t i, uint32_t worker),
+		 void *ctx);
 
 #endif /* BITNET_ENGINE_POOL_H */
