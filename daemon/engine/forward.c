@@ -260,8 +260,7 @@ static int attention(struct bn_model *m, struct bn_scratch *s, uint32_t layer, u
 	rc = matmul(m, s, &wo, 1, n, &s->out);
 	if (rc)
 		return rc;
-	for (r = 0; r < (size_t)n * e; r++)
-		s->x[r] += s->out[r];
+	bn_add_f32(s->x, s->out, (size_t)n * e);
 	return 0;
 }
 
@@ -283,11 +282,7 @@ static int ffn(struct bn_model *m, struct bn_scratch *s, uint32_t layer, uint32_
 	if (rc)
 		return rc;
 	if (m->act == BN_ACT_RELU_SQR) {
-		for (i = 0; i < cnt; i++) {
-			float g = s->gate[i] > 0 ? s->gate[i] : 0;
-
-			s->gate[i] = g * g * s->up[i];
-		}
+		bn_relu_sqr_mul(s->gate, s->up, cnt);
 	} else {
 		for (i = 0; i < cnt; i++) {
 			float g = s->gate[i];
@@ -305,8 +300,7 @@ static int ffn(struct bn_model *m, struct bn_scratch *s, uint32_t layer, uint32_
 	rc = matmul(m, s, &down, 1, n, &s->out);
 	if (rc)
 		return rc;
-	for (i = 0; i < (size_t)n * e; i++)
-		s->x[i] += s->out[i];
+	bn_add_f32(s->x, s->out, (size_t)n * e);
 	return 0;
 }
 

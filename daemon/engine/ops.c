@@ -326,6 +326,57 @@ void bn_ftensor_matmul(const struct bn_ftensor *t, uint32_t r0, uint32_t r1, con
 	free(buf);
 }
 
+/*
+ * Element-wise loops in SSE-sized generic vectors: -O2 does not vectorise
+ * loops that need a scalar tail. Same operations in the same order as the
+ * tails, so results do not depend on the split.
+ */
+typedef float bn_v4f __attribute__((vector_size(16)));
+typedef int32_t bn_v4i __attribute__((vector_size(16)));
+
+static bn_v4f load4(const float *p)
+{
+	bn_v4f v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void store4(float *p, bn_v4f v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+void bn_add_f32(float *y, const float *x, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4)
+		store4(y + i, load4(y + i) + load4(x + i));
+	for (; i < n; i++)
+		y[i] += x[i];
+}
+
+void bn_relu_sqr_mul(float *g, const float *u, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4) {
+		bn_v4f v = load4(g + i);
+		bn_v4i bits;
+
+		memcpy(&bits, &v, sizeof(bits));
+		bits &= v > 0; /* g > 0 ? g : +0.0f, NaN included */
+		memcpy(&v, &bits, sizeof(v));
+		store4(g + i, v * v * load4(u + i));
+	}
+	for (; i < n; i++) {
+		float v = g[i] > 0 ? g[i] : 0;
+
+		g[i] = v * v * u[i];
+	}
+}
+
 void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *out)
 {
 	float ss = 0, scale;
@@ -334,7 +385,9 @@ void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *ou
 	for (i = 0; i < n; i++)
 		ss += x[i] * x[i];
 	scale = 1.0f / sqrtf(ss / (float)n + eps);
-	for (i = 0; i < n; i++)
+	for (i = 0; i + 4 <= n; i += 4)
+		store4(out + i, load4(x + i) * scale * load4(w + i));
+	for (; i < n; i++)
 		out[i] = x[i] * scale * w[i];
 }
 

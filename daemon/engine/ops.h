@@ -64,5 +64,9 @@ void bn_softmax(float *x, uint32_t n);
 float bn_dot_f32(const float *a, const float *b, uint32_t n);
 /* y += a * x */
 void bn_axpy_f32(float *y, float a, const float *x, uint32_t n);
+/* y += x */
+void bn_add_f32(float *y, const float *x, size_t n);
+/* g = max(g, 0)^2 * u, the squared-ReLU gate */
+void bn_relu_sqr_mul(float *g, const float *u, size_t n);
 
 #endif /* BITNET_ENGINE_OPS_H */
