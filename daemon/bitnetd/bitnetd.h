@@ -81,6 +81,14 @@ static inline void bnetd_list_del(struct bnetd_list *n)
 #define bnetd_list_for_each_safe(pos, tmp, head) \
 	for (pos = (head)->next, tmp = pos->next; pos != (head); pos = tmp, tmp = pos->next)
 
+/*
+ * NULL-terminated strdup'd paths of the entries of @head for which @path_of
+ * gives one (NULL: leave the entry out), as sd-bus node enumerators return.
+ */
+int bnetd_enumerate_paths(struct bnetd_list *head,
+			  const char *(*path_of)(struct bnetd_list *pos, void *ctx), void *ctx,
+			  char ***nodes);
+
 enum bnetd_model_state {
 	BNETD_MODEL_LOADING,
 	BNETD_MODEL_READY,

@@ -3,7 +3,7 @@
 # bitnetd, the D-Bus service, and its unit tests. Needs libsystemd-dev.
 
 BITNETD_SRCS	:= daemon/bitnetd/main.c daemon/bitnetd/bus_manager.c \
-		   daemon/bitnetd/bus_model.c daemon/bitnetd/bus_session.c \
+		   daemon/bitnetd/bus_model.c daemon/bitnetd/bus_session.c daemon/bitnetd/bus_nodes.c \
 		   daemon/bitnetd/request.c daemon/bitnetd/scheduler.c \
 		   daemon/bitnetd/params.c daemon/bitnetd/config.c \
 		   daemon/bitnetd/stop.c daemon/bitnetd/polkit.c \

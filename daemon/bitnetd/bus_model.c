@@ -263,36 +263,21 @@ static int model_find(sd_bus *bus, const char *path, const char *iface, void *us
 	return 1;
 }
 
+static const char *model_path_of(struct bnetd_list *pos, void *ctx)
+{
+	(void)ctx;
+	return container_of(pos, struct bnetd_model, link)->path;
+}
+
 static int model_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
 			   sd_bus_error *err)
 {
 	struct bnetd *d = userdata;
-	struct bnetd_list *pos, *tmp;
-	size_t n = 0, i = 0;
-	char **v;
 
 	(void)bus;
 	(void)prefix;
 	(void)err;
-	bnetd_list_for_each_safe(pos, tmp, &d->models)
-		n++;
-	v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	bnetd_list_for_each_safe(pos, tmp, &d->models) {
-		struct bnetd_model *mo = container_of(pos, struct bnetd_model, link);
-
-		v[i] = strdup(mo->path);
-		if (!v[i]) {
-			while (i)
-				free(v[--i]);
-			free(v);
-			return -ENOMEM;
-		}
-		i++;
-	}
-	*nodes = v;
-	return 0;
+	return bnetd_enumerate_paths(&d->models, model_path_of, NULL, nodes);
 }
 
 static int model_prop(sd_bus *bus, const char *path, const char *iface, const char *prop,

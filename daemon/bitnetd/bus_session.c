@@ -243,38 +243,23 @@ static int session_find(sd_bus *bus, const char *path, const char *iface, void *
 	return 1;
 }
 
+/* Only the sessions the calling message may see. */
+static const char *session_path_of(struct bnetd_list *pos, void *ctx)
+{
+	struct bnetd_session *s = container_of(pos, struct bnetd_session, link);
+
+	return s->closed || !bnetd_session_visible(s, ctx) ? NULL : s->path;
+}
+
 static int session_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
 			     sd_bus_error *err)
 {
 	struct bnetd *d = userdata;
-	sd_bus_message *m = sd_bus_get_current_message(bus);
-	struct bnetd_list *pos, *tmp;
-	size_t n = 0, i = 0;
-	char **v;
 
 	(void)prefix;
 	(void)err;
-	bnetd_list_for_each_safe(pos, tmp, &d->sessions)
-		n++;
-	v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	bnetd_list_for_each_safe(pos, tmp, &d->sessions) {
-		struct bnetd_session *s = container_of(pos, struct bnetd_session, link);
-
-		if (s->closed || !bnetd_session_visible(s, m))
-			continue;
-		v[i] = strdup(s->path);
-		if (!v[i]) {
-			while (i)
-				free(v[--i]);
-			free(v);
-			return -ENOMEM;
-		}
-		i++;
-	}
-	*nodes = v;
-	return 0;
+	return bnetd_enumerate_paths(&d->sessions, session_path_of, sd_bus_get_current_message(bus),
+				     nodes);
 }
 
 static int session_prop(sd_bus *bus, const char *path, const char *iface, const char *prop,
