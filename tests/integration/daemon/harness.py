@@ -4,8 +4,10 @@ polkit mock, bitnetd itself, D-Bus clients that collect streamed tokens, and
 TAP output. Every wait has a generous guard so a broken daemon fails the test
 instead of hanging it; no assertion depends on speed."""
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -249,13 +251,31 @@ def wait_model_ready(client, name="tiny"):
     return str(client.prop(path, MODEL, "State"))
 
 
+_helper_dir = None
+
+
+def helper_path():
+    """client_helper.py where any UID can read it: the checkout itself may
+    sit in a directory only root may enter (mktemp -d is 0700)."""
+    global _helper_dir
+    if _helper_dir is None:
+        _helper_dir = tempfile.mkdtemp(prefix="bitnetd-helper-")
+        os.chmod(_helper_dir, 0o755)
+        for name in ("client_helper.py", "harness.py"):
+            dst = os.path.join(_helper_dir, name)
+            shutil.copyfile(os.path.join(HERE, name), dst)
+            os.chmod(dst, 0o644)
+        atexit.register(shutil.rmtree, _helper_dir, True)
+    return os.path.join(_helper_dir, "client_helper.py")
+
+
 def run_as(uid, args, timeout=GUARD):
     """Runs this test's helper (client_helper.py) as another UID."""
     def demote():
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
-    return subprocess.run(["/usr/bin/python3", os.path.join(HERE, "client_helper.py")]
+    return subprocess.run(["/usr/bin/python3", helper_path()]
                           + args, preexec_fn=demote, capture_output=True, text=True,
                           timeout=timeout)
 
