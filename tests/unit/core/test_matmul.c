@@ -16,9 +16,21 @@ struct mm_case {
 };
 
 static const struct mm_case random_cases[] = {
-	{ 1, 128, 1, 0 },    { 3, 128, 5, 1 },	 { 16, 256, 16, 0 },  { 17, 384, 17, 1 },
-	{ 33, 128, 2, 0 },   { 100, 512, 7, 1 }, { 64, 1024, 33, 0 }, { 5, 2560, 3, 0 },
-	{ 257, 640, 20, 1 }, { 48, 6912, 2, 0 },
+	{ 1, 128, 1, 0 },
+	{ 3, 128, 5, 1 },
+	{ 16, 256, 16, 0 },
+	{ 17, 384, 17, 1 },
+	{ 33, 128, 2, 0 },
+	{ 100, 512, 7, 1 },
+	{ 64, 1024, 33, 0 },
+	{ 5, 2560, 3, 0 },
+	{ 257, 640, 20, 1 },
+	{ 48, 6912, 2, 0 },
+	/* one token: the multi-stream decode groups, with partial groups and blocks */
+	{ 200, 512, 1, 1 },
+	{ 160, 2560, 1, 0 },
+	{ 256, 6912, 1, 0 },
+	{ 309, 384, 1, 1 },
 };
 
 static void random_q(s8 *q, size_t n)
@@ -128,7 +140,7 @@ static void test_extremes(enum bnc_isa isa)
 /* Tiles of rows and tokens fill the same output as one call. */
 static void test_tiles(enum bnc_isa isa)
 {
-	u32 rows = 70, cols = 384, n = 9, r, tk, rstep, tstep;
+	u32 rows = 150, cols = 384, n = 9, r, tk, rstep, tstep;
 	s8 *t = test_alloc(rows * cols), *q = test_alloc(n * cols);
 	s32 *ref = test_alloc(n * rows * 4), *out = test_alloc(n * rows * 4);
 	struct bnc_act x = { .n = n, .k = cols, .q = q };
@@ -139,7 +151,7 @@ static void test_tiles(enum bnc_isa isa)
 	random_q(q, n * cols);
 	test_ref_matmul(t, rows, cols, q, n, ref);
 	ok = !test_make_matrix(t, rows, cols, 0x3f800000, &w);
-	for (rstep = 16; rstep <= 48; rstep += 32) {
+	for (rstep = 16; rstep <= 144; rstep += 64) {
 		for (tstep = 1; tstep <= 4; tstep += 3) {
 			memset(out, 0, n * rows * 4);
 			for (r = 0; r < rows; r += rstep)
@@ -151,7 +163,7 @@ static void test_tiles(enum bnc_isa isa)
 			ok &= !memcmp(out, ref, n * rows * 4);
 		}
 	}
-	tap_ok(ok, "%s: row tiles of 16/48 x token tiles of 1/4 give the same result",
+	tap_ok(ok, "%s: row tiles of 16/80/144 x token tiles of 1/4 give the same result",
 	       bnc_isa_name(isa));
 	free(w.data);
 	free(t);
