@@ -139,7 +139,7 @@ dot_u8s8_vnni(const uint8_t *x, const int8_t *w, uint32_t n)
 /*
  * Eight rows an eighth of the range apart at once: one core reads DRAM
  * faster from several streams than from one (about 20% here), and each
- * load of the input serves four rows.
+ * load of the input serves all of them.
  */
 #define HEAD_STREAMS 8
 
