@@ -101,18 +101,32 @@ DEFINE_REF_BLOCK(ref_block_f16, uint16_t, load_w_f16)
 DEFINE_REF_GEMM(bench_ref_f32, float, ref_block_f32)
 DEFINE_REF_GEMM(bench_ref_f16, uint16_t, ref_block_f16)
 
+/*
+ * The machine's read bandwidth as a well-written reader gets it: eight
+ * streams at once with software prefetch, which one core here reads ~40%
+ * faster than a single stream (the way the GEMV kernels read).
+ */
+#define READ_STREAMS 8
+#define READ_PREFETCH 4096
+
 uint64_t bench_read(const void *buf, size_t bytes)
 {
+	const size_t part = bytes / READ_STREAMS / 128 * 128;
 	const char *p = buf;
-	__m512i a = _mm512_setzero_si512(), b = a, c = a, d = a;
+	__m512i a = _mm512_setzero_si512(), b = a;
 	size_t i;
+	int s;
 
-	for (i = 0; i < bytes; i += 256) {
-		a = _mm512_xor_si512(a, _mm512_load_si512(p + i));
-		b = _mm512_xor_si512(b, _mm512_load_si512(p + i + 64));
-		c = _mm512_xor_si512(c, _mm512_load_si512(p + i + 128));
-		d = _mm512_xor_si512(d, _mm512_load_si512(p + i + 192));
+	for (i = 0; i < part; i += 128) {
+		for (s = 0; s < READ_STREAMS; s++) {
+			const char *q = p + s * part + i;
+
+			__builtin_prefetch(q + READ_PREFETCH, 0, 3);
+			__builtin_prefetch(q + READ_PREFETCH + 64, 0, 3);
+			a = _mm512_xor_si512(a, _mm512_load_si512(q));
+			b = _mm512_xor_si512(b, _mm512_load_si512(q + 64));
+		}
 	}
-	a = _mm512_xor_si512(_mm512_xor_si512(a, b), _mm512_xor_si512(c, d));
+	a = _mm512_xor_si512(a, b);
 	return (uint64_t)_mm512_reduce_add_epi64(a);
 }

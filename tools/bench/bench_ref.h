@@ -17,7 +17,7 @@ void bench_ref_f32(const float *w, uint32_t rows, uint32_t cols, const float *x,
 		   float *out, uint32_t row_begin, uint32_t row_end);
 void bench_ref_f16(const uint16_t *w, uint32_t rows, uint32_t cols, const float *x, uint32_t n,
 		   float *out, uint32_t row_begin, uint32_t row_end);
-/* Reads @bytes (a multiple of 256) with 64-byte loads; returns a checksum. */
+/* Reads @bytes (a multiple of 1 KiB) as 8 streams; returns a checksum. */
 uint64_t bench_read(const void *buf, size_t bytes);
 
 #endif /* BITNET_BENCH_REF_H */
