@@ -23,7 +23,7 @@ BENCH_E2E_LIBS	= $(ENGINE_LINK)
 # Unit tests of the engine (no model files needed) and the exactness tests
 # against ../shared/models.
 ENGINE_TESTS	:= $(BUILD)/tests/engine/test-sampler $(BUILD)/tests/engine/test-model \
-		   $(BUILD)/tests/engine/test-head \
+		   $(BUILD)/tests/engine/test-head $(BUILD)/tests/engine/test-attention \
 		   $(BUILD)/tests/exact/test-exact $(BUILD)/tests/exact/test-run-cli
 CHECK_PROGS	+= $(ENGINE_TESTS)
 CHECK_DEPS	+= $(ENGINE_TESTS) $(BUILD)/bin/bitnet-run $(BUILD)/bin/bitnet-mkmodel

@@ -31,7 +31,7 @@ struct bn_row {
 struct bn_scratch {
 	uint32_t tokens; /* rows the buffers hold */
 	uint32_t workers;
-	uint32_t score_cap; /* floats per worker in scores */
+	size_t score_cap; /* floats per worker in scores: a K/V group's */
 	float *x, *h, *q, *k, *v, *att, *gate, *up, *out;
 	int8_t *q8;
 	float *sigma;
@@ -78,15 +78,16 @@ static struct bn_scratch *scratch_get(struct bn_model *m, uint32_t max_ctx)
 	size_t kvd = (size_t)in->n_head_kv * m->head_dim;
 	size_t wide = in->n_ff > qd ? in->n_ff : qd;
 	uint32_t workers = bn_pool_threads(m->pool);
+	size_t cap = (size_t)max_ctx * (in->n_head / in->n_head_kv);
 
 	if (wide < in->n_embd)
 		wide = in->n_embd;
-	if (s && s->score_cap >= max_ctx)
+	if (s && s->score_cap >= cap)
 		return s;
 	if (s) {
 		free(s->scores);
-		s->scores = malloc((size_t)workers * max_ctx * sizeof(float));
-		s->score_cap = max_ctx;
+		s->scores = malloc(workers * cap * sizeof(float));
+		s->score_cap = cap;
 		return s->scores ? s : NULL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -94,7 +95,7 @@ static struct bn_scratch *scratch_get(struct bn_model *m, uint32_t max_ctx)
 		return NULL;
 	s->tokens = SLICE_TOKENS;
 	s->workers = workers;
-	s->score_cap = max_ctx;
+	s->score_cap = cap;
 	s->x = malloc(t * in->n_embd * sizeof(float));
 	s->h = malloc(t * wide * sizeof(float));
 	s->q = malloc(t * qd * sizeof(float));
@@ -107,7 +108,7 @@ static struct bn_scratch *scratch_get(struct bn_model *m, uint32_t max_ctx)
 	s->q8 = malloc(t * wide);
 	s->sigma = malloc(t * sizeof(float));
 	s->sum = malloc(t * sizeof(int32_t));
-	s->scores = malloc((size_t)workers * max_ctx * sizeof(float));
+	s->scores = malloc(workers * cap * sizeof(float));
 	s->head_in = malloc((size_t)HEAD_ROWS * in->n_embd * sizeof(float));
 	s->head_out = malloc((size_t)HEAD_ROWS * in->n_vocab * sizeof(float));
 	s->rows = malloc(t * sizeof(*s->rows));
@@ -188,6 +189,7 @@ struct attn_ctx {
 	struct bn_model *m;
 	struct bn_scratch *s;
 	uint32_t layer;
+	uint32_t heads; /* query heads per task, all of one K/V head */
 };
 
 static void attn_task(void *arg, uint32_t i, uint32_t worker)
@@ -195,24 +197,32 @@ static void attn_task(void *arg, uint32_t i, uint32_t worker)
 	struct attn_ctx *c = arg;
 	struct bn_model *m = c->m;
 	struct bn_scratch *s = c->s;
-	uint32_t hq = m->info.n_head, d = m->head_dim;
-	uint32_t r = i / hq, h = i % hq, g = h / (hq / m->info.n_head_kv);
+	uint32_t hq = m->info.n_head, d = m->head_dim, per_row = hq / c->heads;
+	uint32_t r = i / per_row, h = i % per_row * c->heads;
+	uint32_t g = h / (hq / m->info.n_head_kv);
 	const struct bn_row *row = &s->rows[r];
 	struct bn_seq *seq = row->seq;
-	size_t lay = (size_t)c->layer * seq->cap * seq->kv_row;
-	const float *q = s->q + ((size_t)r * hq + h) * d;
-	float *o = s->att + ((size_t)r * hq + h) * d;
-	float *sc = s->scores + (size_t)worker * s->score_cap;
-	float scale = 1.0f / sqrtf((float)d);
-	uint32_t u, n = row->pos + 1;
+	size_t at = ((size_t)c->layer * m->info.n_head_kv + g) * seq->cap * d;
 
-	for (u = 0; u < n; u++)
-		sc[u] = bn_dot_f32(q, seq->k + lay + (size_t)u * seq->kv_row + (size_t)g * d, d) *
-			scale;
-	bn_softmax(sc, n);
-	memset(o, 0, d * sizeof(float));
-	for (u = 0; u < n; u++)
-		bn_axpy_f32(o, sc[u], seq->v + lay + (size_t)u * seq->kv_row + (size_t)g * d, d);
+	bn_attend(s->q + ((size_t)r * hq + h) * d, c->heads, seq->k + at, seq->v + at, d,
+		  row->pos + 1, d, s->scores + (size_t)worker * s->score_cap,
+		  s->att + ((size_t)r * hq + h) * d);
+}
+
+/*
+ * Query heads per task: a whole group reads each K/V row once, but a decode
+ * step has few groups (5 in 2B-4T), so split them until every thread has a
+ * few tasks.
+ */
+static uint32_t attn_heads_per_task(const struct bn_model *m, uint32_t n)
+{
+	uint32_t group = m->info.n_head / m->info.n_head_kv, heads = group, f;
+	uint32_t want = 4 * bn_pool_threads(m->pool);
+
+	for (f = 2; f <= group && (uint64_t)n * m->info.n_head / heads < want; f++)
+		if (group % f == 0)
+			heads = group / f;
+	return heads;
 }
 
 static int attention(struct bn_model *m, struct bn_scratch *s, uint32_t layer, uint32_t n)
@@ -222,7 +232,7 @@ static int attention(struct bn_model *m, struct bn_scratch *s, uint32_t layer, u
 	float *outs[3] = { s->q, s->k, s->v };
 	uint32_t e = m->info.n_embd, hq = m->info.n_head, hkv = m->info.n_head_kv;
 	uint32_t d = m->head_dim, qd = hq * d, kvd = hkv * d, r, h;
-	struct attn_ctx ctx = { m, s, layer };
+	struct attn_ctx ctx = { m, s, layer, attn_heads_per_task(m, n) };
 	int rc;
 
 	for (r = 0; r < n; r++)
@@ -234,17 +244,20 @@ static int attention(struct bn_model *m, struct bn_scratch *s, uint32_t layer, u
 	for (r = 0; r < n; r++) {
 		struct bn_seq *seq = s->rows[r].seq;
 		uint32_t pos = s->rows[r].pos;
-		size_t at = ((size_t)layer * seq->cap + pos) * seq->kv_row;
 		const float *cs = s->rope + (size_t)r * m->rope_dim, *sn = cs + m->rope_dim / 2;
 
 		for (h = 0; h < hq; h++)
 			bn_rope(s->q + (size_t)r * qd + h * d, m->rope_dim, cs, sn, m->rope_neox);
 		for (h = 0; h < hkv; h++)
 			bn_rope(s->k + (size_t)r * kvd + h * d, m->rope_dim, cs, sn, m->rope_neox);
-		memcpy(seq->k + at, s->k + (size_t)r * kvd, kvd * sizeof(float));
-		memcpy(seq->v + at, s->v + (size_t)r * kvd, kvd * sizeof(float));
+		for (h = 0; h < hkv; h++) {
+			size_t at = (((size_t)layer * hkv + h) * seq->cap + pos) * d;
+
+			memcpy(seq->k + at, s->k + (size_t)r * kvd + h * d, d * sizeof(float));
+			memcpy(seq->v + at, s->v + (size_t)r * kvd + h * d, d * sizeof(float));
+		}
 	}
-	bn_pool_for(m->pool, n * hq, attn_task, &ctx);
+	bn_pool_for(m->pool, n * (hq / ctx.heads), attn_task, &ctx);
 
 	const float *o = s->att;
 

@@ -79,7 +79,7 @@ struct bn_seq {
 	uint32_t cap;
 	uint32_t len;
 	size_t kv_row; /* floats per position per layer: n_head_kv * head_dim */
-	float *k;      /* [n_layer][cap][kv_row] */
+	float *k;      /* [n_layer][n_head_kv][cap][head_dim]: each head's positions in a row */
 	float *v;
 	int32_t *tokens; /* cap */
 };

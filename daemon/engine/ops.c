@@ -195,14 +195,6 @@ void bn_ftensor_row(const struct bn_ftensor *t, uint32_t r, float *out)
 		bnc_bf16_to_fp32_row((const uint16_t *)row, out, t->cols);
 }
 
-void bn_axpy_f32(float *y, float a, const float *x, uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		y[i] += a * x[i];
-}
-
 /*
  * Four dot products of one row against four vectors, the row read once.
  * Same accumulation order as dot_f32_avx512(), so results do not depend on

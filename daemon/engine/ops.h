@@ -62,8 +62,13 @@ void bn_rope(float *z, uint32_t rope_dim, const float *cs, const float *sn, int 
 /* In place; returns nothing, the values become probabilities. */
 void bn_softmax(float *x, uint32_t n);
 float bn_dot_f32(const float *a, const float *b, uint32_t n);
-/* y += a * x */
-void bn_axpy_f32(float *y, float a, const float *x, uint32_t n);
+/*
+ * Attention of one position for @heads query heads (@q: heads x d) sharing
+ * one K/V head: @n cached rows of @k and @v, @stride floats apart. @scores
+ * holds heads x n floats; @out gets heads x d.
+ */
+void bn_attend(const float *q, uint32_t heads, const float *k, const float *v, size_t stride,
+	       uint32_t n, uint32_t d, float *scores, float *out);
 /* y += x */
 void bn_add_f32(float *y, const float *x, size_t n);
 /* g = max(g, 0)^2 * u, the squared-ReLU gate */

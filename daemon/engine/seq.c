@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Sequences: one float KV cache per sequence, n_layer x capacity x
- * (n_head_kv * head_dim) for K and for V. calloc'd memory is only backed
+ * Sequences: one float KV cache per sequence, n_layer x n_head_kv x
+ * capacity x head_dim for K and for V, so that attention streams each
+ * head's positions from consecutive memory. calloc'd memory is only backed
  * by pages as positions are written, so a big capacity costs address space
  * rather than RSS until it is used.
  */
