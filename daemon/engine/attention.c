@@ -17,7 +17,7 @@
 #include "daemon/engine/ops.h"
 
 #define ATT_HEADS 4 /* query heads per pass over V */
-#define ATT_VECS 4  /* 16-float vectors of the head dimension per pass */
+#define ATT_VECS 4  /* 16-float vectors of the head dimension per pass, at most */
 
 static void scores_scalar(const float *q, uint32_t heads, const float *k, size_t stride, uint32_t n,
 			  uint32_t d, float scale, float *sc)
@@ -93,40 +93,53 @@ scores_pass(uint32_t j, const int H, const float *q, const float *k, size_t stri
 }
 
 /*
- * Output of heads j..j+H-1, 64 floats of each at a time in registers while
- * the positions go by: each V row is read once per 64 floats.
+ * Floats c..c+16V-1 of the output of heads j..j+H-1, in registers while
+ * the positions go by: each V row is read once per pass.
  */
 __attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
-weigh_pass(uint32_t j, const int H, const float *sc, const float *v, size_t stride, uint32_t n,
-	   uint32_t d, float *out)
+weigh_pass(uint32_t j, const int H, uint32_t c, const int V, const float *sc, const float *v,
+	   size_t stride, uint32_t n, uint32_t d, float *out)
 {
-	uint32_t c, u;
+	__m512 acc[ATT_HEADS][ATT_VECS];
+	uint32_t u;
 	int h, x;
 
-	for (c = 0; c < d; c += 16 * ATT_VECS) {
-		__m512 acc[ATT_HEADS][ATT_VECS];
+	for (h = 0; h < H; h++)
+		for (x = 0; x < V; x++)
+			acc[h][x] = _mm512_setzero_ps();
+	for (u = 0; u < n; u++) {
+		const float *vr = v + u * stride + c;
+		__m512 vv[ATT_VECS];
 
-		for (h = 0; h < H; h++)
-			for (x = 0; x < ATT_VECS; x++)
-				acc[h][x] = _mm512_setzero_ps();
-		for (u = 0; u < n; u++) {
-			const float *vr = v + u * stride + c;
-			__m512 vv[ATT_VECS];
+		for (x = 0; x < V; x++)
+			vv[x] = _mm512_loadu_ps(vr + 16 * x);
+		for (h = 0; h < H; h++) {
+			__m512 p = _mm512_set1_ps(sc[(j + h) * n + u]);
 
-			for (x = 0; x < ATT_VECS; x++)
-				vv[x] = _mm512_loadu_ps(vr + 16 * x);
-			for (h = 0; h < H; h++) {
-				__m512 p = _mm512_set1_ps(sc[(j + h) * n + u]);
-
-				for (x = 0; x < ATT_VECS; x++)
-					acc[h][x] =
-						_mm512_add_ps(acc[h][x], _mm512_mul_ps(p, vv[x]));
-			}
+			for (x = 0; x < V; x++)
+				acc[h][x] = _mm512_add_ps(acc[h][x], _mm512_mul_ps(p, vv[x]));
 		}
-		for (h = 0; h < H; h++)
-			for (x = 0; x < ATT_VECS; x++)
-				_mm512_storeu_ps(out + (j + h) * d + c + 16 * x, acc[h][x]);
 	}
+	for (h = 0; h < H; h++)
+		for (x = 0; x < V; x++)
+			_mm512_storeu_ps(out + (j + h) * d + c + 16 * x, acc[h][x]);
+}
+
+/* All of the head dimension in passes of 64, 32 and 16 floats. */
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
+weigh_heads(uint32_t j, const int H, const float *sc, const float *v, size_t stride, uint32_t n,
+	    uint32_t d, float *out)
+{
+	uint32_t c = 0;
+
+	for (; c + 64 <= d; c += 64)
+		weigh_pass(j, H, c, 4, sc, v, stride, n, d, out);
+	if (c + 32 <= d) {
+		weigh_pass(j, H, c, 2, sc, v, stride, n, d, out);
+		c += 32;
+	}
+	if (c < d)
+		weigh_pass(j, H, c, 1, sc, v, stride, n, d, out);
 }
 
 __attribute__((target("avx512f"))) static void scores_avx512(const float *q, uint32_t heads,
@@ -141,7 +154,7 @@ __attribute__((target("avx512f"))) static void weigh_avx512(const float *sc, uin
 							    const float *v, size_t stride,
 							    uint32_t n, uint32_t d, float *out)
 {
-	ATT_FOR_HEADS(heads, weigh_pass, sc, v, stride, n, d, out);
+	ATT_FOR_HEADS(heads, weigh_heads, sc, v, stride, n, d, out);
 }
 
 /* Probed once; relaxed atomics because pool threads may ask first, at once. */
@@ -162,7 +175,7 @@ void bn_attend(const float *q, uint32_t heads, const float *k, const float *v, s
 	       uint32_t n, uint32_t d, float *scores, float *out)
 {
 	float scale = 1.0f / sqrtf((float)d);
-	bool simd = d % (16 * ATT_VECS) == 0 && have_avx512();
+	bool simd = d % 16 == 0 && have_avx512();
 	uint32_t j;
 
 	if (simd)

@@ -2,8 +2,9 @@
 /*
  * bn_attend against attention computed in double precision: softmax(q.K /
  * sqrt(d)) V for each query head of a group, over many shapes (head counts
- * that do and do not fill a vector pass, head sizes on and off the SIMD
- * path, one to hundreds of positions, a cache row wider than the group).
+ * that do and do not fill a vector pass, head sizes on the SIMD path
+ * (multiples of 16 floats) and off it, one to hundreds of positions, a
+ * cache row wider than the group).
  */
 #include <math.h>
 #include <stdio.h>
@@ -79,7 +80,7 @@ int main(void)
 {
 	static const uint32_t shapes[][3] = {
 		{ 1, 128, 1 },	{ 4, 128, 300 }, { 2, 128, 17 }, { 5, 64, 33 }, { 3, 48, 9 },
-		{ 8, 256, 65 }, { 4, 80, 40 },	 { 1, 16, 500 }, { 6, 32, 2 },
+		{ 8, 256, 65 }, { 4, 80, 40 },	 { 1, 16, 500 }, { 6, 32, 2 },	{ 2, 40, 11 },
 	};
 	char what[96];
 	uint32_t i;
