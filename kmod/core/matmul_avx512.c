@@ -28,84 +28,117 @@ static __always_inline __m512i bnc_codes(__m512i v, int s)
 }
 
 /*
- * Decode: one token, memory-bound, so the fewest instructions per byte,
- * and up to BNC_GEMV_STREAMS neighbouring blocks at once: one core reads
+ * Decode, and batches of fewer than 8 tokens: memory-bound, so the fewest
+ * instructions per byte, and S neighbouring blocks at once: one core reads
  * DRAM faster from several streams than from one (more misses in flight;
- * 4 measured best, ~20% over 1), and the four activation broadcasts of a
- * chunk serve every stream. Two accumulators per stream, no shift back per
- * step: v & 0x03 and (v >> 2) & 0x03 are the codes of shifts 0 and 1,
- * v & 0x30 and (v >> 2) & 0x30 those of shifts 2 and 3 times 16, summed
- * apart and scaled back once at the end (exact: magnitudes stay below
- * 16 * 256 * K / 2 <= 2^30 for K <= BNC_MAX_COLS).
+ * 4 measured best, ~20% over 1), and the activation broadcasts of a chunk
+ * serve every stream. Two accumulators per stream and token, so no chain of
+ * dependent vpdpbusd is longer than two per chunk: v & 0x03 and
+ * (v >> 2) & 0x03 are the codes of shifts 0 and 1, v & 0x30 and
+ * (v >> 2) & 0x30 those of shifts 2 and 3 times 16, summed apart and scaled
+ * back once at the end (exact: magnitudes stay below 16 * 256 * K / 2 <=
+ * 2^30 for K <= BNC_MAX_COLS). S * T <= 4: the accumulators and the 4 * T
+ * broadcasts stay in registers (more measured slower: spills).
  */
-#define BNC_GEMV_STREAMS	4
+#define BNC_SMALL_ACC		4	/* streams x tokens */
 
-static __always_inline void bnc_gemv_blocks(const u8 *wb, size_t block_bytes, const s8 *q,
-					    u32 cols, const int S, __m512i *res)
+static __always_inline void bnc_small_blocks(const u8 *wb, size_t block_bytes, const s8 *q,
+					     u32 cols, const int S, const int T, __m512i *res)
 {
 	const __m512i lo = _mm512_set1_epi8(0x03), hi = _mm512_set1_epi8(0x30);
-	__m512i a[BNC_GEMV_STREAMS], b[BNC_GEMV_STREAMS];
+	__m512i a[BNC_SMALL_ACC], b[BNC_SMALL_ACC];
 	u32 j;
-	int s;
+	int s, t;
 
 #pragma GCC unroll 4
-	for (s = 0; s < S; s++)
+	for (s = 0; s < S * T; s++)
 		a[s] = b[s] = _mm512_setzero_si512();
 	for (j = 0; j < cols / BNC_CHUNK_COLS; j++) {
-		const s8 *qj = q + j * BNC_CHUNK_COLS;
-		const __m512i q0 = bnc_bcast(qj), q1 = bnc_bcast(qj + 4);
-		const __m512i q2 = bnc_bcast(qj + 8), q3 = bnc_bcast(qj + 12);
-
 #pragma GCC unroll 4
 		for (s = 0; s < S; s++) {
 			const u8 *p = wb + s * block_bytes + (size_t)j * BNC_CHUNK_BYTES;
 			const __m512i v = _mm512_load_si512(p);
 			const __m512i v2 = _mm512_srli_epi16(v, 2);
+			const __m512i c0 = _mm512_and_si512(v, lo), c1 = _mm512_and_si512(v2, lo);
+			const __m512i c2 = _mm512_and_si512(v, hi), c3 = _mm512_and_si512(v2, hi);
 
 			/* past the block's end too: the next block follows in memory */
 			__builtin_prefetch(p + BNC_GEMV_PREFETCH, 0, 3);
-			a[s] = _mm512_dpbusd_epi32(a[s], _mm512_and_si512(v, lo), q0);
-			a[s] = _mm512_dpbusd_epi32(a[s], _mm512_and_si512(v2, lo), q1);
-			b[s] = _mm512_dpbusd_epi32(b[s], _mm512_and_si512(v, hi), q2);
-			b[s] = _mm512_dpbusd_epi32(b[s], _mm512_and_si512(v2, hi), q3);
+#pragma GCC unroll 4
+			for (t = 0; t < T; t++) {
+				const s8 *qt = q + (size_t)t * cols + j * BNC_CHUNK_COLS;
+				__m512i *at = &a[s * T + t], *bt = &b[s * T + t];
+
+				*at = _mm512_dpbusd_epi32(*at, c0, bnc_bcast(qt));
+				*at = _mm512_dpbusd_epi32(*at, c1, bnc_bcast(qt + 4));
+				*bt = _mm512_dpbusd_epi32(*bt, c2, bnc_bcast(qt + 8));
+				*bt = _mm512_dpbusd_epi32(*bt, c3, bnc_bcast(qt + 12));
+			}
 		}
 	}
 #pragma GCC unroll 4
-	for (s = 0; s < S; s++)
+	for (s = 0; s < S * T; s++)
 		res[s] = _mm512_add_epi32(a[s], _mm512_srai_epi32(b[s], 4));
 }
 
-static void bnc_gemv(const struct bnc_matrix *w, const s8 *q, s32 sum, u32 row_begin,
-		     u32 row_end, s32 *out)
+/*
+ * @T tokens (1, 2 or 4) over rows [row_begin, row_end): 4 blocks at a time
+ * for 1 token, 2 for 2, 1 for 4 (the register budget), and the tail in one
+ * pass.
+ */
+static __always_inline void bnc_small_rows(const struct bnc_matrix *w, const s8 *q,
+					   const s32 *sum, const int T, u32 row_begin,
+					   u32 row_end, s32 *out, size_t out_stride)
 {
+	const int S = T == 1 ? 4 : T == 2 ? 2 : 1;
 	const size_t bb = bnc_block_bytes(w->cols);
-	const __m512i sub = _mm512_set1_epi32(sum);
-	__m512i res[BNC_GEMV_STREAMS];
-	u32 m, left, valid;
-	int s, n;
+	__m512i res[BNC_SMALL_ACC];
+	u32 m, left, valid, r;
+	int s, t, n;
 
 	for (m = row_begin; m < row_end; m += n * BNC_BLOCK_ROWS) {
 		const u8 *wb = w->data + (size_t)(m / BNC_BLOCK_ROWS) * bb;
 
 		left = bnc_row_blocks(row_end - m);
-		n = left < BNC_GEMV_STREAMS ? left : BNC_GEMV_STREAMS;
-		if (n == 4)
-			bnc_gemv_blocks(wb, bb, q, w->cols, 4, res);
-		else if (n == 3)
-			bnc_gemv_blocks(wb, bb, q, w->cols, 3, res);
-		else if (n == 2)
-			bnc_gemv_blocks(wb, bb, q, w->cols, 2, res);
+		n = left < (u32)S ? (int)left : S;
+		if (n == S)
+			bnc_small_blocks(wb, bb, q, w->cols, S, T, res);
+		else if (S > 3 && n == 3)
+			bnc_small_blocks(wb, bb, q, w->cols, 3, T, res);
+		else if (S > 2 && n == 2)
+			bnc_small_blocks(wb, bb, q, w->cols, 2, T, res);
 		else
-			bnc_gemv_blocks(wb, bb, q, w->cols, 1, res);
+			bnc_small_blocks(wb, bb, q, w->cols, 1, T, res);
 		for (s = 0; s < n; s++) {
-			u32 r = m + s * BNC_BLOCK_ROWS;
-
+			r = m + s * BNC_BLOCK_ROWS;
 			valid = row_end - r < BNC_BLOCK_ROWS ? row_end - r : BNC_BLOCK_ROWS;
-			_mm512_mask_storeu_epi32(out + (r - row_begin),
-						 (__mmask16)((1u << valid) - 1),
-						 _mm512_sub_epi32(res[s], sub));
+			for (t = 0; t < T; t++)
+				_mm512_mask_storeu_epi32(out + t * out_stride + (r - row_begin),
+							 (__mmask16)((1u << valid) - 1),
+							 _mm512_sub_epi32(res[s * T + t],
+									  _mm512_set1_epi32(sum[t])));
 		}
 	}
+}
+
+/* Fewer than 8 tokens: groups of 4, 2 and 1, each over the whole tile. */
+static void bnc_small(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
+		      u32 row_begin, u32 row_end, s32 *out, size_t out_stride)
+{
+	const u32 cols = w->cols;
+	u32 n = 0;
+
+	for (; n + 4 <= ntok; n += 4)
+		bnc_small_rows(w, q + (size_t)n * cols, sum + n, 4, row_begin, row_end,
+			       out + n * out_stride, out_stride);
+	if (n + 2 <= ntok) {
+		bnc_small_rows(w, q + (size_t)n * cols, sum + n, 2, row_begin, row_end,
+			       out + n * out_stride, out_stride);
+		n += 2;
+	}
+	if (n < ntok)
+		bnc_small_rows(w, q + (size_t)n * cols, sum + n, 1, row_begin, row_end,
+			       out + n * out_stride, out_stride);
 }
 
 /* @T tokens at once: each chunk is decoded once and used T times. */
@@ -146,37 +179,22 @@ void bnc_kernel_avx512(const struct bnc_matrix *w, const s8 *q, const s32 *sum, 
 		       u32 row_begin, u32 row_end, s32 *out, size_t out_stride)
 {
 	const u32 cols = w->cols;
-	u32 m, n;
+	u32 m, n, big = ntok / 8 * 8;
 
-	if (ntok == 1) {
-		bnc_gemv(w, q, sum[0], row_begin, row_end, out);
-		return;
-	}
-	for (m = row_begin; m < row_end; m += BNC_BLOCK_ROWS) {
+	for (m = row_begin; big && m < row_end; m += BNC_BLOCK_ROWS) {
 		const u8 *wb = w->data + (size_t)(m / BNC_BLOCK_ROWS) * bnc_block_bytes(cols);
 		u32 valid = row_end - m < BNC_BLOCK_ROWS ? row_end - m : BNC_BLOCK_ROWS;
 		__mmask16 mask = (__mmask16)((1u << valid) - 1);
 		s32 *o = out + (m - row_begin);
 
-		for (n = 0; n + 16 <= ntok; n += 16)
+		for (n = 0; n + 16 <= big; n += 16)
 			bnc_gemm_block(wb, q + (size_t)n * cols, cols, sum + n, 16,
 				       o + n * out_stride, out_stride, mask);
-		if (ntok - n >= 8) {
+		if (n < big)
 			bnc_gemm_block(wb, q + (size_t)n * cols, cols, sum + n, 8,
 				       o + n * out_stride, out_stride, mask);
-			n += 8;
-		}
-		if (ntok - n >= 4) {
-			bnc_gemm_block(wb, q + (size_t)n * cols, cols, sum + n, 4,
-				       o + n * out_stride, out_stride, mask);
-			n += 4;
-		}
-		if (ntok - n >= 2) {
-			bnc_gemm_block(wb, q + (size_t)n * cols, cols, sum + n, 2,
-				       o + n * out_stride, out_stride, mask);
-			n += 2;
-		}
-		if (ntok - n == 1)
-			bnc_gemv(w, q + (size_t)n * cols, sum[n], m, m + valid, o + n * out_stride);
 	}
+	if (big < ntok)
+		bnc_small(w, q + (size_t)big * cols, sum + big, ntok - big, row_begin, row_end,
+			  out + big * out_stride, out_stride);
 }
