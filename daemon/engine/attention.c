@@ -157,25 +157,11 @@ __attribute__((target("avx512f"))) static void weigh_avx512(const float *sc, uin
 	ATT_FOR_HEADS(heads, weigh_heads, sc, v, stride, n, d, out);
 }
 
-/* Probed once; relaxed atomics because pool threads may ask first, at once. */
-static bool have_avx512(void)
-{
-	static int cached = -1;
-	int have = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx512f");
-		__atomic_store_n(&cached, have, __ATOMIC_RELAXED);
-	}
-	return have;
-}
-
 void bn_attend(const float *q, uint32_t heads, const float *k, const float *v, size_t stride,
 	       uint32_t n, uint32_t d, float *scores, float *out)
 {
 	float scale = 1.0f / sqrtf((float)d);
-	bool simd = d % 16 == 0 && have_avx512();
+	bool simd = d % 16 == 0 && bn_simd() >= BN_SIMD_AVX512;
 	uint32_t j;
 
 	if (simd)

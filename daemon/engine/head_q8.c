@@ -78,7 +78,7 @@ static float dot_q8_scalar(const int8_t *q, const float *b, uint32_t n)
 void bn_q8rows_matmul(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, const float *x,
 		      uint32_t n_x, float *out, size_t out_stride)
 {
-	bool avx512 = __builtin_cpu_supports("avx512f");
+	bool avx512 = bn_simd() >= BN_SIMD_AVX512;
 	uint32_t r, n;
 
 	for (r = r0; r < r1; r++) {
@@ -96,13 +96,7 @@ void bn_q8rows_matmul(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, const
 
 bool bn_q8rows_have_vnni(void)
 {
-	static int have = -1;
-
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
-	}
-	return have;
+	return bn_simd() == BN_SIMD_AVX512_VNNI;
 }
 
 /*
@@ -111,30 +105,6 @@ bool bn_q8rows_have_vnni(void)
  * faster than the hardware prefetcher alone, at 1 and 2 threads.
  */
 #define HEAD_PREFETCH 4096
-
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static int32_t
-dot_u8s8_vnni(const uint8_t *x, const int8_t *w, uint32_t n)
-{
-	__m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
-	uint32_t i = 0;
-	int32_t s;
-
-	for (; i + 128 <= n; i += 128) {
-		__builtin_prefetch(w + i + HEAD_PREFETCH, 0, 3);
-		__builtin_prefetch(w + i + 64 + HEAD_PREFETCH, 0, 3);
-		acc0 = _mm512_dpbusd_epi32(acc0, _mm512_loadu_si512(x + i),
-					   _mm512_loadu_si512(w + i));
-		acc1 = _mm512_dpbusd_epi32(acc1, _mm512_loadu_si512(x + i + 64),
-					   _mm512_loadu_si512(w + i + 64));
-	}
-	for (; i + 64 <= n; i += 64)
-		acc0 = _mm512_dpbusd_epi32(acc0, _mm512_loadu_si512(x + i),
-					   _mm512_loadu_si512(w + i));
-	s = _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1));
-	for (; i < n; i++)
-		s += x[i] * w[i];
-	return s;
-}
 
 /*
  * Eight rows an eighth of the range apart at once: one core reads DRAM
@@ -177,27 +147,25 @@ static void head_q8_out(const struct bn_q8rows *h, uint32_t r, int32_t dot, floa
 void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, const uint8_t *xq,
 			 const float *sigma, uint32_t n_x, float *out, size_t out_stride)
 {
-	uint32_t part = (r1 - r0) / HEAD_STREAMS, i, r, n;
+	uint32_t part = (r1 - r0) / HEAD_STREAMS, left = (r1 - r0) % HEAD_STREAMS;
+	uint32_t steps = part + (left != 0), i, n, row[HEAD_STREAMS];
 	const int8_t *w[HEAD_STREAMS];
 	int32_t dot[HEAD_STREAMS];
-	int s;
+	uint32_t s, keep;
 
-	for (i = 0; i < part; i++) {
-		for (s = 0; s < HEAD_STREAMS; s++)
-			w[s] = h->q + (size_t)(r0 + s * part + i) * h->cols;
+	for (i = 0; i < steps; i++) {
+		/* the last step takes the rows left over, the last one several times */
+		keep = i < part ? HEAD_STREAMS : left;
+		for (s = 0; s < HEAD_STREAMS; s++) {
+			row[s] = i < part ? r0 + s * part + i :
+					    r0 + HEAD_STREAMS * part + (s < left ? s : left - 1);
+			w[s] = h->q + (size_t)row[s] * h->cols;
+		}
 		for (n = 0; n < n_x; n++) {
 			dotn_u8s8_vnni(xq + (size_t)n * h->cols, w, h->cols, dot);
-			for (s = 0; s < HEAD_STREAMS; s++) {
-				r = r0 + s * part + i;
-				head_q8_out(h, r, dot[s], sigma[n], out + n * out_stride + r);
-			}
+			for (s = 0; s < keep; s++)
+				head_q8_out(h, row[s], dot[s], sigma[n],
+					    out + n * out_stride + row[s]);
 		}
-	}
-	for (r = r0 + HEAD_STREAMS * part; r < r1; r++) {
-		const int8_t *q = h->q + (size_t)r * h->cols;
-
-		for (n = 0; n < n_x; n++)
-			head_q8_out(h, r, dot_u8s8_vnni(xq + (size_t)n * h->cols, q, h->cols),
-				    sigma[n], out + n * out_stride + r);
 	}
 }

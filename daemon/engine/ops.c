@@ -120,27 +120,23 @@ static float dot_f16_scalar(const uint16_t *h, const float *b, uint32_t n)
 	return s;
 }
 
-enum simd_level {
-	SIMD_UNKNOWN,
-	SIMD_SCALAR,
-	SIMD_AVX2,
-	SIMD_AVX512
-};
-
 /* Probed once; relaxed atomics because pool threads may ask first, at once. */
-static enum simd_level simd_level(void)
+enum bn_simd bn_simd(void)
 {
-	static enum simd_level cached = SIMD_UNKNOWN;
-	enum simd_level level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	static enum bn_simd cached;
+	enum bn_simd level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 
-	if (level == SIMD_UNKNOWN) {
+	if (!level) {
 		__builtin_cpu_init();
-		if (__builtin_cpu_supports("avx512f"))
-			level = SIMD_AVX512;
+		if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+		    __builtin_cpu_supports("avx512vnni"))
+			level = BN_SIMD_AVX512_VNNI;
+		else if (__builtin_cpu_supports("avx512f"))
+			level = BN_SIMD_AVX512;
 		else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-			level = SIMD_AVX2;
+			level = BN_SIMD_AVX2;
 		else
-			level = SIMD_SCALAR;
+			level = BN_SIMD_SCALAR;
 		__atomic_store_n(&cached, level, __ATOMIC_RELAXED);
 	}
 	return level;
@@ -148,26 +144,24 @@ static enum simd_level simd_level(void)
 
 float bn_dot_f32(const float *a, const float *b, uint32_t n)
 {
-	switch (simd_level()) {
-	case SIMD_AVX512:
+	enum bn_simd level = bn_simd();
+
+	if (level >= BN_SIMD_AVX512)
 		return dot_f32_avx512(a, b, n);
-	case SIMD_AVX2:
+	if (level == BN_SIMD_AVX2)
 		return dot_f32_avx2(a, b, n);
-	default:
-		return dot_f32_scalar(a, b, n);
-	}
+	return dot_f32_scalar(a, b, n);
 }
 
 static float dot_f16(const uint16_t *h, const float *b, uint32_t n)
 {
-	switch (simd_level()) {
-	case SIMD_AVX512:
+	enum bn_simd level = bn_simd();
+
+	if (level >= BN_SIMD_AVX512)
 		return dot_f16_avx512(h, b, n);
-	case SIMD_AVX2:
+	if (level == BN_SIMD_AVX2)
 		return dot_f16_avx2(h, b, n);
-	default:
-		return dot_f16_scalar(h, b, n);
-	}
+	return dot_f16_scalar(h, b, n);
 }
 
 __attribute__((target("avx512f"))) static void f16_to_f32_avx512(const uint16_t *h, float *out,
@@ -187,7 +181,7 @@ void bn_ftensor_row(const struct bn_ftensor *t, uint32_t r, float *out)
 
 	if (t->type == GGUF_T_F32)
 		memcpy(out, row, t->cols * sizeof(float));
-	else if (t->type == GGUF_T_F16 && simd_level() == SIMD_AVX512)
+	else if (t->type == GGUF_T_F16 && bn_simd() >= BN_SIMD_AVX512)
 		f16_to_f32_avx512((const uint16_t *)row, out, t->cols);
 	else if (t->type == GGUF_T_F16)
 		bnc_fp16_to_fp32_row((const uint16_t *)row, out, t->cols);
@@ -296,7 +290,7 @@ void bn_ftensor_matmul(const struct bn_ftensor *t, uint32_t r0, uint32_t r1, con
 			}
 		}
 		n = 0;
-		if (simd_level() == SIMD_AVX512) {
+		if (bn_simd() >= BN_SIMD_AVX512) {
 			for (; n + 4 <= n_x; n += 4) {
 				for (j = 0; j < nb; j++) {
 					float o[4];

@@ -10,6 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The vector instructions this CPU has, in increasing order (probed once). */
+enum bn_simd {
+	BN_SIMD_SCALAR = 1,
+	BN_SIMD_AVX2,	     /* with FMA */
+	BN_SIMD_AVX512,	     /* AVX-512F */
+	BN_SIMD_AVX512_VNNI, /* and AVX-512BW, AVX-512 VNNI */
+};
+
+enum bn_simd bn_simd(void);
+
 /* A full-precision 2-D tensor in the model file: rows of @cols values. */
 struct bn_ftensor {
 	const void *data;
