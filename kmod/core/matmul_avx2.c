@@ -23,14 +23,28 @@ static __always_inline __m256i bnc_codes(__m256i v, int s)
 	return _mm256_and_si256(_mm256_srli_epi16(v, 2 * s), _mm256_set1_epi8(3));
 }
 
+static void bnc_avx2_store(__m256i res, s32 sum, s32 *out, u32 valid)
+{
+	s32 tmp[8];
+	u32 r;
+
+	res = _mm256_sub_epi32(res, _mm256_set1_epi32(sum));
+	if (valid >= 8) {
+		_mm256_storeu_si256((__m256i *)out, res);
+		return;
+	}
+	_mm256_storeu_si256((__m256i *)tmp, res);
+	for (r = 0; r < valid; r++)
+		out[r] = tmp[r];
+}
+
 /* Rows 8h..8h+7 of a block for @T tokens. */
 static __always_inline void bnc_half_block(const u8 *wb, const s8 *q, u32 cols, int h,
 					   const s32 *sum, const int T, s32 *out,
 					   size_t out_stride, u32 valid)
 {
 	__m256i acc[BNC_AVX2_TOKENS], s16[BNC_AVX2_TOKENS];
-	s32 tmp[8];
-	u32 j0, j, r;
+	u32 j0, j;
 	int t;
 
 #pragma GCC unroll 4
@@ -64,17 +78,8 @@ static __always_inline void bnc_half_block(const u8 *wb, const s8 *q, u32 cols, 
 						  _mm256_madd_epi16(s16[t], _mm256_set1_epi16(1)));
 	}
 #pragma GCC unroll 4
-	for (t = 0; t < T; t++) {
-		__m256i res = _mm256_sub_epi32(acc[t], _mm256_set1_epi32(sum[t]));
-
-		if (valid >= 8) {
-			_mm256_storeu_si256((__m256i *)(out + t * out_stride), res);
-			continue;
-		}
-		_mm256_storeu_si256((__m256i *)tmp, res);
-		for (r = 0; r < valid; r++)
-			out[t * out_stride + r] = tmp[r];
-	}
+	for (t = 0; t < T; t++)
+		bnc_avx2_store(acc[t], sum[t], out + t * out_stride, valid);
 }
 
 /*
@@ -135,21 +140,6 @@ static __always_inline void bnc_avx2_gemv_blocks(const u8 *wb, size_t block_byte
 	}
 }
 
-static void bnc_avx2_store(__m256i res, s32 sum, s32 *out, u32 valid)
-{
-	s32 tmp[8];
-	u32 r;
-
-	res = _mm256_sub_epi32(res, _mm256_set1_epi32(sum));
-	if (valid >= 8) {
-		_mm256_storeu_si256((__m256i *)out, res);
-		return;
-	}
-	_mm256_storeu_si256((__m256i *)tmp, res);
-	for (r = 0; r < valid; r++)
-		out[r] = tmp[r];
-}
-
 /* One token over rows [row_begin, row_end), two blocks at a time. */
 static void bnc_avx2_gemv(const struct bnc_matrix *w, const s8 *q, s32 sum, u32 row_begin,
 			  u32 row_end, s32 *out)
@@ -190,13 +180,8 @@ static void bnc_avx2_block(const u8 *wb, const s8 *q, u32 cols, const s32 *sum,
 		for (n = 0; n + 4 <= ntok; n += 4)
 			bnc_half_block(wb, q + (size_t)n * cols, cols, h, sum + n, 4,
 				       o + n * out_stride, out_stride, hv);
-		if (ntok - n >= 2) {
+		if (ntok - n >= 2)
 			bnc_half_block(wb, q + (size_t)n * cols, cols, h, sum + n, 2,
-				       o + n * out_stride, out_stride, hv);
-			n += 2;
-		}
-		if (ntok - n == 1)
-			bnc_half_block(wb, q + (size_t)n * cols, cols, h, sum + n, 1,
 				       o + n * out_stride, out_stride, hv);
 	}
 }
@@ -207,14 +192,14 @@ void bnc_kernel_avx2(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u3
 	const u32 cols = w->cols;
 	u32 m;
 
-	if (ntok == 1) {
-		bnc_avx2_gemv(w, q, sum[0], row_begin, row_end, out);
-		return;
-	}
-	for (m = row_begin; m < row_end; m += BNC_BLOCK_ROWS) {
+	/* tokens in fours and twos block by block; an odd last one streams */
+	for (m = row_begin; ntok >= 2 && m < row_end; m += BNC_BLOCK_ROWS) {
 		u32 valid = row_end - m < BNC_BLOCK_ROWS ? row_end - m : BNC_BLOCK_ROWS;
 
 		bnc_avx2_block(w->data + (size_t)(m / BNC_BLOCK_ROWS) * bnc_block_bytes(cols),
 			       q, cols, sum, ntok, out + (m - row_begin), out_stride, valid);
 	}
+	if (ntok % 2)
+		bnc_avx2_gemv(w, q + (size_t)(ntok - 1) * cols, sum[ntok - 1], row_begin, row_end,
+			      out + (ntok - 1) * out_stride);
 }
