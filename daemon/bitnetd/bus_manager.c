@@ -4,6 +4,7 @@
  * tokenizer, counters and limits.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -464,7 +465,6 @@ static int manager_prop(sd_bus *bus, const char *path, const char *iface, const 
 			sd_bus_message *reply, void *userdata, sd_bus_error *err)
 {
 	struct bnetd *d = userdata;
-	const struct bnetd_limits *l = &d->cfg.limits;
 
 	(void)bus;
 	(void)path;
@@ -476,36 +476,17 @@ static int manager_prop(sd_bus *bus, const char *path, const char *iface, const 
 		return sd_bus_message_append(reply, "s", backend_in_use(d));
 	if (!strcmp(prop, "DeviceAvailable"))
 		return sd_bus_message_append(reply, "b", access("/dev/bitnet", R_OK | W_OK) == 0);
-	if (!strcmp(prop, "Requests"))
-		return sd_bus_message_append(reply, "t", d->requests);
-	if (!strcmp(prop, "TokensIn"))
-		return sd_bus_message_append(reply, "t", d->tokens_in);
-	if (!strcmp(prop, "TokensOut"))
-		return sd_bus_message_append(reply, "t", d->tokens_out);
-	if (!strcmp(prop, "QueueLength"))
-		return sd_bus_message_append(reply, "u", d->n_queue);
 	if (!strcmp(prop, "ActiveSessions"))
 		return sd_bus_message_append(reply, "u", count_sessions(d));
-	if (!strcmp(prop, "DecodeTokensPerSecond"))
-		return sd_bus_message_append(reply, "d", d->decode_tps);
-	if (!strcmp(prop, "MaxQueue"))
-		return sd_bus_message_append(reply, "u", l->max_queue);
-	if (!strcmp(prop, "MaxSessionsPerUser"))
-		return sd_bus_message_append(reply, "u", l->max_sessions_per_user);
-	if (!strcmp(prop, "MaxTokensPerUser"))
-		return sd_bus_message_append(reply, "t", l->max_tokens_per_user);
-	if (!strcmp(prop, "MemoryBudget"))
-		return sd_bus_message_append(reply, "t", l->memory_budget);
 	if (!strcmp(prop, "MemoryUsed"))
 		return sd_bus_message_append(reply, "t", bnetd_memory_used(d));
-	if (!strcmp(prop, "IdleTimeoutSec"))
-		return sd_bus_message_append(reply, "u", l->idle_timeout_sec);
-	if (!strcmp(prop, "PrefillChunk"))
-		return sd_bus_message_append(reply, "u", l->prefill_chunk);
 	return -ENOENT;
 }
 
 #define MPROP(name, sig) SD_BUS_PROPERTY(name, sig, manager_prop, 0, 0)
+/* A plain field of struct bnetd: sd-bus reads it (no getter). */
+#define FPROP(name, sig, field) SD_BUS_PROPERTY(name, sig, NULL, offsetof(struct bnetd, field), 0)
+_Static_assert(sizeof(((struct bnetd *)0)->n_queue) == sizeof(uint32_t), "QueueLength is 'u'");
 
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
@@ -537,19 +518,19 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("Version", "s", manager_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Backend", "s", manager_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	MPROP("DeviceAvailable", "b"),
-	MPROP("Requests", "t"),
-	MPROP("TokensIn", "t"),
-	MPROP("TokensOut", "t"),
-	MPROP("QueueLength", "u"),
+	FPROP("Requests", "t", requests),
+	FPROP("TokensIn", "t", tokens_in),
+	FPROP("TokensOut", "t", tokens_out),
+	FPROP("QueueLength", "u", n_queue),
 	MPROP("ActiveSessions", "u"),
-	MPROP("DecodeTokensPerSecond", "d"),
-	MPROP("MaxQueue", "u"),
-	MPROP("MaxSessionsPerUser", "u"),
-	MPROP("MaxTokensPerUser", "t"),
-	MPROP("MemoryBudget", "t"),
+	FPROP("DecodeTokensPerSecond", "d", decode_tps),
+	FPROP("MaxQueue", "u", cfg.limits.max_queue),
+	FPROP("MaxSessionsPerUser", "u", cfg.limits.max_sessions_per_user),
+	FPROP("MaxTokensPerUser", "t", cfg.limits.max_tokens_per_user),
+	FPROP("MemoryBudget", "t", cfg.limits.memory_budget),
 	MPROP("MemoryUsed", "t"),
-	MPROP("IdleTimeoutSec", "u"),
-	MPROP("PrefillChunk", "u"),
+	FPROP("IdleTimeoutSec", "u", cfg.limits.idle_timeout_sec),
+	FPROP("PrefillChunk", "u", cfg.limits.prefill_chunk),
 	SD_BUS_VTABLE_END
 };
 
