@@ -3,6 +3,8 @@
 # The foundation's tests, after every component's own (this fragment is
 # included after theirs; the VM harness, the slowest, comes last):
 #   tests/uapi/	    bitnet.h standalone (C99/C++), layout asserts, x86-64 == i386
+#			    (read from objects, never run), and the same on a
+#			    host made unable to execute i386
 #   tests/style/	    checkpatch over kmod/ and uapi/, clang-format over the
 #			    rest of the C, one result per file
 #   tests/install/	    make install/uninstall into a scratch DESTDIR
@@ -13,6 +15,7 @@
 
 # (mk/style.mk adds checkpatch.pl to CHECK_DEPS: it is defined after this.)
 CHECK_PROGS	+= tests/uapi/run-uapi-test.sh \
+		   tests/uapi/run-no-i386-exec-test.sh \
 		   tests/style/run-checkpatch.sh \
 		   tests/style/run-clang-format.sh \
 		   tests/install/run-install-test.sh \
