@@ -454,7 +454,10 @@ def t_chunked_prefill(ctx):
     h.wait_for(lambda: c.finished(rb))
     first_b = c._res(rb)["end"]
     between = len([e for e in c._res(ra).get("events", []) if e < first_b]) - before
-    sa.Cancel(dbus.UInt64(ra))
+    try:
+        sa.Cancel(dbus.UInt64(ra))
+    except dbus.DBusException:
+        pass  # on a slow machine A may have made its 200 tokens already
     c.wait_finished([ra])
     m.SetLimits(dbus.Dictionary({"TokensPerSignal": dbus.UInt32(4)}, signature="sv"))
     sa.Close()
