@@ -33,7 +33,7 @@ CHECK_DEPS	:=	# extra things `make check` needs built first
 .PHONY: all
 all:
 
-include kmod/core/core.mk
+include libcore/libcore.mk
 include libdev/libdev.mk
 include daemon/daemon.mk
 include libclient/libclient.mk

@@ -28,6 +28,7 @@
 #include <linux/sched.h>
 #include <linux/bitnet.h>
 #include "bitnet_core.h"
+#include "bnc_uapi.h"
 
 /* Bad input from userspace: logged, but never enough to flood the log. */
 #define bitnet_warn_user(fmt, ...) \

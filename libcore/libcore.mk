@@ -1,21 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The compute core, userspace build: libbitnet-core.a from the same sources
-# bitnet.ko compiles (see Kbuild.inc), plus the userspace thread pool; its
-# unit tests. Link users with $(CORE_LIB) $(CORE_LDLIBS).
+# The compute core, userspace build: libbitnet-core.a from the sources
+# bitnet.ko compiles, as kmod/core/Kbuild.inc lists them (with their ISA
+# flags), plus what only userspace has: the thread pool (libcore/pool.c).
+# Its unit tests. Link users with $(CORE_LIB) $(CORE_LDLIBS).
 
-CORE_KSRCS	:= kmod/core/half.c kmod/core/formats.c kmod/core/exec.c \
-		   kmod/core/matmul.c kmod/core/matmul_avx2.c \
-		   kmod/core/matmul_avx512.c kmod/core/epilogue.c kmod/core/quant.c
-CORE_SRCS	:= $(CORE_KSRCS) kmod/core/pool_user.c
+include kmod/core/Kbuild.inc
+CORE_KSRCS	:= $(bitnet-core-y:.o=.c)
+CORE_SRCS	:= $(CORE_KSRCS) libcore/pool.c
 CORE_OBJS	:= $(CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 CORE_LIB	:= $(BUILD)/lib/libbitnet-core.a
 CORE_LDLIBS	:= -lpthread
 LIBS		+= $(CORE_LIB)
 
-CORE_AVX512_FLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512vnni
-CFLAGS_kmod_core_matmul_avx2	:= -mavx2
-CFLAGS_kmod_core_matmul_avx512	:= $(CORE_AVX512_FLAGS)
+CFLAGS_kmod_core_matmul_avx2	:= $(bnc_avx2_flags)
+CFLAGS_kmod_core_matmul_avx512	:= $(bnc_avx512_flags)
 
 $(CORE_LIB): $(CORE_OBJS)
 	@mkdir -p $(dir $@)

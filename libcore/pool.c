@@ -3,8 +3,8 @@
  * Userspace thread pool: a generation counter starts a job, a pending
  * count ends it; both are futex words that waiters spin on briefly first.
  */
-#include "bnc_pool.h"
-#include "bnc_internal.h"
+#include "libcore/pool.h"
+#include "kmod/core/bnc_internal.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -15,9 +15,9 @@
 #include <sys/syscall.h>
 
 /* ~50-100 us of PAUSE before sleeping: spans the gaps of a decode step. */
-#define BNC_SPIN_LIMIT		2000
-#define BNC_MAX_TASKS		0xffff
-#define BNC_TASKS_PER_THREAD	16
+#define BNC_SPIN_LIMIT 2000
+#define BNC_MAX_TASKS 0xffff
+#define BNC_TASKS_PER_THREAD 16
 
 /*
  * A job is published in one 64-bit word: generation (32 bits), number of
@@ -30,11 +30,11 @@
 struct bnc_pool {
 	int threads;
 	pthread_t *tids;
-	atomic_uint gen;		/* futex word: bumped to start a job */
-	atomic_ullong claim;		/* gen << 32 | count << 16 | next */
-	atomic_uint inflight;		/* futex word: threads in a job */
-	atomic_int sleepers;		/* workers in futex_wait on gen */
-	atomic_int caller_sleeping;	/* caller in futex_wait on inflight */
+	atomic_uint gen;	    /* futex word: bumped to start a job */
+	atomic_ullong claim;	    /* gen << 32 | count << 16 | next */
+	atomic_uint inflight;	    /* futex word: threads in a job */
+	atomic_int sleepers;	    /* workers in futex_wait on gen */
+	atomic_int caller_sleeping; /* caller in futex_wait on inflight */
 	atomic_int stop;
 	bnc_pool_fn fn;
 	void *arg;
@@ -86,7 +86,7 @@ static void bnc_run_tasks(struct bnc_pool *pool)
 		if (next >= count)
 			return;
 		if (!atomic_compare_exchange_weak(&pool->claim, &c, c + 1))
-			continue;	/* @c now holds the current word */
+			continue; /* @c now holds the current word */
 		pool->fn(pool->arg, next, count);
 		c = atomic_load(&pool->claim);
 	}
@@ -167,7 +167,7 @@ struct bnc_pool *bnc_pool_new(int threads)
 	}
 	for (i = 1; i < threads; i++) {
 		if (pthread_create(&pool->tids[i], NULL, bnc_worker, pool)) {
-			pool->threads = i;	/* stop only those started */
+			pool->threads = i; /* stop only those started */
 			bnc_pool_free(pool);
 			return NULL;
 		}
@@ -235,8 +235,8 @@ struct bnc_pool_mm {
 	const struct bnc_act *x;
 	s32 *const *out_i32;
 	float *const *out_f32;
-	size_t out_stride;	/* 0: each weight's rows */
-	u64 blocks;		/* row blocks of all weights together */
+	size_t out_stride; /* 0: each weight's rows */
+	u64 blocks;	   /* row blocks of all weights together */
 	atomic_int ret;
 };
 
@@ -299,8 +299,8 @@ static int bnc_pool_mm(struct bnc_pool *pool, struct bnc_pool_mm *mm)
 }
 
 int bnc_pool_matmul_multi_i32(struct bnc_pool *pool, enum bnc_isa isa,
-			      const struct bnc_matrix *const *w, u32 n_w,
-			      const struct bnc_act *x, s32 *const *out)
+			      const struct bnc_matrix *const *w, u32 n_w, const struct bnc_act *x,
+			      s32 *const *out)
 {
 	struct bnc_pool_mm mm = { .isa = isa, .w = w, .n_w = n_w, .x = x, .out_i32 = out };
 
@@ -310,8 +310,8 @@ int bnc_pool_matmul_multi_i32(struct bnc_pool *pool, enum bnc_isa isa,
 }
 
 int bnc_pool_matmul_multi_f32(struct bnc_pool *pool, enum bnc_isa isa,
-			      const struct bnc_matrix *const *w, u32 n_w,
-			      const struct bnc_act *x, float *const *out)
+			      const struct bnc_matrix *const *w, u32 n_w, const struct bnc_act *x,
+			      float *const *out)
 {
 	struct bnc_pool_mm mm = { .isa = isa, .w = w, .n_w = n_w, .x = x, .out_f32 = out };
 
@@ -320,24 +320,24 @@ int bnc_pool_matmul_multi_f32(struct bnc_pool *pool, enum bnc_isa isa,
 	return bnc_pool_mm(pool, &mm);
 }
 
-int bnc_pool_matmul_i32(struct bnc_pool *pool, enum bnc_isa isa,
-			const struct bnc_matrix *w, const struct bnc_act *x,
-			s32 *out, size_t out_stride)
+int bnc_pool_matmul_i32(struct bnc_pool *pool, enum bnc_isa isa, const struct bnc_matrix *w,
+			const struct bnc_act *x, s32 *out, size_t out_stride)
 {
-	struct bnc_pool_mm mm = { .isa = isa, .w = &w, .n_w = 1, .x = x, .out_i32 = &out,
-				  .out_stride = out_stride };
+	struct bnc_pool_mm mm = {
+		.isa = isa, .w = &w, .n_w = 1, .x = x, .out_i32 = &out, .out_stride = out_stride
+	};
 
 	if (!out || !out_stride)
 		return -EINVAL;
 	return bnc_pool_mm(pool, &mm);
 }
 
-int bnc_pool_matmul_f32(struct bnc_pool *pool, enum bnc_isa isa,
-			const struct bnc_matrix *w, const struct bnc_act *x,
-			float *out, size_t out_stride)
+int bnc_pool_matmul_f32(struct bnc_pool *pool, enum bnc_isa isa, const struct bnc_matrix *w,
+			const struct bnc_act *x, float *out, size_t out_stride)
 {
-	struct bnc_pool_mm mm = { .isa = isa, .w = &w, .n_w = 1, .x = x, .out_f32 = &out,
-				  .out_stride = out_stride };
+	struct bnc_pool_mm mm = {
+		.isa = isa, .w = &w, .n_w = 1, .x = x, .out_f32 = &out, .out_stride = out_stride
+	};
 
 	if (!out || !out_stride)
 		return -EINVAL;

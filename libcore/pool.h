@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Userspace thread pool of the compute core (pool_user.c; not in the
+ * Userspace thread pool of the compute core (libcore/pool.c; not in the
  * kernel build). A job is a number of tasks; every running thread,
  * the caller included, claims tasks until none is left, so a worker that
  * the machine has not scheduled yet delays nothing. Workers spin briefly
@@ -11,7 +11,7 @@
 #ifndef BNC_POOL_H
 #define BNC_POOL_H
 
-#include "bitnet_core.h"
+#include "kmod/core/bitnet_core.h"
 
 struct bnc_pool;
 
@@ -34,12 +34,10 @@ void bnc_pool_free(struct bnc_pool *pool);
  * A whole matmul (all rows of @w, all x->n tokens) split into row tiles
  * over the pool: out[n * out_stride + m]. Same errors as bnc_matmul_*().
  */
-int bnc_pool_matmul_i32(struct bnc_pool *pool, enum bnc_isa isa,
-			const struct bnc_matrix *w, const struct bnc_act *x,
-			s32 *out, size_t out_stride);
-int bnc_pool_matmul_f32(struct bnc_pool *pool, enum bnc_isa isa,
-			const struct bnc_matrix *w, const struct bnc_act *x,
-			float *out, size_t out_stride);
+int bnc_pool_matmul_i32(struct bnc_pool *pool, enum bnc_isa isa, const struct bnc_matrix *w,
+			const struct bnc_act *x, s32 *out, size_t out_stride);
+int bnc_pool_matmul_f32(struct bnc_pool *pool, enum bnc_isa isa, const struct bnc_matrix *w,
+			const struct bnc_act *x, float *out, size_t out_stride);
 
 /*
  * @n_w weights sharing K and the tokens of @x (q/k/v, gate/up) in one
@@ -47,10 +45,10 @@ int bnc_pool_matmul_f32(struct bnc_pool *pool, enum bnc_isa isa,
  * shared out evenly, so small matrices do not leave threads idle.
  */
 int bnc_pool_matmul_multi_i32(struct bnc_pool *pool, enum bnc_isa isa,
-			      const struct bnc_matrix *const *w, u32 n_w,
-			      const struct bnc_act *x, s32 *const *out);
+			      const struct bnc_matrix *const *w, u32 n_w, const struct bnc_act *x,
+			      s32 *const *out);
 int bnc_pool_matmul_multi_f32(struct bnc_pool *pool, enum bnc_isa isa,
-			      const struct bnc_matrix *const *w, u32 n_w,
-			      const struct bnc_act *x, float *const *out);
+			      const struct bnc_matrix *const *w, u32 n_w, const struct bnc_act *x,
+			      float *const *out);
 
 #endif /* BNC_POOL_H */

@@ -11,7 +11,7 @@
 
 #include "daemon/engine/backend_cpu.h"
 #include "kmod/core/bitnet_core.h"
-#include "kmod/core/bnc_pool.h"
+#include "libcore/pool.h"
 
 #define CPU_MULTI_MAX 4 /* weights in one dispatch */
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "daemon/engine/backend.h"
+#include "kmod/core/bnc_uapi.h"
 #include "libdev/bitnet-dev.h"
 
 #define KMOD_NEED_FEATURES (BITNET_FEAT_RING | BITNET_FEAT_MULTI | BITNET_FEAT_OUT_F32)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "daemon/engine/pool.h"
-#include "kmod/core/bnc_pool.h"
+#include "libcore/pool.h"
 
 struct bn_pool {
 	struct bnc_pool *core;

@@ -31,7 +31,7 @@
 #define BNC_MAX_ROWS		(1u << 24)
 #define BNC_MAX_COLS		(1u << 18)	/* keeps every sum exact in s32 */
 
-/* Formats: the values of uapi's enum bitnet_format. */
+/* Formats: the values of uapi's enum bitnet_format (bnc_uapi.h checks). */
 #define BNC_FMT_I2_S		1
 #define BNC_FMT_TQ2_0		2
 #define BNC_FMT_TQ1_0		3

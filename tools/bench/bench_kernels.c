@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "kmod/core/bitnet_core.h"
-#include "kmod/core/bnc_pool.h"
+#include "libcore/pool.h"
 #include "kmod/core/bnc_quant.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/bench_ref.h"

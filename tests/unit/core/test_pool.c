@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "tests/unit/core/core_test.h"
-#include "kmod/core/bnc_pool.h"
+#include "libcore/pool.h"
 
 struct count_job {
 	_Atomic int hits[8];
