@@ -6,10 +6,12 @@
 # With --mock (test-client-mock) the same client tests run against
 # mock-bitnetd.py instead; checks that need real inference are then skipped,
 # and every line says "[mock]". Prints TAP.
+import atexit
 import json
 import os
 import pty
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -485,9 +487,26 @@ def as_nobody():
     os.setuid(NOBODY)
 
 
+_ctl_copy = None
+
+
+def ctl_for_nobody():
+    """A copy of bitnetctl (linked statically with the client) that any UID
+    may run: the checkout itself may sit in a directory only root may enter."""
+    global _ctl_copy
+    if _ctl_copy is None:
+        d = tempfile.mkdtemp(prefix="bitnetctl-")
+        os.chmod(d, 0o755)
+        _ctl_copy = os.path.join(d, "bitnetctl")
+        shutil.copy(CTL, _ctl_copy)
+        os.chmod(_ctl_copy, 0o755)
+        atexit.register(shutil.rmtree, d, True)
+    return _ctl_copy
+
+
 def ctl_nobody(*args):
-    p = subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=300,
-                       preexec_fn=as_nobody)
+    p = subprocess.run([ctl_for_nobody()] + list(args), capture_output=True, text=True,
+                       timeout=300, preexec_fn=as_nobody)
     return p.returncode, p.stdout, p.stderr
 
 
