@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# libbitnet-client: shared library (soname libbitnet-client.so.1, only
-# bitnet_* exported), static library, and an uninstalled pkg-config file for
+# libbitnet-client: shared library (soname libbitnet-client.so.1, exporting
+# what its header declares, listed in the version script), static library, and an uninstalled pkg-config file for
 # the build tree. The install rules substitute the .pc.in placeholders.
 
 CLIENT_VERSION	:= 1.0.0
@@ -50,7 +50,8 @@ $(CLIENT_EXAMPLE): libclient/examples/example.c $(CLIENT_PC) $(BUILD)/lib/libbit
 # Tests against a daemon on a private bus (tests/integration/client/).
 CLIENT_TEST_LIB	:= $(BUILD)/tests/client/test-libclient
 CHECK_DEPS	+= $(CLIENT_TEST_LIB)
-CHECK_PROGS	+= $(SRC)/tests/integration/client/test-client-mock \
+CHECK_PROGS	+= $(SRC)/tests/unit/client/run-exports-test.sh \
+		   $(SRC)/tests/integration/client/test-client-mock \
 		   $(SRC)/tests/integration/client/test-client.py
 
 $(CLIENT_TEST_LIB): $(BUILD)/obj/tests/integration/client/test-libclient.o \
