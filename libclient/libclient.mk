@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # libbitnet-client: shared library (soname libbitnet-client.so.1, exporting
-# what its header declares, listed in the version script), static library, and an uninstalled pkg-config file for
+# what its header declares, listed in the version script), static library,
+# and an uninstalled pkg-config file for
 # the build tree. The install rules substitute the .pc.in placeholders.
 
 CLIENT_VERSION	:= 1.0.0
