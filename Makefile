@@ -38,6 +38,7 @@ include libdev/libdev.mk
 include daemon/daemon.mk
 include libclient/libclient.mk
 include tools/tools.mk
+include httpd/httpd.mk
 include tests/tests.mk
 include data/data.mk
 include mk/module.mk
