@@ -17,3 +17,7 @@ $(HTTPD_BIN): $(HTTPD_OBJS) $(CLIENT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(HTTPD_OBJS) $(CLIENT_A) $(CLIENT_LDLIBS) -lmicrohttpd -ljson-c \
 		-lpthread
+
+# The real stack: private dbus-daemon, bitnetd with the shared tiny model,
+# bitnet-httpd on 127.0.0.1 (tests/integration/httpd/).
+CHECK_PROGS	+= $(SRC)/tests/integration/httpd/test-httpd.py
