@@ -20,4 +20,5 @@ $(HTTPD_BIN): $(HTTPD_OBJS) $(CLIENT_A)
 
 # The real stack: private dbus-daemon, bitnetd with the shared tiny model,
 # bitnet-httpd on 127.0.0.1 (tests/integration/httpd/).
-CHECK_PROGS	+= $(SRC)/tests/integration/httpd/test-httpd.py
+CHECK_PROGS	+= $(SRC)/tests/integration/httpd/test-httpd.py \
+		   $(SRC)/tests/integration/httpd/test-httpd-units.sh
