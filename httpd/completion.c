@@ -155,9 +155,10 @@ static struct json_object *choice(struct run *run, const char *text, const char 
 /* Adds one SSE event "data: <obj>\n\n" (obj consumed; NULL: [DONE]). */
 static void event(struct run *run, struct json_object *obj)
 {
-	const char *s = obj ? json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-							     JSON_C_TO_STRING_NOSLASHESCAPE) :
-			      "[DONE]";
+	const char *s =
+		obj ? json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE) :
+		      "[DONE]";
 	size_t n = strlen(s) + 8;
 	char *out = realloc(run->out, run->out_len + n + 1);
 
@@ -204,8 +205,8 @@ static void make_events(struct run *run)
 	} else {
 		event(run, chunk(run, NULL, finish_reason(run)));
 		if (run->req.include_usage) {
-			o = envelope(run, run->req.chat ? "chat.completion.chunk" :
-							  "text_completion");
+			o = envelope(run,
+				     run->req.chat ? "chat.completion.chunk" : "text_completion");
 			json_object_object_add(o, "choices", json_object_new_array());
 			json_object_object_add(o, "usage", usage(run));
 			event(run, o);
@@ -295,15 +296,15 @@ static enum MHD_Result reply_whole(struct MHD_Connection *conn, struct run *run)
 	if (r < 0 || run->oom || strcmp(run->reason, "error") == 0) {
 		ret = httpd_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
 					"bitnetd: %s",
-					r < 0 ? bitnet_client_last_error(run->client) :
-					run->oom ? "out of memory" : run->error);
+					r < 0	 ? bitnet_client_last_error(run->client) :
+					run->oom ? "out of memory" :
+						   run->error);
 		run_free(run);
 		return ret;
 	}
 	o = envelope(run, run->req.chat ? "chat.completion" : "text_completion");
 	choices = json_object_new_array();
-	json_object_array_add(choices, choice(run, run->text ? run->text : "",
-					      finish_reason(run)));
+	json_object_array_add(choices, choice(run, run->text ? run->text : "", finish_reason(run)));
 	json_object_object_add(o, "choices", choices);
 	json_object_object_add(o, "usage", usage(run));
 	run_free(run);
@@ -317,8 +318,7 @@ static enum MHD_Result bus_error(struct MHD_Connection *conn, struct run *run, i
 	enum MHD_Result ret;
 
 	if (r == -ENOENT && !run->session)
-		ret = httpd_reply_error(conn, status, type, "model '%s' not found",
-					run->req.model);
+		ret = httpd_reply_error(conn, status, type, "model '%s' not found", run->req.model);
 	else
 		ret = httpd_reply_error(conn, status, type, "bitnetd: %s",
 					run->client ? bitnet_client_last_error(run->client) :

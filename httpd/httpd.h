@@ -39,8 +39,8 @@ struct httpd_req {
 /* reply.c: queue a response and free it; status and JSON or text body. */
 enum MHD_Result httpd_reply_json(struct MHD_Connection *conn, unsigned int status,
 				 struct json_object *obj);
-enum MHD_Result httpd_reply_text(struct MHD_Connection *conn, unsigned int status,
-				 const char *type, const char *text);
+enum MHD_Result httpd_reply_text(struct MHD_Connection *conn, unsigned int status, const char *type,
+				 const char *text);
 /* An OpenAI-style error: {"error": {"message", "type", "param", "code"}}. */
 enum MHD_Result httpd_reply_error(struct MHD_Connection *conn, unsigned int status,
 				  const char *type, const char *fmt, ...)

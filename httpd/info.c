@@ -10,8 +10,7 @@
 
 #include "httpd/httpd.h"
 
-static enum MHD_Result daemon_gone(struct MHD_Connection *conn, struct bitnet_client *client,
-				   int r)
+static enum MHD_Result daemon_gone(struct MHD_Connection *conn, struct bitnet_client *client, int r)
 {
 	const char *type;
 	unsigned int status = httpd_status_of(r, &type);

@@ -56,9 +56,8 @@ static enum MHD_Result route(struct MHD_Connection *conn, const char *url, const
 		return httpd_completion(conn, req->body ? req->body : "", req->len, true);
 	if (!strcmp(url, "/health") || !strcmp(url, "/metrics") || !strcmp(url, "/v1/models") ||
 	    !strcmp(url, "/v1/completions") || !strcmp(url, "/v1/chat/completions"))
-		return httpd_reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-					 "invalid_request_error", "%s is not allowed on %s",
-					 method, url);
+		return httpd_reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid_request_error",
+					 "%s is not allowed on %s", method, url);
 	return httpd_reply_error(conn, MHD_HTTP_NOT_FOUND, "not_found_error", "no such path: %s",
 				 url);
 }

@@ -7,8 +7,8 @@
 
 #include "httpd/httpd.h"
 
-enum MHD_Result httpd_reply_text(struct MHD_Connection *conn, unsigned int status,
-				 const char *type, const char *text)
+enum MHD_Result httpd_reply_text(struct MHD_Connection *conn, unsigned int status, const char *type,
+				 const char *text)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;

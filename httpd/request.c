@@ -27,8 +27,8 @@ static bool is_number(struct json_object *v)
 	return json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int);
 }
 
-static int get_range(struct completion_req *req, struct json_object *v, const char *key,
-		     double lo, double hi, double *out)
+static int get_range(struct completion_req *req, struct json_object *v, const char *key, double lo,
+		     double hi, double *out)
 {
 	double d;
 
@@ -44,8 +44,8 @@ static int get_range(struct completion_req *req, struct json_object *v, const ch
 	return 0;
 }
 
-static int get_int(struct completion_req *req, struct json_object *v, const char *key,
-		   int64_t lo, int64_t hi, int64_t *out)
+static int get_int(struct completion_req *req, struct json_object *v, const char *key, int64_t lo,
+		   int64_t hi, int64_t *out)
 {
 	int64_t i;
 
@@ -53,8 +53,8 @@ static int get_int(struct completion_req *req, struct json_object *v, const char
 		return fail(req, "'%s' must be an integer", key);
 	i = json_object_get_int64(v);
 	if (i < lo || i > hi) {
-		snprintf(req->error, sizeof(req->error), "'%s' must be between %lld and %lld",
-			 key, (long long)lo, (long long)hi);
+		snprintf(req->error, sizeof(req->error), "'%s' must be between %lld and %lld", key,
+			 (long long)lo, (long long)hi);
 		return -EINVAL;
 	}
 	*out = i;
@@ -261,7 +261,8 @@ int completion_parse(struct completion_req *req, const char *body, size_t len, b
 	json_tokener_free(tok);
 	if (!json_object_is_type(req->root, json_type_object))
 		return fail(req, "the body must be a JSON %s", "object");
-	json_object_object_foreach(req->root, key, v) {
+	json_object_object_foreach(req->root, key, v)
+	{
 		r = field(req, key, v);
 		if (r < 0)
 			return r;
