@@ -16,6 +16,9 @@
 
 #include "httpd/completion.h"
 
+/* Seconds a non-streamed answer may take (the connection is silent meanwhile). */
+#define ANSWER_TIMEOUT 600
+
 struct run {
 	struct completion_req req;
 	struct bitnet_client *client;
@@ -216,36 +219,66 @@ static void make_events(struct run *run)
 	run->done_sent = true;
 }
 
-/* Waits on the D-Bus connection until tokens arrive or the request ends. */
-static int pump(struct run *run)
+/*
+ * Waits on the D-Bus connection until tokens arrive (unless whole) or the
+ * request ends (0), or wait_usec passes with neither (1).
+ */
+static int pump(struct run *run, uint64_t wait_usec, bool whole)
 {
 	int r;
 
-	while (!run->len && !run->finished) {
+	for (;;) {
 		r = bitnet_client_process(run->client);
 		if (r < 0)
 			return r;
-		if (r == 0 && !run->len && !run->finished) {
-			r = bitnet_client_wait(run->client, UINT64_MAX);
-			if (r < 0)
-				return r;
-		}
+		if (r > 0)
+			continue;
+		if ((run->len && !whole) || run->finished)
+			return 0;
+		r = bitnet_client_wait(run->client, wait_usec);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return 1;
 	}
-	return 0;
+}
+
+/*
+ * While the daemon is quiet (a queue, a long prompt), an SSE comment goes
+ * out at half the idle timeout: MHD would otherwise close the connection as
+ * idle, and a client that left is noticed then rather than at the first
+ * token.
+ */
+static uint64_t keepalive_usec(void)
+{
+	return httpd_cfg.timeout ? httpd_cfg.timeout * 500000ULL : 10000000ULL;
 }
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct run *run = cls;
 	size_t n;
+	int r;
 
 	(void)pos;
 	while (run->out_pos == run->out_len) {
 		if (run->done_sent)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		run->out_len = run->out_pos = 0;
-		if (pump(run) < 0 || run->oom)
+		r = pump(run, keepalive_usec(), false);
+		if (r == 1) {
+			static const char ka[] = ": keep-alive\n\n";
+
+			n = sizeof(ka) - 1 < max ? sizeof(ka) - 1 : max;
+			memcpy(buf, ka, n);
+			return n;
+		}
+		if (r < 0 || run->oom) {
+			/* Headers are gone already: all that is left is to cut the stream. */
+			fprintf(stderr, "bitnet-httpd: %s: stream cut: %s\n", run->id,
+				r < 0 ? bitnet_client_last_error(run->client) : "out of memory");
 			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
 		make_events(run);
 		if (run->oom)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -287,12 +320,15 @@ static enum MHD_Result reply_whole(struct MHD_Connection *conn, struct run *run)
 	enum MHD_Result ret;
 	int r;
 
-	r = 0;
-	while (!run->finished && r >= 0) {
-		r = bitnet_client_process(run->client);
-		if (r == 0 && !run->finished)
-			r = bitnet_client_wait(run->client, UINT64_MAX);
-	}
+	/*
+	 * Nothing goes out until the answer is whole: the idle timeout, meant
+	 * for slow clients, must not cut a long generation.
+	 */
+	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+				  httpd_cfg.timeout && httpd_cfg.timeout < ANSWER_TIMEOUT ?
+					  ANSWER_TIMEOUT :
+					  httpd_cfg.timeout);
+	r = pump(run, UINT64_MAX, true);
 	if (r < 0 || run->oom || strcmp(run->reason, "error") == 0) {
 		ret = httpd_reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "server_error",
 					"bitnetd: %s",

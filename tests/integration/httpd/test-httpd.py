@@ -26,6 +26,8 @@ HTTPD = os.path.join(BIN, "bitnet-httpd")
 CTL = os.path.join(BIN, "bitnetctl")
 PROMPT = "KING RICHARD III:\n"
 GUARD = 60
+# e.g. HTTPD_WRAP="valgrind --leak-check=full --error-exitcode=99" to check for leaks
+WRAP = os.environ.get("HTTPD_WRAP", "").split()
 
 
 def free_port():
@@ -41,7 +43,7 @@ class Httpd:
         self.port = free_port()
         self.log = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen(
-            [HTTPD, "--listen", "127.0.0.1:%d" % self.port, "--bus-address", bus]
+            WRAP + [HTTPD, "--listen", "127.0.0.1:%d" % self.port, "--bus-address", bus]
             + list(extra), stdout=self.log, stderr=subprocess.STDOUT)
         end = time.monotonic() + GUARD
         while time.monotonic() < end:
@@ -298,7 +300,7 @@ def main():
         dropped = metric(h, "bitnet_generated_tokens_total") - before - sum(full)
         t.ok(full and dropped < 13 * full[0] / 2,
              "the 13 dropped streams were cancelled in bitnetd", (dropped, full[:1]))
-        print("# dropped streams generated %d tokens; a full answer is %d" % (dropped, full[0]))
+        print("# dropped streams generated %d tokens; a full answer is %s" % (dropped, full[:1]))
         t.ok((metric(h, "bitnet_requests_total") or 0) > 64,
              "/metrics: bitnet_requests_total counts the requests")
 
@@ -335,7 +337,12 @@ def main():
     finally:
         for x in (h, hb):
             if x:
-                x.stop()
+                rc = x.stop()
+                if rc or t.failed:
+                    x.log.seek(0)
+                    print("# bitnet-httpd exited %d:" % rc)
+                    for line in x.log.read().splitlines()[-40:]:
+                        print("#   " + line)
         daemon.stop()
         bus.stop()
         shutil.rmtree(daemon.dir, ignore_errors=True)
