@@ -9,6 +9,7 @@
 #                   newest Debian headers installed by `make deps`)
 #   make check      every test; ends with "N passed, N failed, N skipped"
 #   make run        the main job: bitnetd on a private bus answers a prompt
+#   make run-http   the same, then serves bitnet-httpd on 127.0.0.1:8080
 #   make deps       installs the Debian packages needed (idempotent)
 
 BUILD		?= build
@@ -38,6 +39,7 @@ include libdev/libdev.mk
 include daemon/daemon.mk
 include libclient/libclient.mk
 include tools/tools.mk
+include httpd/httpd.mk
 include tests/tests.mk
 include data/data.mk
 include mk/module.mk
@@ -51,9 +53,14 @@ all: $(BINS) $(LIBS)
 check: all $(CHECK_DEPS)
 	@BUILD=$(abspath $(BUILD)) SRC=$(SRC) tests/tap-run.sh $(CHECK_PROGS)
 
-.PHONY: run
+.PHONY: run run-http
 run:
 	@tests/run-main.sh
+
+# `make run`, then bitnet-httpd on 127.0.0.1:$(HTTP_PORT) until Ctrl-C.
+HTTP_PORT	?= 8080
+run-http:
+	@HTTP_PORT=$(HTTP_PORT) tests/run-main.sh
 
 .PHONY: clean
 clean:

@@ -21,7 +21,8 @@ DEPS_PKGS	:= \
 	dbus dbus-daemon python3 python3-dbus python3-dbusmock polkitd systemd \
 	clang clang-format libclang-rt-14-dev sparse \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils kmod \
-	linux-source-6.1 linux-source-6.12
+	linux-source-6.1 linux-source-6.12 \
+	debhelper dh-dkms dkms lintian
 
 # Package lists younger than this (minutes) are not refreshed.
 DEPS_APT_MAX_AGE := 1440

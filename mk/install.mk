@@ -119,6 +119,9 @@ install: all
 	for f in $(MODULE_SRCS); do inst 0644 "$$f" "$(DKMS_SRCDIR)/$$f"; done; \
 	inst_sed 0644 data/dkms/dkms.conf "$(DKMS_SRCDIR)/dkms.conf"; \
 	inst_sed 0644 data/systemd/bitnetd.service "$(SYSTEMD_UNITDIR)/bitnetd.service"; \
+	inst_sed 0644 data/systemd/bitnet-httpd.service \
+		"$(SYSTEMD_UNITDIR)/bitnet-httpd.service"; \
+	inst 0644 data/systemd/bitnet-httpd.socket "$(SYSTEMD_UNITDIR)/bitnet-httpd.socket"; \
 	inst 0644 data/dbus/org.bitnet.Inference1.conf \
 		"$(DBUS_POLICYDIR)/org.bitnet.Inference1.conf"; \
 	inst_sed 0644 data/dbus/org.bitnet.Inference1.service \

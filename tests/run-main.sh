@@ -9,6 +9,10 @@
 # present; otherwise bitnet-mkmodel writes a small random-weight model (its
 # answer is then random text, and this says so). Override with
 # MODEL=path.gguf, PROMPT=..., TOKENS=N.
+#
+# `make run-http` (HTTP_PORT=8080 here) then also serves bitnet-httpd on
+# 127.0.0.1:$HTTP_PORT over the same daemon and keeps everything running
+# until Ctrl-C, for curl or an OpenAI client in another terminal.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,8 +25,9 @@ tokens=${TOKENS:-48}
 make -C "$top" -s BUILD="$build" all
 
 work=$(mktemp -d /tmp/bitnet-run.XXXXXX)
-bus_pid= daemon_pid=
+bus_pid= daemon_pid= httpd_pid=
 cleanup() {
+	[ -n "$httpd_pid" ] && kill "$httpd_pid" 2>/dev/null && wait "$httpd_pid" 2>/dev/null
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
 	[ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
 	rm -rf "$work"
@@ -67,3 +72,10 @@ echo "== service status:"
 "$bin/bitnetctl" status
 echo "== bitnetd's log:"
 cat "$work/bitnetd.log"
+[ -n "${HTTP_PORT:-}" ] || exit 0
+
+"$bin/bitnet-httpd" --listen "127.0.0.1:$HTTP_PORT" --bus-address="$BITNET_BUS_ADDRESS" &
+httpd_pid=$!
+trap 'exit 0' INT TERM
+echo "== bitnet-httpd on http://127.0.0.1:$HTTP_PORT (model \"default\"); Ctrl-C stops it all"
+wait "$httpd_pid"

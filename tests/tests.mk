@@ -8,6 +8,8 @@
 #   tests/style/	    checkpatch over kmod/ and uapi/, clang-format over the
 #			    rest of the C, one result per file
 #   tests/install/	    make install/uninstall into a scratch DESTDIR
+#   tests/debian/	    dpkg-buildpackage in a copy of the tree, lintian, the
+#			    packages extracted into a throwaway root
 #   tests/vm/selftest/  the VM harness goes red on a WARN_ON, a failing and a
 #			    hanging kselftest (one kernel)
 #   tests/vm/	    bitnet.ko and the kselftests in qemu on each VM kernel
@@ -19,6 +21,7 @@ CHECK_PROGS	+= tests/uapi/run-uapi-test.sh \
 		   tests/style/run-checkpatch.sh \
 		   tests/style/run-clang-format.sh \
 		   tests/install/run-install-test.sh \
+		   tests/debian/run-deb-test.sh \
 		   tests/vm/selftest/run-selftest.sh \
 		   tests/vm/run-vm-tests.sh
 

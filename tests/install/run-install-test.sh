@@ -80,6 +80,12 @@ if [ -f "$dest/usr/lib/systemd/system/bitnetd.service" ]; then
 	check "the unit starts the installed /usr/sbin/bitnetd" \
 		'grep -q "^ExecStart=/usr/sbin/bitnetd\( \|$\)" "$unit"'
 fi
+expect "$SRC/data/systemd/bitnet-httpd.socket" /usr/lib/systemd/system/bitnet-httpd.socket
+expect "$SRC/data/systemd/bitnet-httpd.service" /usr/lib/systemd/system/bitnet-httpd.service
+if [ -f "$dest/usr/lib/systemd/system/bitnet-httpd.service" ]; then
+	check "the HTTP unit starts the installed /usr/bin/bitnet-httpd" \
+		'grep -q "^ExecStart=/usr/bin/bitnet-httpd " "$dest/usr/lib/systemd/system/bitnet-httpd.service"'
+fi
 expect "$SRC/data/dbus/org.bitnet.Inference1.conf" \
 	/usr/share/dbus-1/system.d/org.bitnet.Inference1.conf
 expect "$SRC/data/dbus/org.bitnet.Inference1.service" \
