@@ -7,7 +7,9 @@
 BENCH_E2E_LIBS	?=
 BENCH_BIN	:= $(BUILD)/bin/bitnet-bench
 BENCH_SRCS	:= tools/bench/main.c tools/bench/bench_kernels.c \
-		   tools/bench/bench_ref.c tools/bench/bench_e2e.c
+		   tools/bench/bench_ref.c tools/bench/bench_e2e.c \
+		   tools/bench/bench_measure.c tools/bench/bench_serve.c \
+		   tools/bench/bench_batch.c
 BENCH_OBJS	:= $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS		+= $(BENCH_BIN)
 

@@ -181,6 +181,7 @@ class Client:
         _events[0] += 1
         r.setdefault("first", _events[0])
         r.setdefault("events", []).append(_events[0])
+        r.setdefault("times", []).append((time.monotonic(), len(ids)))
         r["ids"] += [int(i) for i in ids]
         r["text"] += str(text)
         r["signals"] += 1
