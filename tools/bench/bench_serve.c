@@ -237,7 +237,9 @@ static int measure_roofline(const char *model, int threads, struct roofline *rf)
 	rf->macs = in->n_layer * ((double)in->n_embd * (2.0 * in->n_embd + 2.0 * kv) +
 				  3.0 * in->n_embd * in->n_ff) +
 		   (double)in->n_vocab * in->n_embd;
-	rf->bytes = (double)in->weight_bytes;
+	/* the packed linears, and the head (int8, or F16 when held so) */
+	rf->bytes = (double)in->weight_bytes +
+		    (double)in->n_vocab * in->n_embd * (strcmp(in->head, "Q8") ? 2 : 1);
 	bn_model_free(m);
 	pool = bnc_pool_new(threads);
 	if (!pool)
