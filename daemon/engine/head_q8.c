@@ -139,40 +139,6 @@ dotn_u8s8_vnni(const uint8_t *x, const int8_t *const *w, uint32_t n, int32_t *re
 	}
 }
 
-/* dotn_u8s8_vnni() for 2 inputs at once: each load of a row serves both. */
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
-dotn2_u8s8_vnni(const uint8_t *x0, const uint8_t *x1, const int8_t *const *w, uint32_t n,
-		int32_t *res0, int32_t *res1)
-{
-	__m512i a0[HEAD_STREAMS], a1[HEAD_STREAMS];
-	uint32_t i;
-	int s;
-
-	for (s = 0; s < HEAD_STREAMS; s++)
-		a0[s] = a1[s] = _mm512_setzero_si512();
-	for (i = 0; i + 64 <= n; i += 64) {
-		const __m512i xv0 = _mm512_loadu_si512(x0 + i), xv1 = _mm512_loadu_si512(x1 + i);
-
-		for (s = 0; s < HEAD_STREAMS; s++) {
-			const __m512i wv = _mm512_loadu_si512(w[s] + i);
-
-			__builtin_prefetch(w[s] + i + HEAD_PREFETCH, 0, 3);
-			a0[s] = _mm512_dpbusd_epi32(a0[s], xv0, wv);
-			a1[s] = _mm512_dpbusd_epi32(a1[s], xv1, wv);
-		}
-	}
-	for (s = 0; s < HEAD_STREAMS; s++) {
-		uint32_t j;
-
-		res0[s] = _mm512_reduce_add_epi32(a0[s]);
-		res1[s] = _mm512_reduce_add_epi32(a1[s]);
-		for (j = i; j < n; j++) {
-			res0[s] += x0[j] * w[s][j];
-			res1[s] += x1[j] * w[s][j];
-		}
-	}
-}
-
 static void head_q8_out(const struct bn_q8rows *h, uint32_t r, int32_t dot, float sigma, float *out)
 {
 	*out = (float)(dot - 128 * h->sum[r]) * h->scale[r] / sigma;
@@ -184,7 +150,7 @@ void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, co
 	uint32_t part = (r1 - r0) / HEAD_STREAMS, left = (r1 - r0) % HEAD_STREAMS;
 	uint32_t steps = part + (left != 0), i, n, row[HEAD_STREAMS];
 	const int8_t *w[HEAD_STREAMS];
-	int32_t dot[HEAD_STREAMS], dot1[HEAD_STREAMS];
+	int32_t dot[HEAD_STREAMS];
 	uint32_t s, keep;
 
 	for (i = 0; i < steps; i++) {
@@ -195,18 +161,7 @@ void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, co
 					    r0 + HEAD_STREAMS * part + (s < left ? s : left - 1);
 			w[s] = h->q + (size_t)row[s] * h->cols;
 		}
-		/* pairs of tokens share the loads of the rows (same integer sums) */
-		for (n = 0; n + 2 <= n_x; n += 2) {
-			dotn2_u8s8_vnni(xq + (size_t)n * h->cols, xq + (size_t)(n + 1) * h->cols, w,
-					h->cols, dot, dot1);
-			for (s = 0; s < keep; s++) {
-				head_q8_out(h, row[s], dot[s], sigma[n],
-					    out + n * out_stride + row[s]);
-				head_q8_out(h, row[s], dot1[s], sigma[n + 1],
-					    out + (n + 1) * out_stride + row[s]);
-			}
-		}
-		for (; n < n_x; n++) {
+		for (n = 0; n < n_x; n++) {
 			dotn_u8s8_vnni(xq + (size_t)n * h->cols, w, h->cols, dot);
 			for (s = 0; s < keep; s++)
 				head_q8_out(h, row[s], dot[s], sigma[n],
