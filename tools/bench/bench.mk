@@ -21,3 +21,8 @@ $(BENCH_BIN): $(BENCH_OBJS) $(CORE_LIB) $(filter %.a,$(BENCH_E2E_LIBS))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_E2E_LIBS) \
 		$(CORE_LIB) $(CORE_LDLIBS) -lm
+
+# bitnet-bench completes on a tiny model (e2e short prompts, serve); no
+# figure is asserted.
+CHECK_PROGS	+= $(SRC)/tests/integration/bench/test-bench.sh
+CHECK_DEPS	+= $(BENCH_BIN)

@@ -34,6 +34,8 @@ BITNETD = os.environ.get("BITNETD") or os.path.join(BUILD, "bin", "bitnetd")
 SHARED = os.path.join(SRC, "..", "shared")
 TINY_DIR = os.path.normpath(os.path.join(SHARED, "models", "tiny-shakespeare-a"))
 TINY = os.path.join(TINY_DIR, "tiny-shakespeare-a-tq2_0.gguf")
+TINY_C = os.path.normpath(os.path.join(SHARED, "models", "tiny-shakespeare-c-b158",
+                                       "tiny-shakespeare-c-b158-i2_s.gguf"))
 
 dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
 
