@@ -180,7 +180,7 @@ static __always_inline void bnc_gemm_block(const u8 *wb, const s8 *q, u32 cols,
 /*
  * 8 tokens of one block as the small batches do them: prefetched, and two
  * accumulators per token, so 4 dependent vpdpbusd per chunk (one
- * accumulator, as bnc_gemm_block) do not bound it by latency: ~20% faster
+ * accumulator, as bnc_gemm_block) do not bound it by latency: ~17% faster
  * than bnc_gemm_block for 8 tokens; 16 tokens have enough chains already.
  */
 static void bnc_gemm8(const u8 *wb, const s8 *q, u32 cols, const s32 *sum, s32 *out,
