@@ -4,6 +4,8 @@
 #define BITNET_BENCH_H
 
 int bench_kernels_main(int argc, char **argv);
+int bench_batch_main(int argc, char **argv);
 int bench_e2e_main(int argc, char **argv);
+int bench_serve_main(int argc, char **argv);
 
 #endif /* BITNET_BENCH_H */

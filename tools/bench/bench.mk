@@ -7,7 +7,9 @@
 BENCH_E2E_LIBS	?=
 BENCH_BIN	:= $(BUILD)/bin/bitnet-bench
 BENCH_SRCS	:= tools/bench/main.c tools/bench/bench_kernels.c \
-		   tools/bench/bench_ref.c tools/bench/bench_e2e.c
+		   tools/bench/bench_ref.c tools/bench/bench_e2e.c \
+		   tools/bench/bench_measure.c tools/bench/bench_serve.c \
+		   tools/bench/bench_batch.c
 BENCH_OBJS	:= $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS		+= $(BENCH_BIN)
 
@@ -19,3 +21,8 @@ $(BENCH_BIN): $(BENCH_OBJS) $(CORE_LIB) $(filter %.a,$(BENCH_E2E_LIBS))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_E2E_LIBS) \
 		$(CORE_LIB) $(CORE_LDLIBS) -lm
+
+# bitnet-bench completes on a tiny model (e2e short prompts, serve); no
+# figure is asserted.
+CHECK_PROGS	+= $(SRC)/tests/integration/bench/test-bench.sh
+CHECK_DEPS	+= $(BENCH_BIN)

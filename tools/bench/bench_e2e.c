@@ -22,6 +22,7 @@
 
 #include "daemon/engine/engine.h"
 #include "tools/bench/bench.h"
+#include "tools/bench/bench_measure.h"
 
 #define MAX_REPS 16
 
@@ -44,26 +45,17 @@ struct e2e_result {
 	int ok;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /*
  * BATCH sequences with a short prompt each, then @gen decode steps that
  * advance all of them in one bn_forward(): aggregate tokens/s, as the
  * daemon's continuous batching serves several sessions.
  */
-static int batched_decode(struct bn_model *m, const struct e2e_opts *o, const int32_t *ids,
-			  struct e2e_result *r)
+static int batched_decode(struct bn_model *m, const struct e2e_opts *o, struct e2e_result *r)
 {
 	uint32_t nv = bn_model_info(m)->n_vocab, plen = o->prompt < 16 ? o->prompt : 16;
 	struct bn_batch_item it[BATCH];
 	struct bn_seq *seqs[BATCH] = { 0 };
-	int32_t tok[BATCH];
+	int32_t tok[BATCH], ids[BATCH][16];
 	float *logits = malloc((size_t)BATCH * nv * sizeof(float));
 	double t0;
 	int b, i, rc = logits ? 0 : -ENOMEM;
@@ -74,14 +66,15 @@ static int batched_decode(struct bn_model *m, const struct e2e_opts *o, const in
 			rc = -ENOMEM;
 			break;
 		}
+		bench_prompt(ids[b], (int)plen, nv, (uint32_t)b + 1);
 		it[b] = (struct bn_batch_item){ .seq = seqs[b],
-						.tokens = ids + b,
+						.tokens = ids[b],
 						.n_tokens = plen,
 						.logits = logits + b * nv };
 	}
 	if (!rc)
 		rc = bn_forward(m, it, BATCH);
-	t0 = now();
+	t0 = bench_now();
 	for (i = 0; !rc && i < o->gen; i++) {
 		for (b = 0; b < BATCH; b++) {
 			const float *l = logits + b * nv;
@@ -96,7 +89,7 @@ static int batched_decode(struct bn_model *m, const struct e2e_opts *o, const in
 		}
 		rc = bn_forward(m, it, BATCH);
 	}
-	r->batch_tps = (double)BATCH * o->gen / (now() - t0);
+	r->batch_tps = (double)BATCH * o->gen / (bench_now() - t0);
 	for (b = 0; b < BATCH; b++)
 		bn_seq_free(seqs[b]);
 	free(logits);
@@ -120,13 +113,13 @@ static int run_child(const char *path, bool dense, int threads, const struct e2e
 	double t0;
 	int i, rc;
 
-	t0 = now();
+	t0 = bench_now();
 	rc = bn_model_load(path, &lo, &m, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "bitnet-bench e2e: %s\n", err);
 		return 1;
 	}
-	r->load_s = now() - t0;
+	r->load_s = bench_now() - t0;
 	const struct bn_model_info *in = bn_model_info(m);
 
 	seq = bn_seq_new(m, (uint32_t)(o->prompt + o->gen + 1));
@@ -134,19 +127,17 @@ static int run_child(const char *path, bool dense, int threads, const struct e2e
 	logits = malloc(in->n_vocab * sizeof(float));
 	if (!seq || !ids || !logits)
 		return 1;
-	/* a fixed pseudo-random prompt of ordinary tokens */
-	for (i = 0; i < o->prompt; i++)
-		ids[i] = (int32_t)(300 + (i * 7919u) % (in->n_vocab - 300));
+	bench_prompt(ids, o->prompt, in->n_vocab, 0);
 	struct bn_batch_item it = {
 		.seq = seq, .tokens = ids, .n_tokens = (uint32_t)o->prompt, .logits = logits
 	};
 
-	t0 = now();
+	t0 = bench_now();
 	rc = bn_forward(m, &it, 1);
-	r->prefill_tps = o->prompt / (now() - t0);
+	r->prefill_tps = o->prompt / (bench_now() - t0);
 	it.tokens = &tok;
 	it.n_tokens = 1;
-	t0 = now();
+	t0 = bench_now();
 	for (i = 0; !rc && i < o->gen; i++) {
 		uint32_t k, best = 0;
 
@@ -156,9 +147,11 @@ static int run_child(const char *path, bool dense, int threads, const struct e2e
 		tok = (int32_t)best;
 		rc = bn_forward(m, &it, 1);
 	}
-	r->decode_tps = o->gen / (now() - t0);
+	r->decode_tps = o->gen / (bench_now() - t0);
 	if (!rc)
-		rc = batched_decode(m, o, ids, r);
+		rc = batched_decode(m, o, r);
+	if (rc)
+		fprintf(stderr, "bitnet-bench e2e: forward: %s\n", strerror(-rc));
 	r->ok = !rc;
 	bn_seq_free(seq);
 	free(ids);
@@ -201,21 +194,12 @@ static int run_config(const char *path, bool dense, int threads, const struct e2
 	return r->ok ? 0 : -EIO;
 }
 
-/* Path of bitnet-mkmodel next to this program. */
 static int mkmodel(const char *type, const char *out)
 {
-	char self[PATH_MAX], cmd[3 * PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	struct stat st;
+	char args[64];
 
-	if (!stat(out, &st))
-		return 0;
-	if (n <= 0)
-		return -1;
-	self[n] = 0;
-	snprintf(cmd, sizeof(cmd), "'%s/bitnet-mkmodel' --type %s '%s'", dirname(self), type, out);
-	fprintf(stderr, "bitnet-bench e2e: writing %s (2B-4T shape, %s)\n", out, type);
-	return system(cmd) == 0 ? 0 : -1;
+	snprintf(args, sizeof(args), "--type %s", type);
+	return bench_mkmodel(args, out, type);
 }
 
 static void usage(FILE *f)
@@ -354,9 +338,8 @@ int bench_e2e_main(int argc, char **argv)
 			}
 		}
 	}
-	printf("bitnet-bench e2e: 2B-4T shape, prompt %d, decode %d, best of %d "
-	       "interleaved runs\n",
-	       o.prompt, o.gen, o.reps);
+	printf("bitnet-bench e2e: %s, prompt %d, decode %d, best of %d interleaved runs\n",
+	       o.model ? o.model : "2B-4T shape", o.prompt, o.gen, o.reps);
 	printf("%-34s %4s %14s %13s %15s %12s %8s\n", "model", "thr", "prefill tok/s",
 	       "decode tok/s", "4-seq decode/s", "peak RSS MB", "load s");
 	for (t = 0; t < o.n_threads; t++) {

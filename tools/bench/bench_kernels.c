@@ -18,6 +18,7 @@
 #include "libcore/pool.h"
 #include "kmod/core/bnc_quant.h"
 #include "tools/bench/bench.h"
+#include "tools/bench/bench_measure.h"
 #include "tools/bench/bench_ref.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -71,14 +72,6 @@ struct bench_ctx {
 	float *xf; /* float activations for the baselines */
 	float *out;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void *xalloc(size_t bytes)
 {
@@ -169,7 +162,7 @@ static double run_once(struct bench_ctx *ctx, struct weights *wt, const struct s
 		       int ti)
 {
 	static const enum bnc_isa isa_of[] = { BNC_ISA_SCALAR, BNC_ISA_AVX2, BNC_ISA_AVX512_VNNI };
-	double t0 = now();
+	double t0 = bench_now();
 	int c, ret;
 
 	ctx->act.n = n;
@@ -188,14 +181,14 @@ static double run_once(struct bench_ctx *ctx, struct weights *wt, const struct s
 			bnc_pool_run(ctx->pool[ti], ref_tile, &j);
 		}
 	}
-	return (now() - t0) / wt->copies;
+	return (bench_now() - t0) / wt->copies;
 }
 
 /* Best of repeated passes, for at least opts->min_seconds (scalar: once). */
 static double measure(struct bench_ctx *ctx, struct weights *wt, const struct shape *s, uint32_t n,
 		      int ti, const struct opts *o)
 {
-	double best = 1e30, start = now(), t;
+	double best = 1e30, start = bench_now(), t;
 	int reps = 0;
 
 	run_once(ctx, wt, s, n, ti); /* warm up: page faults, pool wake */
@@ -204,46 +197,7 @@ static double measure(struct bench_ctx *ctx, struct weights *wt, const struct sh
 		if (t < best)
 			best = t;
 		reps++;
-	} while (wt->p != P_SCALAR && (reps < 3 || now() - start < o->min_seconds));
-	return best;
-}
-
-struct read_job {
-	char *buf[2];
-	size_t bytes;
-	uint64_t sum[2];
-};
-
-/* Each of 2 threads reads one buffer (one thread: both). */
-static void read_tile(void *arg, int index, int count)
-{
-	struct read_job *job = arg;
-	int i;
-
-	for (i = index; i < 2; i += count)
-		job->sum[i] = bench_read(job->buf[i], job->bytes);
-}
-
-/* Best of 4 reads of two 512 MiB buffers, in GB/s. */
-static double dram_read_gbs(struct bench_ctx *ctx, int ti)
-{
-	struct read_job job = { .bytes = (size_t)512 << 20 };
-	double best = 0, t0, gbs;
-	int i, rep;
-
-	for (i = 0; i < 2; i++) {
-		job.buf[i] = xalloc(job.bytes);
-		memset(job.buf[i], i + 1, job.bytes);
-	}
-	for (rep = 0; rep < 4; rep++) {
-		t0 = now();
-		bnc_pool_run(ctx->pool[ti], read_tile, &job);
-		gbs = 2.0 * job.bytes / (now() - t0) / 1e9;
-		if (gbs > best)
-			best = gbs;
-	}
-	for (i = 0; i < 2; i++)
-		free(job.buf[i]);
+	} while (wt->p != P_SCALAR && (reps < 3 || bench_now() - start < o->min_seconds));
 	return best;
 }
 
@@ -261,10 +215,10 @@ static double dispatch_us(struct bnc_pool *pool)
 	int rep, i;
 
 	for (rep = 0; rep < 5; rep++) {
-		t0 = now();
+		t0 = bench_now();
 		for (i = 0; i < 10000; i++)
 			bnc_pool_run(pool, nop_tile, NULL);
-		t = (now() - t0) / 10000 * 1e6;
+		t = (bench_now() - t0) / 10000 * 1e6;
 		if (t < best)
 			best = t;
 	}
@@ -357,10 +311,10 @@ static void *make_ternary(const struct shape *s, struct bnc_matrix *mat, double 
 	mat->rows = s->m;
 	mat->cols = s->k;
 	mat->data = exec;
-	t0 = now();
+	t0 = bench_now();
 	if (bnc_repack(mat, BNC_FMT_I2_S, i2s, i2s_bytes))
 		exit(1);
-	*repack_gbs = i2s_bytes / (now() - t0) / 1e9;
+	*repack_gbs = i2s_bytes / (bench_now() - t0) / 1e9;
 	free(t);
 	free(i2s);
 	return exec;
@@ -409,7 +363,7 @@ int bench_kernels_main(int argc, char **argv)
 	printf("# bitnet-bench kernels: best isa %s; baselines %s\n", bnc_isa_name(bnc_isa_best()),
 	       bench_ref_supported() ? "fp32/fp16w AVX-512 FMA" : "unavailable");
 	for (ti = 0; ti < 2; ti++) {
-		bw[ti] = dram_read_gbs(&ctx, ti);
+		bw[ti] = bench_dram_gbs(ctx.pool[ti]);
 		printf("# DRAM read bandwidth, %d thread(s): %.1f GB/s\n", thread_counts[ti],
 		       bw[ti]);
 	}
@@ -505,7 +459,7 @@ int bench_kernels_main(int argc, char **argv)
 
 	/* the machine may have got busier or quieter: keep the higher figure */
 	for (ti = 0; ti < 2; ti++) {
-		t = dram_read_gbs(&ctx, ti);
+		t = bench_dram_gbs(ctx.pool[ti]);
 		printf("# DRAM read bandwidth again, %d thread(s): %.1f GB/s%s\n",
 		       thread_counts[ti], t, t > bw[ti] ? " (used below)" : "");
 		if (t > bw[ti])

@@ -34,6 +34,8 @@ BITNETD = os.environ.get("BITNETD") or os.path.join(BUILD, "bin", "bitnetd")
 SHARED = os.path.join(SRC, "..", "shared")
 TINY_DIR = os.path.normpath(os.path.join(SHARED, "models", "tiny-shakespeare-a"))
 TINY = os.path.join(TINY_DIR, "tiny-shakespeare-a-tq2_0.gguf")
+TINY_C = os.path.normpath(os.path.join(SHARED, "models", "tiny-shakespeare-c-b158",
+                                       "tiny-shakespeare-c-b158-i2_s.gguf"))
 
 dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
 
@@ -181,6 +183,7 @@ class Client:
         _events[0] += 1
         r.setdefault("first", _events[0])
         r.setdefault("events", []).append(_events[0])
+        r.setdefault("times", []).append((time.monotonic(), len(ids)))
         r["ids"] += [int(i) for i in ids]
         r["text"] += str(text)
         r["signals"] += 1

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """bitnetd on a private dbus-daemon with the shared tiny model: API contract,
 greedy reference continuations alone and with 2 and 8 concurrent clients,
+B = 1..8 concurrent sessions with prompts of their own bit-identical to each
+prompt alone (on both shared tiny models),
 streaming to signals and to a pipe, KV reuse and eviction, cancel, a client
 killed mid-stream, QueueFull, quotas, polkit refusals, session isolation,
 malformed params, a corrupt model, and SIGTERM with requests in flight."""
@@ -35,7 +37,10 @@ TokensPerSignal=4
 [Model]
 Name=tiny
 Path=%s
-""" % h.TINY
+[Model]
+Name=tinyc
+Path=%s
+""" % (h.TINY, h.TINY_C)
 
 TESTS = []
 
@@ -175,6 +180,63 @@ def t_two(ctx):
 def t_eight(ctx):
     """8 concurrent clients each get exactly the reference, interleaved."""
     return concurrent(ctx, 8)
+
+
+def batch_sizes(ctx, model):
+    """Greedy ids of 8 prompts alone, then of the first B at once for
+    B = 2..8 (each its own client and session); the differences."""
+    c = ctx["root"]
+    if h.wait_model_ready(c, model) != "ready":
+        return None, ["model %s not ready" % model]
+    prompts = PROMPTS + ["%s %s" % (PROMPTS[i % 3], w) for i, w in
+                         enumerate(["and", "the king", "of", "my lord,", "good"])]
+
+    def run(ps):
+        clients = [h.Client(ctx["address"]) for _ in ps]
+        reqs, sessions = [], []
+        for cl, p in zip(clients, ps):
+            s, _ = cl.session(model)
+            sessions.append(s)
+            reqs.append((cl, int(s.Submit(p, greedy(N_GEN)))))
+        done = h.wait_for(lambda: all(cl.finished(r) for cl, r in reqs))
+        ids = [cl._res(r)["ids"] for cl, r in reqs]
+        for s in sessions:
+            s.Close()
+        for cl in clients:
+            cl.close()
+        return ids if done else None
+
+    solo = [run([p])[0] for p in prompts]
+    bad = [(0, i) for i, ids in enumerate(solo) if len(ids) != N_GEN]
+    for b in range(2, 9):
+        got = run(prompts[:b])
+        if got is None:
+            bad.append((b, "not finished"))
+            continue
+        bad += [(b, i) for i in range(b) if got[i] != solo[i]]
+    return solo, bad
+
+
+@test
+def t_batch_sizes(ctx):
+    """B = 1..8 concurrent sessions, each with its own prompt: every greedy
+    continuation is bit-identical to the same prompt alone (TQ2_0 model;
+    alone, the reference prompts give the reference ids)."""
+    solo, bad = batch_sizes(ctx, "tiny")
+    return solo is not None and not bad and solo[:3] == GREEDY, (bad, solo and solo[:3])
+
+
+@test
+def t_batch_sizes_i2s(ctx):
+    """The same for B = 1..8 on the I2_S model (tiny-shakespeare-c-b158;
+    alone, its reference prompts give its reference ids)."""
+    if not os.path.exists(h.TINY_C):
+        return None, "../shared/models/tiny-shakespeare-c-b158 missing"
+    with open(os.path.join(os.path.dirname(h.TINY_C), "ref", "reference.json")) as f:
+        ref = json.load(f)
+    want = [p["actq"]["greedy_ids"] for p in ref["prompts"]]
+    solo, bad = batch_sizes(ctx, "tinyc")
+    return solo is not None and not bad and solo[:3] == want, (bad, solo and solo[:3], want)
 
 
 @test

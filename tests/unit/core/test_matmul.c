@@ -97,6 +97,19 @@ static void test_all_n(enum bnc_isa isa)
 	tap_ok(ok, "%s: N = 1..67 match the definition", bnc_isa_name(isa));
 	free(t);
 	free(q);
+
+	/* 6 row blocks: every stream count of the small batches (4, then 2 left) */
+	rows = 85;
+	cols = 384;
+	t = test_alloc(rows * cols);
+	q = test_alloc(17 * cols);
+	test_random_t(t, rows, cols, 0);
+	random_q(q, 17 * cols);
+	for (ok = 1, n = 1; n <= 17; n++)
+		ok &= check_case(isa, t, rows, cols, q, n);
+	tap_ok(ok, "%s: N = 1..17 over 6 row blocks match the definition", bnc_isa_name(isa));
+	free(t);
+	free(q);
 }
 
 /* Extreme activations against all +1, all -1 and random weights. */
@@ -126,13 +139,15 @@ static void test_extremes(enum bnc_isa isa)
 	rows = 17;
 	cols = BNC_MAX_COLS;
 	t = test_alloc((size_t)rows * cols);
-	q = test_alloc(2 * (size_t)cols);
+	q = test_alloc(16 * (size_t)cols);
 	for (i = 0; i < rows * cols; i++)
 		t[i] = i / cols == 0 ? 1 : i / cols == 1 ? -1 : (s8)(test_rand() % 3) - 1;
-	memset(q, -128, cols);
-	memset(q + cols, 127, cols);
-	tap_ok(check_case(isa, t, rows, cols, q, 2), "%s: K = %u with activations -128 and 127",
-	       bnc_isa_name(isa), cols);
+	for (i = 0; i < 16; i++)
+		memset(q + (size_t)i * cols, i % 2 ? 127 : -128, cols);
+	ok = 1;
+	for (i = 1; i <= 16; i++)
+		ok &= check_case(isa, t, rows, cols, q, i);
+	tap_ok(ok, "%s: K = %u with activations -128 and 127, N = 1..16", bnc_isa_name(isa), cols);
 	free(t);
 	free(q);
 }

@@ -39,9 +39,9 @@ int main(void)
 	static const uint32_t ranges[][2] = { { 0, 1 },	  { 0, 7 },    { 3, 11 }, { 0, 64 },
 					      { 5, 200 }, { 17, 301 }, { 0, 333 } };
 	struct bn_q8rows h = { .rows = 333, .cols = 2560 + 48 };
-	uint32_t n_x = 3, i, r, n, k;
+	uint32_t n_x = 5, i, r, n, k;
 	uint8_t *xq;
-	float sigma[3] = { 0.5f, 3.0f, 117.25f }, *out;
+	float sigma[5] = { 0.5f, 3.0f, 117.25f, 1.0f, 42.5f }, *out;
 	bool same = true;
 
 	if (!bn_q8rows_have_vnni()) {
@@ -67,7 +67,7 @@ int main(void)
 	for (i = 0; i < n_x * h.cols; i++)
 		xq[i] = (uint8_t)(rnd() % 255 + 1);
 	for (k = 0; k < sizeof(ranges) / sizeof(ranges[0]); k++) {
-		for (n = 1; n <= n_x; n += 2) {
+		for (n = 1; n <= n_x; n++) {
 			for (i = 0; i < n_x * h.rows; i++)
 				out[i] = -1.0f;
 			bn_q8rows_matmul_q8(&h, ranges[k][0], ranges[k][1], xq, sigma, n, out,
@@ -83,7 +83,8 @@ int main(void)
 				}
 		}
 	}
-	ok(same, "VNNI head: 7 row ranges x 1 and 3 inputs, bit-exact, nothing outside the range");
+	ok(same, "VNNI head: 7 row ranges x 1..5 inputs, bit-exact, nothing outside "
+		 "the range");
 	printf("1..%d\n", test_no);
 	free(h.q);
 	free(h.scale);

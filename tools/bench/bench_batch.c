@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bitnet-bench batch: the ternary matmuls of one decode step of B sessions
+ * (B tokens through the 30 layers of the 2B-4T shape, weights from DRAM:
+ * each matrix rotates over copies bigger than the caches) for B = 1..16,
+ * against the roofline of that batch size,
+ *   max(weight bytes / DRAM read, B x MACs / int8 GEMM rate),
+ * both measured in this run. The output head and attention are not here
+ * (bitnet-bench serve --engine-only has the whole step).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kmod/core/bitnet_core.h"
+#include "kmod/core/bnc_pool.h"
+#include "tools/bench/bench.h"
+#include "tools/bench/bench_measure.h"
+
+#define MAX_TOK 16
+#define NR_LAYERS 30
+
+static const struct {
+	uint32_t m, k;
+	int per_layer;
+} shapes[] = {
+	{ 2560, 2560, 2 }, /* q, o */
+	{ 640, 2560, 2 },  /* k, v */
+	{ 6912, 2560, 2 }, /* gate, up */
+	{ 2560, 6912, 1 }, /* down */
+};
+
+#define NR_SHAPES (sizeof(shapes) / sizeof(shapes[0]))
+
+/* Best seconds per matmul over passes through @copies, for >= 0.2 s. */
+static double time_matmul(struct bnc_pool *pool, enum bnc_isa isa, struct bnc_matrix *mats,
+			  int copies, const struct bnc_act *act, float *out)
+{
+	double best = 1e30, start = bench_now(), t0;
+	int c, reps = 0;
+
+	do {
+		t0 = bench_now();
+		for (c = 0; c < copies; c++)
+			if (bnc_pool_matmul_f32(pool, isa, &mats[c], act, out, mats[c].rows))
+				exit(1);
+		t0 = (bench_now() - t0) / copies;
+		if (t0 < best)
+			best = t0;
+	} while (++reps < 3 || bench_now() - start < 0.2);
+	return best;
+}
+
+int bench_batch_main(int argc, char **argv)
+{
+	static const struct option opts[] = { { "threads", 1, NULL, 't' },
+					      { "isa", 1, NULL, 'i' },
+					      { "tokens", 1, NULL, 'n' },
+					      { "help", 0, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	double step[MAX_TOK + 1] = { 0 }, bytes = 0, macs = 0, gbs, gmacs;
+	enum bnc_isa isa = bnc_isa_best();
+	int threads = 2, c, copies, n, lo = 1, hi = MAX_TOK;
+	struct bnc_pool *pool;
+	size_t si;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 't') {
+			threads = atoi(optarg);
+		} else if (c == 'n' && sscanf(optarg, "%d-%d", &lo, &hi) >= 1) {
+			hi = strchr(optarg, '-') ? hi : lo;
+		} else if (c == 'i' && !strcmp(optarg, "avx2")) {
+			isa = BNC_ISA_AVX2;
+		} else {
+			fprintf(c == 'h' ? stdout : stderr,
+				"usage: bitnet-bench batch [--threads N] [--isa avx2] [--tokens B|B1-B2]\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (threads < 1 || !(bnc_isa_supported() & (1u << isa)) || lo < 1 || hi > MAX_TOK ||
+	    lo > hi)
+		return 2;
+	pool = bnc_pool_new(threads);
+	if (!pool)
+		return 1;
+	gbs = bench_dram_gbs(pool);
+	gmacs = bench_gemm_gmacs(pool, 2560, 2560, 128);
+	for (si = 0; si < NR_SHAPES; si++) {
+		uint32_t m = shapes[si].m, k = shapes[si].k;
+		struct bench_act *a = bench_act_new(MAX_TOK, k);
+		float *out = bench_xalloc((size_t)MAX_TOK * m * 4);
+		struct bnc_matrix proto, *mats;
+		void *exec = bench_ternary(m, k, &proto);
+		size_t sz = bnc_exec_size(m, k);
+
+		copies = (int)((512u << 20) / sz) + 1;
+		mats = calloc(copies, sizeof(*mats));
+		for (c = 0; c < copies; c++) {
+			mats[c] = proto;
+			mats[c].data = bench_xalloc(sz);
+			memcpy(mats[c].data, exec, sz);
+		}
+		for (n = lo; n <= hi; n++) {
+			a->act.n = n;
+			step[n] += NR_LAYERS * shapes[si].per_layer *
+				   time_matmul(pool, isa, mats, copies, &a->act, out);
+		}
+		bytes += (double)NR_LAYERS * shapes[si].per_layer * m * k / 4;
+		macs += (double)NR_LAYERS * shapes[si].per_layer * m * k;
+		for (c = 0; c < copies; c++)
+			free(mats[c].data);
+		free(mats);
+		free(exec);
+		free(out);
+		bench_act_free(a);
+	}
+	gbs = gbs > bench_dram_gbs(pool) ? gbs : bench_dram_gbs(pool);
+	bnc_pool_free(pool);
+	printf("# bitnet-bench batch: %s, %d thread(s); the 2B-4T ternary linears (%.0f MB, "
+	       "%.2f G MACs per token); DRAM read %.1f GB/s, int8 GEMM (N=128) %.0f G MAC/s\n",
+	       bnc_isa_name(isa), threads, bytes / 1e6, macs / 1e9, gbs, gmacs);
+	printf("%3s %12s %12s %10s %12s %8s\n", "B", "ms/step", "tokens/s", "x B=1", "roof ms",
+	       "% roof");
+	for (n = lo; n <= hi; n++) {
+		double mem = bytes / gbs / 1e9, cmp = n * macs / gmacs / 1e9;
+		double roof = mem > cmp ? mem : cmp;
+
+		printf("%3d %12.2f %12.1f %10.2f %12.2f %7.0f%%\n", n, step[n] * 1e3, n / step[n],
+		       step[1] ? n * step[1] / step[n] : 0, roof * 1e3, 100.0 * roof / step[n]);
+	}
+	return 0;
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What several bitnet-bench subcommands measure: see bench_measure.h. */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kmod/core/bitnet_core.h"
+#include "kmod/core/bnc_pool.h"
+#include "kmod/core/bnc_quant.h"
+#include "tools/bench/bench_measure.h"
+#include "tools/bench/bench_ref.h"
+
+double bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void *bench_xalloc(size_t bytes)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 64, bytes ? bytes : 64)) {
+		fprintf(stderr, "bitnet-bench: out of memory (%zu bytes)\n", bytes);
+		exit(1);
+	}
+	return p;
+}
+
+struct read_job {
+	char *buf[2];
+	size_t bytes;
+	uint64_t sum[2];
+};
+
+/* Without AVX-512 (the baselines' build): plain 64-bit loads. */
+static uint64_t plain_read(const void *buf, size_t bytes)
+{
+	const uint64_t *p = buf;
+	uint64_t a = 0, b = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < bytes / 8; i += 2) {
+		a ^= p[i];
+		b ^= p[i + 1];
+	}
+	return a + b;
+}
+
+/* Each of 2 threads reads one buffer (one thread: both). */
+static void read_tile(void *arg, int index, int count)
+{
+	struct read_job *job = arg;
+	int i;
+
+	for (i = index; i < 2; i += count)
+		job->sum[i] = bench_ref_supported() ? bench_read(job->buf[i], job->bytes) :
+						      plain_read(job->buf[i], job->bytes);
+}
+
+double bench_dram_gbs(struct bnc_pool *pool)
+{
+	struct read_job job = { .bytes = (size_t)512 << 20 };
+	double best = 0, t0, gbs;
+	int i, rep;
+
+	for (i = 0; i < 2; i++) {
+		job.buf[i] = bench_xalloc(job.bytes);
+		memset(job.buf[i], i + 1, job.bytes);
+	}
+	for (rep = 0; rep < 4; rep++) {
+		t0 = bench_now();
+		bnc_pool_run(pool, read_tile, &job);
+		gbs = 2.0 * job.bytes / (bench_now() - t0) / 1e9;
+		if (gbs > best)
+			best = gbs;
+	}
+	for (i = 0; i < 2; i++)
+		free(job.buf[i]);
+	return best;
+}
+
+void *bench_ternary(uint32_t m, uint32_t k, struct bnc_matrix *mat)
+{
+	size_t cnt = (size_t)m * k, bytes = bnc_packed_size(BNC_FMT_I2_S, m, k), i;
+	s8 *t = bench_xalloc(cnt);
+	void *i2s = bench_xalloc(bytes);
+	uint32_t r = 12345 + m + k;
+
+	for (i = 0; i < cnt; i++) {
+		r = r * 1103515245u + 12345u;
+		t[i] = (s8)((r >> 16) % 3) - 1;
+	}
+	memset(mat, 0, sizeof(*mat));
+	mat->rows = m;
+	mat->cols = k;
+	mat->data = bench_xalloc(bnc_exec_size(m, k));
+	if (bnc_pack(BNC_FMT_I2_S, t, m, k, 0x3d800000, i2s, bytes) ||
+	    bnc_repack(mat, BNC_FMT_I2_S, i2s, bytes))
+		exit(1);
+	free(t);
+	free(i2s);
+	return mat->data;
+}
+
+struct bench_act *bench_act_new(uint32_t n, uint32_t k)
+{
+	struct bench_act *a = calloc(1, sizeof(*a));
+	float *x = bench_xalloc((size_t)n * k * 4);
+	size_t i;
+
+	if (!a)
+		exit(1);
+	a->q = bench_xalloc((size_t)n * k);
+	a->sigma = bench_xalloc(n * sizeof(float));
+	a->sum = bench_xalloc(n * sizeof(s32));
+	for (i = 0; i < (size_t)n * k; i++)
+		x[i] = (float)((int)(i * 2654435761u >> 20) % 2001) / 1000.0f - 1.0f;
+	bnc_quant_act_rows(x, n, k, a->q, a->sigma, a->sum);
+	free(x);
+	a->act = (struct bnc_act){ .n = n, .k = k, .q = a->q, .sum = a->sum, .sigma = a->sigma };
+	return a;
+}
+
+void bench_act_free(struct bench_act *a)
+{
+	free(a->q);
+	free(a->sigma);
+	free(a->sum);
+	free(a);
+}
+
+double bench_gemm_gmacs(struct bnc_pool *pool, uint32_t m, uint32_t k, uint32_t n)
+{
+	struct bench_act *a = bench_act_new(n, k);
+	float *out = bench_xalloc((size_t)n * m * 4);
+	struct bnc_matrix mat;
+	void *exec = bench_ternary(m, k, &mat);
+	double best = 1e30, t0, start;
+	int reps = 0;
+
+	start = bench_now();
+	do {
+		t0 = bench_now();
+		if (bnc_pool_matmul_f32(pool, bnc_isa_best(), &mat, &a->act, out, m))
+			exit(1);
+		t0 = bench_now() - t0;
+		if (t0 < best)
+			best = t0;
+	} while (++reps < 3 || bench_now() - start < 0.3);
+	free(exec);
+	free(out);
+	bench_act_free(a);
+	return (double)m * k * n / best / 1e9;
+}
+
+void bench_prompt(int32_t *ids, int n, uint32_t n_vocab, uint32_t salt)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		ids[i] = (int32_t)(300 + ((i + salt * 104729u) * 7919u) % (n_vocab - 300));
+}
+
+int bench_mkmodel(const char *args, const char *out, const char *what)
+{
+	char self[PATH_MAX], cmd[3 * PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct stat st;
+
+	if (!stat(out, &st))
+		return 0;
+	if (n <= 0)
+		return -1;
+	self[n] = 0;
+	snprintf(cmd, sizeof(cmd), "'%s/bitnet-mkmodel' %s '%s'", dirname(self), args, out);
+	fprintf(stderr, "bitnet-bench: writing %s (%s)\n", out, what);
+	return system(cmd) == 0 ? 0 : -1;
+}

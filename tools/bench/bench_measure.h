@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Pieces several bitnet-bench subcommands measure or need: this machine's
+ * DRAM read bandwidth and int8 GEMM throughput (the two sides of a
+ * roofline), a clock, prompts, and the 2B-4T-shape model from
+ * bitnet-mkmodel.
+ */
+#ifndef BITNET_BENCH_MEASURE_H
+#define BITNET_BENCH_MEASURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmod/core/bitnet_core.h"
+
+struct bnc_pool;
+
+/* Int8 activations of @n tokens of @k, quantized from fixed values. */
+struct bench_act {
+	struct bnc_act act;
+	s8 *q;
+	float *sigma;
+	s32 *sum;
+};
+
+double bench_now(void);
+/* Best of 4 reads of two 512 MiB buffers over @pool, in GB/s. */
+double bench_dram_gbs(struct bnc_pool *pool);
+/*
+ * Ternary x int8 GEMM of @m x @k by @n tokens on the best ISA, weights in
+ * cache, over @pool: best G multiply-accumulates per second.
+ */
+double bench_gemm_gmacs(struct bnc_pool *pool, uint32_t m, uint32_t k, uint32_t n);
+/* 64-byte aligned; exits when out of memory. */
+void *bench_xalloc(size_t bytes);
+/* A random ternary @m x @k matrix in the execution layout; returns its data. */
+void *bench_ternary(uint32_t m, uint32_t k, struct bnc_matrix *mat);
+struct bench_act *bench_act_new(uint32_t n, uint32_t k);
+void bench_act_free(struct bench_act *a);
+/* A fixed pseudo-random prompt of @n ordinary tokens; @salt makes another. */
+void bench_prompt(int32_t *ids, int n, uint32_t n_vocab, uint32_t salt);
+/*
+ * Writes @out with bitnet-mkmodel (next to this program) unless it exists:
+ * @args are its options (e.g. "--type i2_s"), @what names it for the log.
+ */
+int bench_mkmodel(const char *args, const char *out, const char *what);
+
+#endif /* BITNET_BENCH_MEASURE_H */

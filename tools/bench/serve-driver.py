@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""The D-Bus side of `bitnet-bench serve` (run by it, not by hand).
+
+    serve-driver.py MODEL --sessions 1,2,4 --tokens N --prompt WORDS
+                    [--threads T] [--reps R] [--long-prompt WORDS] [--prefill-chunk N]
+
+Starts a private dbus-daemon and bitnetd (tests/integration/daemon/harness.py),
+then for each B, B clients (one session each, each its own prompt) submit at
+once, greedy, N tokens each, every token its own Tokens signal. Per B, of the
+repetition with the best aggregate, one line:
+  row B aggregate_tps per_session_tps p50_ms p99_ms ttft_ms
+aggregate = sum over sessions of (N - 1) / (last token - first token);
+per-token times are the gaps between a session's tokens as the client sees
+them. With --long-prompt, a further client submits a prompt of that many
+words while the B sessions decode, and the line starts with "long" and adds
+the long request's TTFT; the B sessions' p99 is the figure to compare."""
+
+import argparse
+import os
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration", "daemon"))
+import harness as h  # noqa: E402
+
+WORDS = ("the quick brown fox jumps over a lazy dog while seven old kings sing "
+         "of rivers mountains bread and silver under moon light").split()
+
+
+def wait(pred, guard=3600.0):
+    """Like harness.wait_for, but blocks in the loop (a 10 ms heartbeat
+    rechecks pred): a token's time is when its signal arrived, not the next
+    poll's."""
+    ctx = h.GLib.MainContext.default()
+    beat = h.GLib.timeout_add(10, lambda: True)
+    end = time.monotonic() + guard
+    try:
+        while not pred():
+            if time.monotonic() > end:
+                return False
+            ctx.iteration(True)
+    finally:
+        h.GLib.source_remove(beat)
+    return True
+
+
+def prompt(i, n):
+    """Session i's own prompt of n words."""
+    return " ".join(WORDS[(i * 7 + j * (i + 3)) % len(WORDS)] for j in range(n))
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))] if v else 0.0
+
+
+def token_times(res):
+    """Arrival time of each token (a signal of k tokens: k at its time)."""
+    out = []
+    for t, k in res.get("times", []):
+        out += [t] * k
+    return out
+
+
+def run(address, n, a, long_words=0):
+    clients = [h.Client(address) for _ in range(n + (1 if long_words else 0))]
+    ctx = h.dbus.UInt32(a.prompt * 4 + a.tokens + long_words * 4 + 64)
+    sessions = [c.session("bench", {"n_ctx": ctx})[0] for c in clients]
+    t0 = time.monotonic()
+    rids = [int(s.Submit(prompt(i, a.prompt), h.greedy(a.tokens)))
+            for i, s in enumerate(sessions[:n])]
+    lrid, lt0 = None, 0.0
+    if long_words:
+        # once every session streams, the long prompt arrives
+        wait(lambda: all(len(token_times(c._res(r))) >= 2 for c, r in zip(clients, rids)))
+        lt0 = time.monotonic()
+        lrid = int(sessions[n].Submit(prompt(n, long_words), h.greedy(2)))
+    ok = wait(lambda: all(c.finished(r) for c, r in zip(clients, rids)))
+    if lrid is not None:
+        ok = ok and wait(lambda: clients[n].finished(lrid))
+    res = [c._res(r) for c, r in zip(clients, rids)]
+    lres = clients[n]._res(lrid) if lrid is not None else None
+    for s in sessions:
+        s.Close()
+    for c in clients:
+        c.close()
+    if not ok or any(len(token_times(r)) != a.tokens for r in res):
+        raise RuntimeError("requests did not complete: %r" % [r["stats"] for r in res])
+    agg, gaps, ttft = 0.0, [], []
+    for r in res:
+        tt = token_times(r)
+        ttft.append(tt[0] - t0)
+        gaps += [y - x for x, y in zip(tt, tt[1:])]
+        agg += (len(tt) - 1) / (tt[-1] - tt[0])
+    row = {"B": n, "agg": agg, "per": agg / n, "p50": 1e3 * pct(gaps, 50),
+           "p99": 1e3 * pct(gaps, 99), "ttft": 1e3 * pct(ttft, 50)}
+    if lres is not None:
+        row["long_ttft"] = 1e3 * (token_times(lres)[0] - lt0)
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--sessions", default="1,2,4,8,16")
+    ap.add_argument("--tokens", type=int, default=32)
+    ap.add_argument("--prompt", type=int, default=24)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--long-prompt", type=int, default=0)
+    ap.add_argument("--prefill-chunk", type=int, default=0)
+    a = ap.parse_args()
+    ns = [int(x) for x in a.sessions.split(",")]
+    bus = h.Bus(os.path.join(h.SRC, "tests", "integration", "daemon", "private-bus.conf"))
+    cfg = "[Limits]\nMaxSessionsPerUser=64\nMaxBatch=%d\nIdleTimeoutSec=0\n" \
+        "TokensPerSignal=1\n" % (max(ns) + 1)
+    if a.prefill_chunk:
+        cfg += "PrefillChunk=%d\n" % a.prefill_chunk
+    cfg += "[Model]\nName=bench\nPath=%s\n" % os.path.abspath(a.model)
+    extra = ["--threads=%d" % a.threads] if a.threads else []
+    daemon = h.Daemon(bus.address, cfg, extra)
+    try:
+        probe = h.Client(bus.address)
+        if h.wait_model_ready(probe, "bench") != "ready":
+            sys.stderr.write(daemon.log_text())
+            return 1
+        run(bus.address, 1, argparse.Namespace(prompt=4, tokens=4))  # page the weights in
+        best = {}
+        for rep in range(a.reps):
+            for n in ns:
+                r = run(bus.address, n, a, a.long_prompt)
+                sys.stderr.write("serve rep %d B=%d: %.2f tok/s aggregate, p99 %.1f ms\n"
+                                 % (rep + 1, n, r["agg"], r["p99"]))
+                if n not in best or r["agg"] > best[n]["agg"]:
+                    best[n] = r
+    finally:
+        daemon.stop()
+        bus.stop()
+    for n in ns:
+        r = best[n]
+        print("%s %d %.4f %.4f %.3f %.3f %.3f %.3f"
+              % ("long" if a.long_prompt else "row", n, r["agg"], r["per"], r["p50"],
+                 r["p99"], r["ttft"], r.get("long_ttft", 0.0)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
