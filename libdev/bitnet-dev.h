@@ -108,6 +108,10 @@ int bnd_uring_push(struct bnd_uring *u, const struct bitnet_job *job, uint64_t u
 int bnd_uring_submit(struct bnd_uring *u);
 /* Wait for one completion. */
 int bnd_uring_wait(struct bnd_uring *u, uint64_t *user_data, int32_t *res);
+/* Submit queued jobs and wait until @min_complete CQEs are ready. */
+int bnd_uring_submit_wait(struct bnd_uring *u, uint32_t min_complete);
+/* Take one CQE without waiting: 1 if one was ready, 0 if none. */
+int bnd_uring_peek(struct bnd_uring *u, uint64_t *user_data, int32_t *res);
 /* Push, submit and wait for one job; returns its result. */
 int bnd_uring_run(struct bnd_uring *u, const struct bitnet_job *job);
 

@@ -52,5 +52,10 @@ int bn_backend_cpu_new(int threads, struct bn_backend **out);
  * why), so the caller can fall back to cpu.
  */
 int bn_backend_kmod_new(const char *dev_path, struct bn_backend **out, char *err, size_t errlen);
+/*
+ * The kmod backend's submission path, picked at run time: "uring_cmd" or
+ * "ring" (BITNET_KMOD_SUBMIT=auto|uring|ring forces one); NULL for others.
+ */
+const char *bn_backend_kmod_submit_path(const struct bn_backend *b);
 
 #endif /* BITNET_ENGINE_BACKEND_H */
