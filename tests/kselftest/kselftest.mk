@@ -32,6 +32,14 @@ $(KSFT_BIN)/bitnet_backend_test: $(BUILD)/obj/tests/kselftest/bitnet_backend_tes
 	$(CC) -static $(LDFLAGS) -o $@ $< $(KSFT_COMMON) $(KSFT_ENGINE_LIB) $(DEV_LIB) \
 		$(CORE_LIB) $(ENGINE_LDLIBS) $(DEV_LDLIBS) -lpthread -lm
 
+$(KSFT_BIN)/bitnet_bench_ovh: $(BUILD)/obj/tests/kselftest/bitnet_bench_ovh.o \
+		$(BUILD)/obj/tests/kselftest/bench_ovh_group.o \
+		$(KSFT_COMMON) $(KSFT_ENGINE_LIB) $(DEV_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -static $(LDFLAGS) -o $@ $< $(BUILD)/obj/tests/kselftest/bench_ovh_group.o \
+		$(KSFT_COMMON) $(KSFT_ENGINE_LIB) $(DEV_LIB) $(CORE_LIB) $(ENGINE_LDLIBS) \
+		$(DEV_LDLIBS) -lpthread -lm
+
 $(KSFT_BIN)/%: $(BUILD)/obj/tests/kselftest/%.o $(KSFT_COMMON) $(DEV_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -static $(LDFLAGS) -o $@ $< $(KSFT_COMMON) $(DEV_LIB) $(CORE_LIB) \
