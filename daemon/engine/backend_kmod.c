@@ -29,6 +29,8 @@ static int kmod_add_weight(struct bn_backend *b, unsigned int fmt, uint32_t rows
 	uint32_t h;
 	int rc;
 
+	if (k->attached)
+		return kmod_attach_weight(k, fmt, rows, cols, bytes, id);
 	if (k->n_sealed)
 		return -EBUSY;
 	if (k->n_w == k->cap_w) {
@@ -68,6 +70,8 @@ static int kmod_finish_load(struct bn_backend *b)
 	struct bitnet_obj_info info;
 	int rc;
 
+	if (k->attached)
+		return kmod_attach_finish(k);
 	/* Sealing repacks in the kernel; what is pinned after is the layout. */
 	for (; k->n_sealed < k->n_w; k->n_sealed++) {
 		rc = bnd_obj_seal(k->dev, k->handles[k->n_sealed]);
@@ -100,10 +104,10 @@ static uint64_t kmod_weight_bytes(const struct bn_backend *b)
 static void kmod_destroy(struct bn_backend *b)
 {
 	struct kmod_backend *k = kmod_of(b);
-	uint32_t i;
+	uint32_t i, n_fds = k->attached ? k->n_fds : k->n_sealed;
 
 	kmod_submit_fini(k);
-	for (i = 0; i < k->n_sealed; i++)
+	for (i = 0; i < n_fds; i++)
 		if (k->export_fds[i] >= 0)
 			close(k->export_fds[i]);
 	/* Closing the device drops every object of this backend. */

@@ -28,6 +28,9 @@ struct kmod_backend {
 	int *export_fds; /* one per sealed object, -1 if not exported */
 	uint32_t n_w, cap_w;
 	uint32_t n_sealed;
+	uint32_t n_imported; /* attached: objects received, read-only */
+	uint32_t n_fds;	     /* attached: fds received, closed at destroy */
+	int attached;
 	uint64_t bytes;
 	enum kmod_path path;
 	pthread_key_t ctx_key;
@@ -44,5 +47,10 @@ const char *kmod_path_name(enum kmod_path path);
 int kmod_submit_group(struct kmod_backend *k, const bn_weight_id *ids, uint32_t n_w,
 		      const int8_t *q, const float *sigma, const int32_t *sum, uint32_t n_tokens,
 		      float *const *out);
+
+/* Attached backends (backend_kmod_share.c): the model's next tensor is the next object. */
+int kmod_attach_weight(struct kmod_backend *k, unsigned int fmt, uint32_t rows, uint32_t cols,
+		       size_t bytes, bn_weight_id *id);
+int kmod_attach_finish(struct kmod_backend *k);
 
 #endif /* BITNET_ENGINE_BACKEND_KMOD_PRIV_H */

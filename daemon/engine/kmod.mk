@@ -5,4 +5,5 @@
 
 ENGINE_SRCS	+= daemon/engine/backend_kmod.c
 ENGINE_SRCS	+= daemon/engine/backend_kmod_submit.c
+ENGINE_SRCS	+= daemon/engine/backend_kmod_share.c
 ENGINE_LDLIBS	+= -luring
