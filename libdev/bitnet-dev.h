@@ -108,7 +108,20 @@ int bnd_uring_push(struct bnd_uring *u, const struct bitnet_job *job, uint64_t u
 int bnd_uring_submit(struct bnd_uring *u);
 /* Wait for one completion. */
 int bnd_uring_wait(struct bnd_uring *u, uint64_t *user_data, int32_t *res);
+/* Submit queued jobs and wait until @min_complete CQEs are ready. */
+int bnd_uring_submit_wait(struct bnd_uring *u, uint32_t min_complete);
+/* Take one CQE without waiting: 1 if one was ready, 0 if none. */
+int bnd_uring_peek(struct bnd_uring *u, uint64_t *user_data, int32_t *res);
 /* Push, submit and wait for one job; returns its result. */
 int bnd_uring_run(struct bnd_uring *u, const struct bitnet_job *job);
+
+/* ---- sharing sealed objects with another process (unix socket) ---- */
+
+/* Send @n exported object fds (SCM_RIGHTS); the caller keeps its fds. */
+int bnd_share_send(int sock, const int *fds, uint32_t n);
+/* Receive up to @max object fds (close-on-exec); import with bnd_obj_import(). */
+int bnd_share_recv(int sock, uint32_t max, int *fds, uint32_t *n);
+/* 0 if the socket's peer runs as root or as our euid, else -EPERM. */
+int bnd_share_peer_allowed(int sock);
 
 #endif /* BITNET_DEV_H */

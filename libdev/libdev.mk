@@ -4,7 +4,7 @@
 # used by the engine's kmod backend and the kselftests. Link users with
 # $(DEV_LIB) $(DEV_LDLIBS).
 
-DEV_SRCS	:= libdev/dev.c libdev/ring.c libdev/uring.c
+DEV_SRCS	:= libdev/dev.c libdev/ring.c libdev/uring.c libdev/share.c
 DEV_OBJS	:= $(DEV_SRCS:%.c=$(BUILD)/obj/%.o)
 DEV_LIB		:= $(BUILD)/lib/libbitnet-dev.a
 DEV_LDLIBS	:= -luring -lpthread

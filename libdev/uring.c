@@ -79,6 +79,28 @@ int bnd_uring_wait(struct bnd_uring *u, uint64_t *user_data, int32_t *res)
 	return 0;
 }
 
+int bnd_uring_submit_wait(struct bnd_uring *u, uint32_t min_complete)
+{
+	int ret;
+
+	do {
+		ret = io_uring_submit_and_wait(&u->ring, min_complete);
+	} while (ret == -EINTR);
+	return ret;
+}
+
+int bnd_uring_peek(struct bnd_uring *u, uint64_t *user_data, int32_t *res)
+{
+	struct io_uring_cqe *cqe;
+
+	if (io_uring_peek_cqe(&u->ring, &cqe) < 0)
+		return 0;
+	*user_data = io_uring_cqe_get_data64(cqe);
+	*res = cqe->res;
+	io_uring_cqe_seen(&u->ring, cqe);
+	return 1;
+}
+
 int bnd_uring_run(struct bnd_uring *u, const struct bitnet_job *job)
 {
 	uint64_t seq = ++u->seq, got;

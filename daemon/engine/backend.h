@@ -52,5 +52,19 @@ int bn_backend_cpu_new(int threads, struct bn_backend **out);
  * why), so the caller can fall back to cpu.
  */
 int bn_backend_kmod_new(const char *dev_path, struct bn_backend **out, char *err, size_t errlen);
+/*
+ * The kmod backend's submission path, picked at run time: "uring_cmd" or
+ * "ring" (BITNET_KMOD_SUBMIT=auto|uring|ring forces one); NULL for others.
+ */
+const char *bn_backend_kmod_submit_path(const struct bn_backend *b);
+/*
+ * Share a loaded kmod backend's sealed objects with the peer of unix
+ * socket @sock (-EPERM unless it runs as root or our euid). The peer calls
+ * bn_backend_kmod_attach() and then loads the same model: add_weight()
+ * takes the shared objects in order, read-only, without reading the data.
+ */
+int bn_backend_kmod_export(struct bn_backend *b, int sock);
+int bn_backend_kmod_attach(const char *dev_path, int sock, struct bn_backend **out, char *err,
+			   size_t errlen);
 
 #endif /* BITNET_ENGINE_BACKEND_H */

@@ -1,28 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The "kmod" backend: weights live in bitnet.ko as sealed objects, each
- * matmul is one BITNET_OP_MATMUL_MULTI job (f32 out) through the device's
- * ring, via libbitnet-dev.
+ * The "kmod" backend: weights live in bitnet.ko as sealed objects (each
+ * also exported as an fd, for per-thread contexts and other processes);
+ * a matmul's group is a set of BITNET_OP_MATMUL_MULTI jobs (f32 out) in
+ * flight at once, see backend_kmod_submit.c.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/engine/backend.h"
+#include <unistd.h>
+
+#include "daemon/engine/backend_kmod_priv.h"
 #include "kmod/core/bnc_uapi.h"
-#include "libdev/bitnet-dev.h"
 
 #define KMOD_NEED_FEATURES (BITNET_FEAT_RING | BITNET_FEAT_MULTI | BITNET_FEAT_OUT_F32)
-
-struct kmod_backend {
-	struct bn_backend base;
-	struct bnd_dev *dev;
-	uint32_t *handles;
-	uint32_t n_w, cap_w;
-	uint32_t n_sealed;
-	uint64_t bytes;
-};
 
 static struct kmod_backend *kmod_of(struct bn_backend *b)
 {
@@ -37,15 +30,22 @@ static int kmod_add_weight(struct bn_backend *b, unsigned int fmt, uint32_t rows
 	uint32_t h;
 	int rc;
 
+	if (k->attached)
+		return kmod_attach_weight(k, fmt, rows, cols, bytes, id);
 	if (k->n_sealed)
 		return -EBUSY;
 	if (k->n_w == k->cap_w) {
 		uint32_t cap = k->cap_w ? k->cap_w * 2 : 64;
 		uint32_t *p = realloc(k->handles, cap * sizeof(*p));
+		int *fds;
 
 		if (!p)
 			return -ENOMEM;
 		k->handles = p;
+		fds = realloc(k->export_fds, cap * sizeof(*fds));
+		if (!fds)
+			return -ENOMEM;
+		k->export_fds = fds;
 		k->cap_w = cap;
 	}
 	rc = bnd_obj_create(k->dev, fmt, rows, cols, bytes, &h);
@@ -60,6 +60,7 @@ static int kmod_add_weight(struct bn_backend *b, unsigned int fmt, uint32_t rows
 		return rc;
 	}
 	k->handles[k->n_w] = h;
+	k->export_fds[k->n_w] = -1;
 	*id = k->n_w++;
 	return 0;
 }
@@ -70,6 +71,8 @@ static int kmod_finish_load(struct bn_backend *b)
 	struct bitnet_obj_info info;
 	int rc;
 
+	if (k->attached)
+		return kmod_attach_finish(k);
 	/* Sealing repacks in the kernel; what is pinned after is the layout. */
 	for (; k->n_sealed < k->n_w; k->n_sealed++) {
 		rc = bnd_obj_seal(k->dev, k->handles[k->n_sealed]);
@@ -78,6 +81,12 @@ static int kmod_finish_load(struct bn_backend *b)
 		if (rc)
 			return rc;
 		k->bytes += info.pinned_bytes;
+		if (bnd_info(k->dev)->features & BITNET_FEAT_EXPORT) {
+			rc = bnd_obj_export(k->dev, k->handles[k->n_sealed], BITNET_EXPORT_CLOEXEC,
+					    &k->export_fds[k->n_sealed]);
+			if (rc)
+				return rc;
+		}
 	}
 	return 0;
 }
@@ -85,29 +94,7 @@ static int kmod_finish_load(struct bn_backend *b)
 static int kmod_matmul(struct bn_backend *b, const bn_weight_id *ids, uint32_t n_w, const int8_t *q,
 		       const float *sigma, const int32_t *sum, uint32_t n_tokens, float *const *out)
 {
-	struct kmod_backend *k = kmod_of(b);
-	uint32_t max = bnd_info(k->dev)->max_multi, i, j, n;
-	struct bitnet_job_weight ws[16];
-	struct bitnet_job job;
-	int rc;
-
-	if (max > sizeof(ws) / sizeof(ws[0]))
-		max = sizeof(ws) / sizeof(ws[0]);
-	for (i = 0; i < n_w; i += n) {
-		n = n_w - i < max ? n_w - i : max;
-		memset(ws, 0, sizeof(ws));
-		for (j = 0; j < n; j++) {
-			if (ids[i + j] >= k->n_sealed)
-				return -EINVAL;
-			ws[j].handle = k->handles[ids[i + j]];
-			ws[j].out = (uintptr_t)out[i + j];
-		}
-		bnd_job_multi(&job, ws, n, n_tokens, q, sigma, sum, BITNET_OUT_F32);
-		rc = bnd_run(k->dev, &job);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return kmod_submit_group(kmod_of(b), ids, n_w, q, sigma, sum, n_tokens, out);
 }
 
 static uint64_t kmod_weight_bytes(const struct bn_backend *b)
@@ -118,10 +105,17 @@ static uint64_t kmod_weight_bytes(const struct bn_backend *b)
 static void kmod_destroy(struct bn_backend *b)
 {
 	struct kmod_backend *k = kmod_of(b);
+	uint32_t i, n_fds = k->attached ? k->n_fds : k->n_sealed;
 
+	kmod_submit_fini(k);
+	for (i = 0; i < n_fds; i++)
+		if (k->export_fds[i] >= 0)
+			close(k->export_fds[i]);
 	/* Closing the device drops every object of this backend. */
 	bnd_close(k->dev);
 	free(k->handles);
+	free(k->export_fds);
+	free(k->dev_path);
 	free(k);
 }
 
@@ -155,8 +149,23 @@ int bn_backend_kmod_new(const char *dev_path, struct bn_backend **out, char *err
 		free(k);
 		return -ENODEV;
 	}
+	k->dev_path = strdup(path);
+	rc = k->dev_path ? kmod_submit_init(k, err, errlen) : -ENOMEM;
+	if (rc) {
+		bnd_close(k->dev);
+		free(k->dev_path);
+		free(k);
+		return -ENODEV;
+	}
 	k->base.ops = &kmod_ops;
 	k->base.threads = (int)bnd_info(k->dev)->nr_workers;
 	*out = &k->base;
 	return 0;
+}
+
+const char *bn_backend_kmod_submit_path(const struct bn_backend *b)
+{
+	if (b->ops != &kmod_ops)
+		return NULL;
+	return kmod_path_name(((const struct kmod_backend *)b)->path);
 }

@@ -4,4 +4,6 @@
 # (libdev/libdev.mk); engine users link libbitnet-dev.a after the engine.
 
 ENGINE_SRCS	+= daemon/engine/backend_kmod.c
+ENGINE_SRCS	+= daemon/engine/backend_kmod_submit.c
+ENGINE_SRCS	+= daemon/engine/backend_kmod_share.c
 ENGINE_LDLIBS	+= -luring

@@ -8,7 +8,10 @@
  *     ring A (one ENTER per job), ring A batched (32 jobs per ENTER),
  *     io_uring B (one submit+wait per job);
  *   - time per GEMV of 2560 x 2560 and 6912 x 2560 and its ratio to the
- *     in-process core (one thread) on the same machine.
+ *     in-process core (one thread) on the same machine;
+ *   - the engine's batched kernel path: a group of 3 such weights in one
+ *     matmul call through the kmod backend (each submission path) against
+ *     the cpu backend in-process (bench_ovh_group.c).
  * The paths are measured in alternation, ROUNDS times, and each path's
  * median is printed, so a drifting machine load biases no path.
  * Without the device only the in-process figures are printed.
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include "ksft_common.h"
+#include "bench_ovh_group.h"
 
 #define BENCH_MIN_NS 100000000ULL /* one measurement runs this long */
 #define ROUNDS 5		  /* paths alternate; the median is kept */
@@ -33,14 +37,6 @@ struct bench_ctx {
 	int32_t *out;
 	int32_t *ref;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 enum bench_path {
 	PATH_CORE,
@@ -98,13 +94,13 @@ static double measure(struct bench_ctx *c, enum bench_path p)
 	ret = run_once(c, p, &n); /* warm up */
 	if (ret)
 		return ret;
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	do {
 		ret = run_once(c, p, &n);
 		if (ret)
 			return ret;
 		jobs += n;
-		elapsed = now_ns() - t0;
+		elapsed = bench_now_ns() - t0;
 	} while (elapsed < BENCH_MIN_NS);
 	return (double)elapsed / jobs;
 }
@@ -148,13 +144,6 @@ static const char *const path_names[] = {
 	[PATH_URING] = "io_uring B",
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Returns the number of failures. */
 static int bench_shape(struct bench_ctx *c, uint32_t rows, uint32_t cols)
 {
@@ -188,7 +177,7 @@ static int bench_shape(struct bench_ctx *c, uint32_t rows, uint32_t cols)
 			fails++;
 			continue;
 		}
-		qsort(runs[p], ROUNDS, sizeof(double), cmp_double);
+		qsort(runs[p], ROUNDS, sizeof(double), bench_cmp_double);
 		ns[p] = runs[p][ROUNDS / 2];
 		printf("# %ux%u %-22s: %10.2f us/job", rows, cols, path_names[p], ns[p] / 1e3);
 		if (p != PATH_CORE)
@@ -225,6 +214,8 @@ int main(void)
 	fails += bench_shape(&c, 1, 2560);
 	fails += bench_shape(&c, 2560, 2560);
 	fails += bench_shape(&c, 6912, 2560);
+	fails += bench_group(2560, 2560, c.dev != NULL);
+	fails += bench_group(6912, 2560, c.dev != NULL);
 	bnd_uring_close(c.u);
 	bnd_close(c.dev);
 	printf("%sok 1 - bench ran, every path matched the core\n", fails ? "not " : "");

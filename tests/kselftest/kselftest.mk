@@ -7,7 +7,8 @@
 # The bench program prints TAP too: its numbers are "#" comments.
 
 KSFT_NAMES	:= bitnet_ioctl_test bitnet_ring_test bitnet_uring_test \
-		   bitnet_share_test bitnet_backend_test bitnet_bench_ovh \
+		   bitnet_share_test bitnet_backend_test bitnet_attach_test \
+		   bitnet_bench_ovh \
 		   bitnet_zz_final_test
 KSFT_BIN	:= $(BUILD)/kselftest/bin
 KSFT_PROGS	:= $(KSFT_NAMES:%=$(KSFT_BIN)/%)
@@ -26,11 +27,20 @@ $(KSFT_NAMES:%=$(BUILD)/obj/tests/kselftest/%.o) $(KSFT_COMMON): | ksft-headers
 .PHONY: kselftests
 kselftests: $(KSFT_PROGS)
 
-$(KSFT_BIN)/bitnet_backend_test: $(BUILD)/obj/tests/kselftest/bitnet_backend_test.o \
-		$(KSFT_COMMON) $(KSFT_ENGINE_LIB) $(DEV_LIB) $(CORE_LIB)
+# Tests of the engine's kmod backend link the engine.
+$(KSFT_BIN)/bitnet_backend_test $(KSFT_BIN)/bitnet_attach_test: $(KSFT_BIN)/%: \
+		$(BUILD)/obj/tests/kselftest/%.o $(KSFT_COMMON) $(KSFT_ENGINE_LIB) $(DEV_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -static $(LDFLAGS) -o $@ $< $(KSFT_COMMON) $(KSFT_ENGINE_LIB) $(DEV_LIB) \
 		$(CORE_LIB) $(ENGINE_LDLIBS) $(DEV_LDLIBS) -lpthread -lm
+
+$(KSFT_BIN)/bitnet_bench_ovh: $(BUILD)/obj/tests/kselftest/bitnet_bench_ovh.o \
+		$(BUILD)/obj/tests/kselftest/bench_ovh_group.o \
+		$(KSFT_COMMON) $(KSFT_ENGINE_LIB) $(DEV_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -static $(LDFLAGS) -o $@ $< $(BUILD)/obj/tests/kselftest/bench_ovh_group.o \
+		$(KSFT_COMMON) $(KSFT_ENGINE_LIB) $(DEV_LIB) $(CORE_LIB) $(ENGINE_LDLIBS) \
+		$(DEV_LDLIBS) -lpthread -lm
 
 $(KSFT_BIN)/%: $(BUILD)/obj/tests/kselftest/%.o $(KSFT_COMMON) $(DEV_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
