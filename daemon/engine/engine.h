@@ -35,10 +35,13 @@ enum bn_backend_kind {
 /* How the output head (often the tied embedding) is stored for the logits. */
 enum bn_head_kind {
 	BN_HEAD_AUTO = 0, /* Q8 for big heads (>= 64M weights), else as in the file */
-	BN_HEAD_FILE,	  /* the file's F32/F16/BF16 values, exact */
+	BN_HEAD_FILE,	  /* the file's values as stored (F32/F16/BF16 or blocks), exact */
 	/* int8 rows with one float scale each (half of F16's bytes), against
 	 * the input quantized per token like a BitLinear's on AVX-512 VNNI */
 	BN_HEAD_Q8,
+	/* 4-bit groups of 64 with a float scale each (4.5 bits per weight),
+	 * against the same int8 input: the fastest decode, least exact */
+	BN_HEAD_Q4,
 };
 
 struct bn_load_opts {

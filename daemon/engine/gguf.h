@@ -16,6 +16,8 @@ enum gguf_tensor_type {
 	GGUF_T_F32 = 0,
 	GGUF_T_F16 = 1,
 	GGUF_T_Q8_0 = 8,
+	GGUF_T_Q4_K = 12,
+	GGUF_T_Q5_K = 13,
 	GGUF_T_Q6_K = 14,
 	GGUF_T_BF16 = 30,
 	GGUF_T_TQ1_0 = 34,
