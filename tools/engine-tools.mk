@@ -13,9 +13,11 @@ $(BUILD)/bin/bitnet-run: $(BUILD)/obj/tools/run/run.o $(ENGINE_LINK_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(ENGINE_LINK)
 
-$(BUILD)/bin/bitnet-mkmodel: $(BUILD)/obj/tools/mkmodel/mkmodel.o $(ENGINE_LINK_DEPS)
+MKMODEL_OBJS	:= $(BUILD)/obj/tools/mkmodel/mkmodel.o $(BUILD)/obj/tools/mkmodel/requant.o
+
+$(BUILD)/bin/bitnet-mkmodel: $(MKMODEL_OBJS) $(ENGINE_LINK_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(ENGINE_LINK)
+	$(CC) $(LDFLAGS) -o $@ $(MKMODEL_OBJS) $(ENGINE_LINK)
 
 # bitnet-bench's e2e part links the engine.
 BENCH_E2E_LIBS	= $(ENGINE_LINK)

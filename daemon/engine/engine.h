@@ -44,6 +44,9 @@ enum bn_head_kind {
 	BN_HEAD_Q4,
 };
 
+/* "auto", "file", "q8" or "q4" (bitnet-run --head, bitnetd's Head=); -EINVAL else. */
+int bn_head_kind_parse(const char *name, enum bn_head_kind *kind);
+
 struct bn_load_opts {
 	enum bn_backend_kind backend;
 	int threads; /* 0: all online CPUs */

@@ -475,6 +475,25 @@ static void head_fill_task(void *ctx, uint32_t i, uint32_t worker)
 		   (uint64_t)(r1 - r0) * m->head.row_bytes);
 }
 
+int bn_head_kind_parse(const char *name, enum bn_head_kind *kind)
+{
+	static const char *const names[] = {
+		[BN_HEAD_AUTO] = "auto",
+		[BN_HEAD_FILE] = "file",
+		[BN_HEAD_Q8] = "q8",
+		[BN_HEAD_Q4] = "q4",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i])) {
+			*kind = (enum bn_head_kind)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static int setup_head_q4(struct loader *ld)
 {
 	struct bn_model *m = ld->m;
