@@ -330,6 +330,26 @@ static void usage(FILE *f)
 		"  --rope-theta X (default 500000)    --seed S (default 1)\n");
 }
 
+static bool embd_type_of(const char *name, uint32_t *type)
+{
+	static const struct {
+		const char *name;
+		uint32_t type;
+	} types[] = {
+		{ "f16", GGUF_T_F16 },	 { "f32", GGUF_T_F32 },	  { "q8_0", GGUF_T_Q8_0 },
+		{ "q6_k", GGUF_T_Q6_K }, { "q5_k", GGUF_T_Q5_K }, { "q4_k", GGUF_T_Q4_K },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (!strcmp(name, types[i].name)) {
+			*type = types[i].type;
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
 	char *end;
@@ -374,14 +394,8 @@ static int parse(int argc, char **argv, struct shape *s, const char **out)
 			ok = s->type != 0;
 			break;
 		case 'E':
-			s->embd_type = !strcmp(optarg, "f16")  ? GGUF_T_F16 :
-				       !strcmp(optarg, "f32")  ? GGUF_T_F32 :
-				       !strcmp(optarg, "q8_0") ? GGUF_T_Q8_0 :
-				       !strcmp(optarg, "q6_k") ? GGUF_T_Q6_K :
-				       !strcmp(optarg, "q5_k") ? GGUF_T_Q5_K :
-				       !strcmp(optarg, "q4_k") ? GGUF_T_Q4_K :
-								 0;
-			ok = s->embd_type != 0;
+			/* F32 is type 0: look names up rather than test for 0 */
+			ok = embd_type_of(optarg, &s->embd_type);
 			break;
 		case 'e':
 			ok = parse_u32(optarg, 128, 65536, &s->embd);
