@@ -26,7 +26,7 @@ BENCH_E2E_LIBS	= $(ENGINE_LINK)
 # against ../shared/models.
 ENGINE_TESTS	:= $(BUILD)/tests/engine/test-sampler $(BUILD)/tests/engine/test-model \
 		   $(BUILD)/tests/engine/test-head $(BUILD)/tests/engine/test-attention \
-		   $(BUILD)/tests/engine/test-kquant $(BUILD)/tests/engine/test-headq4 \
+		   $(BUILD)/tests/engine/test-kquant $(BUILD)/tests/engine/test-headsimd \
 		   $(BUILD)/tests/engine/test-headfmt \
 		   $(BUILD)/tests/exact/test-exact $(BUILD)/tests/exact/test-run-cli
 CHECK_PROGS	+= $(ENGINE_TESTS)

@@ -519,8 +519,11 @@ static int setup_head(struct loader *ld)
 	uint64_t n = (uint64_t)m->head.rows * m->head.cols;
 
 	m->info.head = gguf_type_name(m->head.type);
-	if (kind == BN_HEAD_FILE || (kind == BN_HEAD_AUTO && n < HEAD_Q8_MIN))
+	if (kind == BN_HEAD_FILE || (kind == BN_HEAD_AUTO && n < HEAD_Q8_MIN)) {
+		/* without VNNI, rows are decoded to float and dotted as F32 ones */
+		m->head_q6k = m->head.type == GGUF_T_Q6_K && bn_simd() >= BN_SIMD_AVX512_VNNI;
 		return 0;
+	}
 	if (kind == BN_HEAD_Q4)
 		return setup_head_q4(ld);
 	if (kind != BN_HEAD_AUTO && kind != BN_HEAD_Q8)

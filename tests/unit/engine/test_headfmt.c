@@ -4,7 +4,9 @@
  * bitnet-mkmodel: a file whose tied head is Q8_0, Q6_K, Q5_K or Q4_K runs
  * exactly like its float twin (the same file re-encoded by bitnet-mkmodel
  * --from with the dequantized rows in F32), for the head as stored and for
- * the int8 and 4-bit heads built from it; a type the engine does not read
+ * the int8 and 4-bit heads built from it (Q6_K as stored runs on the int8
+ * input with VNNI, so it is within the int8 input's rounding); a type the
+ * engine does not read
  * is refused with the tensor and the type named.
  */
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "daemon/engine/engine.h"
+#include "daemon/engine/ops.h"
 
 #define SHAPE "--embd 256 --layers 2 --heads 4 --kv-heads 2 --ff 512 --vocab 600 --ctx 256"
 #define N_GEN 16
@@ -116,11 +119,31 @@ static void against_twin(const char *type)
 	for (h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
 		struct bn_model *q = load(qname, heads[h].kind, err, sizeof(err));
 		struct bn_model *f = load(fname, heads[h].kind, err, sizeof(err));
-		bool same = q && f && !run(q, a, ta) && !run(f, b, tb) &&
-			    !memcmp(a, b, sizeof(a)) && !memcmp(ta, tb, sizeof(ta));
+		bool ran = q && f && !run(q, a, ta) && !run(f, b, tb);
 
-		ok(same, "%s file, head %s (%s): logits and %d greedy tokens identical to the twin",
-		   type, heads[h].name, q ? bn_model_info(q)->head : "-", N_GEN);
+		if (ran && heads[h].kind == BN_HEAD_FILE && !strcmp(type, "q6_k") &&
+		    bn_simd() >= BN_SIMD_AVX512_VNNI) {
+			/*
+			 * Q6_K rows as stored run against the int8 input (like
+			 * the q8 head) on VNNI: the input's rounding, half a step
+			 * of amax / 127, moves these logits by < 0.05 (the bound
+			 * test-model gives the q8 head, measured ~0.01 here).
+			 */
+			double d = 0;
+			int k;
+
+			for (k = 0; k < 600; k++)
+				d = fmax(d, fabs(a[k] - b[k]));
+			ok(d < 0.05,
+			   "q6_k file, head as stored (int8 input): logits within 0.05 "
+			   "of the twin's float head (max |diff| %.4f)",
+			   d);
+		} else {
+			ok(ran && !memcmp(a, b, sizeof(a)) && !memcmp(ta, tb, sizeof(ta)),
+			   "%s file, head %s (%s): logits and %d greedy tokens identical to the "
+			   "twin",
+			   type, heads[h].name, q ? bn_model_info(q)->head : "-", N_GEN);
+		}
 		bn_model_free(q);
 		bn_model_free(f);
 	}

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The 4-bit grouped head: for every row range (the VNNI path streams rows
- * an equal part of the range apart, then the leftovers), the VNNI and the
- * scalar paths agree, and both equal the definition: the dot product of
- * the dequantized rows, scale_g * (u - 8), with the dequantized input,
+ * The heads that take the int8 input: the 4-bit grouped one (--head q4)
+ * and a file's Q6_K rows as stored. For every row range (the VNNI paths
+ * stream rows an equal part of the range apart, then the leftovers), the
+ * VNNI and the scalar paths agree, and both equal the definition: the dot
+ * product of the dequantized rows with the dequantized input,
  * (xq - 128) / sigma, computed in double.
  */
 #include <math.h>
@@ -12,6 +13,8 @@
 
 #include "daemon/engine/gguf.h"
 #include "daemon/engine/head_q4.h"
+#include "daemon/engine/head_q6k.h"
+#include "daemon/engine/quant_k.h"
 
 static int test_no;
 
@@ -50,16 +53,65 @@ static double definition(const struct bn_q4rows *h, uint32_t r, const uint8_t *x
 	return acc;
 }
 
+static const uint32_t ranges[][2] = { { 0, 1 },	  { 0, 7 },    { 3, 11 }, { 0, 64 },
+				      { 5, 200 }, { 17, 301 }, { 0, 333 } };
+enum {
+	ROWS = 333,
+	COLS = 2560,
+	NX = 3
+};
+static const float sigma[NX] = { 0.5f, 3.0f, 117.25f };
+
+/* The Q6_K head on random rows quantized by the reference quantizer. */
+static void q6k_tests(const float *w, const uint8_t *xq, bool vnni)
+{
+	uint32_t rb = COLS / BN_QK_K * bn_qblock_bytes(GGUF_T_Q6_K), k, n, r, i;
+	uint8_t *q = malloc((size_t)ROWS * rb);
+	float *a = malloc(sizeof(float) * NX * ROWS), *b = malloc(sizeof(float) * NX * ROWS);
+	float row[COLS];
+	struct bn_ftensor t = { q, GGUF_T_Q6_K, ROWS, COLS, rb };
+	bool exact = true, same = true;
+	double worst = 0;
+
+	if (!q || !a || !b || bn_qblock_quantize(GGUF_T_Q6_K, w, ROWS * COLS, q))
+		exit(1);
+	for (k = 0; k < sizeof(ranges) / sizeof(ranges[0]); k++) {
+		uint32_t r0 = ranges[k][0], r1 = ranges[k][1];
+
+		bn_q6k_matmul_q8(&t, r0, r1, xq, sigma, NX, a, ROWS, BN_SIMD_SCALAR);
+		bn_q6k_matmul_q8(&t, r0, r1, xq, sigma, NX, b, ROWS,
+				 vnni ? BN_SIMD_AVX512_VNNI : BN_SIMD_SCALAR);
+		for (r = r0; r < r1; r++) {
+			bn_ftensor_row(&t, r, row);
+			for (n = 0; n < NX; n++) {
+				double d = 0, mag = 0, term;
+
+				for (i = 0; i < COLS; i++) {
+					term = (double)row[i] * ((int)xq[n * COLS + i] - 128) /
+					       sigma[n];
+					d += term;
+					mag += fabs(term);
+				}
+				/* exact integer sums, then 10 float block terms: 1e-6 */
+				worst = fmax(worst, fabs(b[n * ROWS + r] - d) / mag);
+				exact = exact && fabs(a[n * ROWS + r] - d) <= 1e-6 * mag &&
+					fabs(b[n * ROWS + r] - d) <= 1e-6 * mag;
+				same = same &&
+				       fabs(a[n * ROWS + r] - b[n * ROWS + r]) <= 1e-6 * mag;
+			}
+		}
+	}
+	printf("# Q6_K: worst relative difference from the definition: %.3g\n", worst);
+	ok(exact, "Q6_K rows: scalar and SIMD equal the definition on every row range");
+	ok(same, vnni ? "Q6_K rows: AVX-512 VNNI agrees with the scalar path" :
+			"# SKIP no AVX-512 VNNI: only the scalar path ran");
+	free(q);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
-	static const uint32_t ranges[][2] = { { 0, 1 },	  { 0, 7 },    { 3, 11 }, { 0, 64 },
-					      { 5, 200 }, { 17, 301 }, { 0, 333 } };
-	enum {
-		ROWS = 333,
-		COLS = 2560,
-		NX = 3
-	};
-	const float sigma[NX] = { 0.5f, 3.0f, 117.25f };
 	float *w = malloc(sizeof(float) * ROWS * COLS), *out = malloc(sizeof(float) * NX * ROWS);
 	float *ref = malloc(sizeof(float) * NX * ROWS);
 	uint8_t *xq = malloc(NX * COLS);
@@ -69,7 +121,7 @@ int main(void)
 	double worst = 0, wq = 0;
 	uint32_t i, k, r, n;
 
-	printf("1..4\n");
+	printf("1..6\n");
 	if (!w || !out || !ref || !xq || bn_q4rows_alloc(&h, ROWS, COLS))
 		return 1;
 	for (i = 0; i < ROWS * COLS; i++)
@@ -117,6 +169,7 @@ int main(void)
 	ok(exact && near, "scalar and SIMD equal the definition on every row range");
 	ok(same, vnni ? "AVX-512 VNNI agrees with the scalar path" :
 			"# SKIP no AVX-512 VNNI: only the scalar path ran");
+	q6k_tests(w, xq, vnni);
 	bn_q4rows_free(&h);
 	free(w);
 	free(out);
