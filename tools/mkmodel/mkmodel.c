@@ -16,6 +16,7 @@
 #include "kmod/core/bitnet_core.h"
 #include "kmod/core/bnc_quant.h"
 #include "tools/mkmodel/requant.h"
+#include "tools/mkmodel/vocab_bpe.h"
 
 struct shape {
 	const char *arch;
@@ -24,7 +25,8 @@ struct shape {
 	uint32_t type;	    /* GGUF type of the linears */
 	uint32_t embd_type; /* F16, F32, or a block type (Q8_0, Q4_K, Q5_K, Q6_K) */
 	uint64_t seed;
-	const char *from; /* --from: re-encode this file's embedding instead */
+	const char *from;  /* --from: re-encode this file's embedding instead */
+	bool llama3_vocab; /* --vocab-kind llama3: gpt2 BPE, llama-bpe */
 };
 
 static uint64_t rng_next(uint64_t *s)
@@ -372,8 +374,8 @@ static int parse(int argc, char **argv, struct shape *s, const char **out)
 		{ "kv-heads", 1, NULL, 'k' },	{ "ff", 1, NULL, 'f' },
 		{ "vocab", 1, NULL, 'v' },	{ "ctx", 1, NULL, 'c' },
 		{ "rope-theta", 1, NULL, 'r' }, { "seed", 1, NULL, 's' },
-		{ "from", 1, NULL, 'F' },	{ "help", 0, NULL, 'H' },
-		{ NULL, 0, NULL, 0 },
+		{ "from", 1, NULL, 'F' },	{ "vocab-kind", 1, NULL, 'V' },
+		{ "help", 0, NULL, 'H' },	{ NULL, 0, NULL, 0 },
 	};
 	bool ok = true;
 	int c;
@@ -434,6 +436,10 @@ static int parse(int argc, char **argv, struct shape *s, const char **out)
 		}
 		case 'F':
 			s->from = optarg;
+			break;
+		case 'V':
+			ok = !strcmp(optarg, "spm") || !strcmp(optarg, "llama3");
+			s->llama3_vocab = !strcmp(optarg, "llama3");
 			break;
 		case 'H':
 			usage(stdout);
@@ -504,7 +510,7 @@ int main(int argc, char **argv)
 		return 1;
 	rc = put_hparams(w, &s);
 	if (!rc)
-		rc = write_vocab(w, s.vocab);
+		rc = s.llama3_vocab ? mkmodel_write_bpe_vocab(w, s.vocab) : write_vocab(w, s.vocab);
 	if (!rc)
 		rc = put_embedding(w, &s, &rng);
 	if (!rc)
