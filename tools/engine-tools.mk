@@ -13,9 +13,12 @@ $(BUILD)/bin/bitnet-run: $(BUILD)/obj/tools/run/run.o $(ENGINE_LINK_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(ENGINE_LINK)
 
-$(BUILD)/bin/bitnet-mkmodel: $(BUILD)/obj/tools/mkmodel/mkmodel.o $(ENGINE_LINK_DEPS)
+MKMODEL_OBJS	:= $(BUILD)/obj/tools/mkmodel/mkmodel.o $(BUILD)/obj/tools/mkmodel/requant.o \
+		   $(BUILD)/obj/tools/mkmodel/vocab_bpe.o
+
+$(BUILD)/bin/bitnet-mkmodel: $(MKMODEL_OBJS) $(ENGINE_LINK_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(ENGINE_LINK)
+	$(CC) $(LDFLAGS) -o $@ $(MKMODEL_OBJS) $(ENGINE_LINK)
 
 # bitnet-bench's e2e part links the engine.
 BENCH_E2E_LIBS	= $(ENGINE_LINK)
@@ -24,6 +27,8 @@ BENCH_E2E_LIBS	= $(ENGINE_LINK)
 # against ../shared/models.
 ENGINE_TESTS	:= $(BUILD)/tests/engine/test-sampler $(BUILD)/tests/engine/test-model \
 		   $(BUILD)/tests/engine/test-head $(BUILD)/tests/engine/test-attention \
+		   $(BUILD)/tests/engine/test-kquant $(BUILD)/tests/engine/test-headsimd \
+		   $(BUILD)/tests/engine/test-headfmt $(BUILD)/tests/engine/test-llama \
 		   $(BUILD)/tests/exact/test-exact $(BUILD)/tests/exact/test-run-cli
 CHECK_PROGS	+= $(ENGINE_TESTS)
 CHECK_DEPS	+= $(ENGINE_TESTS) $(BUILD)/bin/bitnet-run $(BUILD)/bin/bitnet-mkmodel

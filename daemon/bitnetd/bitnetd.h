@@ -115,6 +115,7 @@ struct bnetd_model {
 	char load_err[256];
 	struct bn_model *loaded;
 	enum bn_backend_kind backend;
+	enum bn_head_kind head;
 	int threads;
 };
 
@@ -189,6 +190,7 @@ struct bnetd {
 	bool under_systemd;
 	bool stopping;
 	enum bn_backend_kind backend; /* forced by --backend, or auto */
+	enum bn_head_kind head;	      /* the config's Head=, or auto */
 	bool device_available;
 	struct bnetd_list models;
 	struct bnetd_list sessions;

@@ -69,6 +69,7 @@ static void *loader_main(void *arg)
 	struct bn_load_opts o = {
 		.backend = mo->backend,
 		.threads = mo->threads,
+		.head = mo->head,
 		.progress = on_progress,
 		.userdata = mo,
 	};
@@ -145,6 +146,7 @@ int bnetd_model_load(struct bnetd *d, const char *name, const char *file, struct
 	}
 	mo->state = BNETD_MODEL_LOADING;
 	mo->backend = d->backend;
+	mo->head = d->head;
 	mo->threads = d->cfg.threads;
 	r = -pthread_create(&t, NULL, loader_main, mo);
 	if (r < 0) {

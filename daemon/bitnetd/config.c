@@ -2,7 +2,8 @@
 /*
  * Configuration file parsing. Format:
  *
- *   [Service]              Threads=N, Backend=auto|cpu|kmod
+ *   [Service]              Threads=N, Backend=auto|cpu|kmod,
+ *                          Head=auto|file|q8|q4 (the output head's format)
  *   [Limits]               MaxQueue=, MaxSessionsPerUser=, ... (the
  *                          Manager's property names)
  *   [Model]                Name=, Path= (one section per preloaded model)
@@ -41,9 +42,11 @@ void bnetd_config_free(struct bnetd_config *c)
 	}
 	free(c->models);
 	free(c->backend);
+	free(c->head);
 	c->models = NULL;
 	c->n_models = 0;
 	c->backend = NULL;
+	c->head = NULL;
 }
 
 int bnetd_limits_set(struct bnetd_limits *l, const char *key, uint64_t v)
@@ -152,6 +155,17 @@ static int set_key(struct bnetd_config *c, enum section sec, const char *key, co
 			free(c->backend);
 			c->backend = strdup(val);
 			return c->backend ? 0 : -ENOMEM;
+		}
+		if (!strcmp(key, "Head")) {
+			/* the engine's names; checked here so a typo fails the parse */
+			if (strcmp(val, "auto") && strcmp(val, "file") && strcmp(val, "q8") &&
+			    strcmp(val, "q4")) {
+				snprintf(why, whylen, "Head must be auto, file, q8 or q4");
+				return -EINVAL;
+			}
+			free(c->head);
+			c->head = strdup(val);
+			return c->head ? 0 : -ENOMEM;
 		}
 		break;
 	case SEC_LIMITS:

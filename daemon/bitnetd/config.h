@@ -34,6 +34,7 @@ struct bnetd_config {
 	size_t n_models;
 	int threads;   /* 0: all online CPUs */
 	char *backend; /* "auto", "cpu", "kmod" */
+	char *head;    /* "auto", "file", "q8", "q4" (bn_head_kind_parse) */
 };
 
 void bnetd_config_defaults(struct bnetd_config *c);

@@ -31,14 +31,16 @@ int main(void)
 	char err[256];
 	int r;
 
-	printf("1..14\n");
+	printf("1..15\n");
 	r = parse(&c,
-		  "# comment\n\n[Service]\nThreads = 2\nBackend=cpu\n"
+		  "# comment\n\n[Service]\nThreads = 2\nBackend=cpu\nHead=q4\n"
 		  "[Limits]\nMaxQueue=5\nMemoryBudget=2G\nMaxTokensPerUser=100K\n"
 		  "[Model]\nName=tiny\nPath=/m/tiny.gguf\n[Model]\nName=b\nPath=/m/b.gguf\n",
 		  err);
 	ok(r == 0, "a full file parses");
-	ok(c.threads == 2 && c.backend && !strcmp(c.backend, "cpu"), "[Service] keys");
+	ok(c.threads == 2 && c.backend && !strcmp(c.backend, "cpu") && c.head &&
+		   !strcmp(c.head, "q4"),
+	   "[Service] keys");
 	ok(c.limits.max_queue == 5 && c.limits.memory_budget == (2ULL << 30) &&
 		   c.limits.max_tokens_per_user == 100 * 1024,
 	   "[Limits] with size suffixes");
@@ -75,6 +77,8 @@ int main(void)
 	bnetd_config_free(&c);
 	r = parse(&c, "[Service]\nBackend=gpu\n", err);
 	ok(r == -EINVAL, "unknown backend refused");
+	r = parse(&c, "[Service]\nHead=q5\n", err);
+	ok(r == -EINVAL, "unknown head format refused");
 	bnetd_config_free(&c);
 	return n_fail ? 1 : 0;
 }

@@ -35,11 +35,17 @@ enum bn_backend_kind {
 /* How the output head (often the tied embedding) is stored for the logits. */
 enum bn_head_kind {
 	BN_HEAD_AUTO = 0, /* Q8 for big heads (>= 64M weights), else as in the file */
-	BN_HEAD_FILE,	  /* the file's F32/F16/BF16 values, exact */
+	BN_HEAD_FILE,	  /* the file's values as stored (F32/F16/BF16 or blocks), exact */
 	/* int8 rows with one float scale each (half of F16's bytes), against
 	 * the input quantized per token like a BitLinear's on AVX-512 VNNI */
 	BN_HEAD_Q8,
+	/* 4-bit groups of 64 with a float scale each (4.5 bits per weight),
+	 * against the same int8 input: the fastest decode, least exact */
+	BN_HEAD_Q4,
 };
+
+/* "auto", "file", "q8" or "q4" (bitnet-run --head, bitnetd's Head=); -EINVAL else. */
+int bn_head_kind_parse(const char *name, enum bn_head_kind *kind);
 
 struct bn_load_opts {
 	enum bn_backend_kind backend;

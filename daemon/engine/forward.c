@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/engine/head_q6k.h"
 #include "daemon/engine/model_internal.h"
 #include "daemon/engine/pool.h"
 #include "kmod/core/bnc_quant.h"
@@ -331,7 +332,13 @@ static void head_task(void *arg, uint32_t i, uint32_t worker)
 	uint32_t r1 = (uint32_t)((uint64_t)v * (i + 1) / HEAD_TASKS);
 
 	(void)worker;
-	if (c->m->head_q8.q && bn_q8rows_have_vnni())
+	if (c->m->head_q4.q)
+		bn_q4rows_matmul_q8(&c->m->head_q4, r0, r1, c->s->head_xq, c->s->head_sigma, c->n,
+				    c->s->head_out, v, bn_simd());
+	else if (c->m->head_q6k)
+		bn_q6k_matmul_q8(&c->m->head, r0, r1, c->s->head_xq, c->s->head_sigma, c->n,
+				 c->s->head_out, v, bn_simd());
+	else if (c->m->head_q8.q && bn_q8rows_have_vnni())
 		bn_q8rows_matmul_q8(&c->m->head_q8, r0, r1, c->s->head_xq, c->s->head_sigma, c->n,
 				    c->s->head_out, v);
 	else if (c->m->head_q8.q)
@@ -366,7 +373,7 @@ static void head(struct bn_model *m, struct bn_scratch *s, uint32_t n)
 		}
 		if (k == HEAD_ROWS || (r == n && k)) {
 			ctx.n = k;
-			if (m->head_q8.q && bn_q8rows_have_vnni())
+			if (m->head_q4.q || m->head_q6k || (m->head_q8.q && bn_q8rows_have_vnni()))
 				quantize_head_in(s, k, e);
 			bn_pool_for(m->pool, HEAD_TASKS, head_task, &ctx);
 			for (j = 0; j < k; j++) {

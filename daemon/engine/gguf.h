@@ -16,6 +16,8 @@ enum gguf_tensor_type {
 	GGUF_T_F32 = 0,
 	GGUF_T_F16 = 1,
 	GGUF_T_Q8_0 = 8,
+	GGUF_T_Q4_K = 12,
+	GGUF_T_Q5_K = 13,
 	GGUF_T_Q6_K = 14,
 	GGUF_T_BF16 = 30,
 	GGUF_T_TQ1_0 = 34,
@@ -115,6 +117,8 @@ int gguf_writer_kv_arr(struct gguf_writer *w, const char *key, enum gguf_value_t
 		       const void *vals, uint64_t n);
 int gguf_writer_kv_arr_str(struct gguf_writer *w, const char *key, const char *const *strs,
 			   uint64_t n);
+/* An entry of a file being read, as it is (general.alignment is skipped). */
+int gguf_writer_kv_copy(struct gguf_writer *w, const struct gguf_kv *kv);
 int gguf_writer_tensor(struct gguf_writer *w, const char *name, uint32_t n_dims, const uint64_t *ne,
 		       uint32_t type, const void *data, uint64_t size);
 int gguf_writer_write(struct gguf_writer *w, const char *path);

@@ -146,6 +146,26 @@ int gguf_writer_kv(struct gguf_writer *w, const char *key, enum gguf_value_type 
 	return note(w, ret);
 }
 
+int gguf_writer_kv_copy(struct gguf_writer *w, const struct gguf_kv *kv)
+{
+	char key[256];
+	int ret;
+
+	if (kv->key.len >= sizeof(key))
+		return note(w, -ENAMETOOLONG);
+	memcpy(key, kv->key.ptr, kv->key.len);
+	key[kv->key.len] = 0;
+	/* the writer's own alignment is written instead */
+	if (!strcmp(key, "general.alignment"))
+		return 0;
+	ret = begin_kv(w, key, kv->type);
+	if (!ret && kv->type == GGUF_V_ARRAY)
+		ret = buf_u32(&w->kv, kv->arr_type) ?: buf_u64(&w->kv, kv->arr_n);
+	if (!ret)
+		ret = buf_put(&w->kv, kv->data, kv->size);
+	return note(w, ret);
+}
+
 int gguf_writer_kv_str(struct gguf_writer *w, const char *key, const char *s)
 {
 	int ret;

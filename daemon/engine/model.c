@@ -108,16 +108,35 @@ static bool shape_is(const struct gguf_tensor *t, uint64_t ne0, uint64_t ne1)
 	return t->n_dims == 2 && t->ne[0] == ne0 && t->ne[1] == ne1;
 }
 
-static int ftensor_from(struct loader *ld, const struct gguf_tensor *t, struct bn_ftensor *out)
+static void ftensor_view(const struct gguf_tensor *t, struct bn_ftensor *out)
 {
-	if (!bn_ftensor_type_ok(t->type))
-		return fail(ld, -EINVAL, "tensor %.*s: type %s not supported here",
-			    (int)t->name.len, t->name.ptr, gguf_type_name(t->type));
 	out->data = t->data;
 	out->type = t->type;
 	out->cols = (uint32_t)t->ne[0];
 	out->rows = t->n_dims >= 2 ? (uint32_t)t->ne[1] : 1;
-	out->row_bytes = (size_t)out->cols * (t->type == GGUF_T_F32 ? 4 : 2);
+	/* the reader checked rows are whole blocks; callers check n_dims <= 2 */
+	out->row_bytes = (size_t)(t->size / out->rows);
+}
+
+/* A full-precision tensor: norms and linears. */
+static int ftensor_from(struct loader *ld, const struct gguf_tensor *t, struct bn_ftensor *out)
+{
+	if (!bn_ftensor_type_ok(t->type))
+		return fail(ld, -EINVAL, "tensor %.*s: type %s not supported here (F32, F16, BF16)",
+			    (int)t->name.len, t->name.ptr, gguf_type_name(t->type));
+	ftensor_view(t, out);
+	return 0;
+}
+
+/* The embedding or the head: full precision or Q8_0/Q4_K/Q5_K/Q6_K rows. */
+static int rows_from(struct loader *ld, const struct gguf_tensor *t, struct bn_ftensor *out)
+{
+	if (!bn_ftensor_rows_type_ok(t->type))
+		return fail(ld, -EINVAL,
+			    "tensor %.*s: type %s not supported here "
+			    "(F32, F16, BF16, Q8_0, Q4_K, Q5_K, Q6_K)",
+			    (int)t->name.len, t->name.ptr, gguf_type_name(t->type));
+	ftensor_view(t, out);
 	return 0;
 }
 
@@ -411,7 +430,7 @@ static int load_embeddings(struct loader *ld)
 
 	if (!t)
 		return -EINVAL;
-	rc = ftensor_from(ld, t, &m->embd);
+	rc = rows_from(ld, t, &m->embd);
 	if (rc)
 		return rc;
 	if (t->n_dims != 2 || m->embd.cols != m->info.n_embd)
@@ -420,7 +439,7 @@ static int load_embeddings(struct loader *ld)
 	m->info.n_vocab = m->embd.rows;
 	t = find_tensor(ld, -1, "output.weight", false);
 	if (t) {
-		rc = ftensor_from(ld, t, &m->head);
+		rc = rows_from(ld, t, &m->head);
 		if (rc)
 			return rc;
 		if (t->n_dims != 2 || m->head.cols != m->info.n_embd ||
@@ -447,13 +466,52 @@ static void head_fill_task(void *ctx, uint32_t i, uint32_t worker)
 	uint32_t r1 = (uint32_t)((uint64_t)m->head.rows * (i + 1) / HEAD_FILL_TASKS);
 
 	(void)worker;
-	bn_q8rows_fill(&m->head_q8, &m->head, r0, r1);
+	if (m->head_q4.q && bn_q4rows_fill(&m->head_q4, &m->head, r0, r1))
+		__atomic_store_n(&m->head_fill_failed, true, __ATOMIC_RELAXED);
+	if (m->head_q8.q)
+		bn_q8rows_fill(&m->head_q8, &m->head, r0, r1);
 	/* only the rows of tokens seen are read from now on: keep RSS low */
 	drop_pages((const uint8_t *)m->head.data + (size_t)r0 * m->head.row_bytes,
 		   (uint64_t)(r1 - r0) * m->head.row_bytes);
 }
 
-/* Chooses how the output head is held; builds the Q8 copy if wanted. */
+int bn_head_kind_parse(const char *name, enum bn_head_kind *kind)
+{
+	static const char *const names[] = {
+		[BN_HEAD_AUTO] = "auto",
+		[BN_HEAD_FILE] = "file",
+		[BN_HEAD_Q8] = "q8",
+		[BN_HEAD_Q4] = "q4",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i])) {
+			*kind = (enum bn_head_kind)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int setup_head_q4(struct loader *ld)
+{
+	struct bn_model *m = ld->m;
+	int rc = bn_q4rows_alloc(&m->head_q4, m->head.rows, m->head.cols);
+
+	if (rc == -EINVAL)
+		return fail(ld, rc, "--head q4 needs n_embd a multiple of %d, not %u", BN_Q4_GROUP,
+			    m->head.cols);
+	if (rc)
+		return fail(ld, rc, "out of memory for the Q4 output head");
+	bn_pool_for(m->pool, HEAD_FILL_TASKS, head_fill_task, m);
+	if (m->head_fill_failed)
+		return fail(ld, -ENOMEM, "out of memory building the Q4 output head");
+	m->info.head = "Q4";
+	return 0;
+}
+
+/* Chooses how the output head is held; builds the Q8 or Q4 copy if wanted. */
 static int setup_head(struct loader *ld)
 {
 	struct bn_model *m = ld->m;
@@ -461,8 +519,13 @@ static int setup_head(struct loader *ld)
 	uint64_t n = (uint64_t)m->head.rows * m->head.cols;
 
 	m->info.head = gguf_type_name(m->head.type);
-	if (kind == BN_HEAD_FILE || (kind == BN_HEAD_AUTO && n < HEAD_Q8_MIN))
+	if (kind == BN_HEAD_FILE || (kind == BN_HEAD_AUTO && n < HEAD_Q8_MIN)) {
+		/* without VNNI, rows are decoded to float and dotted as F32 ones */
+		m->head_q6k = m->head.type == GGUF_T_Q6_K && bn_simd() >= BN_SIMD_AVX512_VNNI;
 		return 0;
+	}
+	if (kind == BN_HEAD_Q4)
+		return setup_head_q4(ld);
 	if (kind != BN_HEAD_AUTO && kind != BN_HEAD_Q8)
 		return fail(ld, -EINVAL, "unknown head kind %d", (int)kind);
 	m->head_q8.rows = m->head.rows;
@@ -658,6 +721,7 @@ void bn_model_free(struct bn_model *m)
 	free(m->head_q8.q);
 	free(m->head_q8.scale);
 	free(m->head_q8.sum);
+	bn_q4rows_free(&m->head_q4);
 	free(m->output_norm);
 	free(m->rope_inv_freq);
 	free(m->chat_template);

@@ -12,6 +12,7 @@
 
 #include "daemon/engine/backend.h"
 #include "daemon/engine/engine.h"
+#include "daemon/engine/head_q4.h"
 #include "daemon/engine/ops.h"
 
 struct gguf_file;
@@ -67,6 +68,9 @@ struct bn_model {
 	struct bn_ftensor embd;	  /* token_embd: n_vocab rows of n_embd */
 	struct bn_ftensor head;	  /* output.weight, or token_embd when tied */
 	struct bn_q8rows head_q8; /* the head as int8 rows, when q is set */
+	struct bn_q4rows head_q4; /* the head as 4-bit groups, when q is set */
+	bool head_fill_failed;	  /* a fill task had no memory */
+	bool head_q6k;		  /* the file's Q6_K head on the int8 input (VNNI) */
 	float *output_norm;
 	float *rope_inv_freq; /* rope_dim / 2 */
 	struct bn_layer *layers;

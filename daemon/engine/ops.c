@@ -12,11 +12,17 @@
 
 #include "daemon/engine/gguf.h"
 #include "daemon/engine/ops.h"
+#include "daemon/engine/quant_k.h"
 #include "kmod/core/bnc_quant.h"
 
 int bn_ftensor_type_ok(uint32_t type)
 {
 	return type == GGUF_T_F32 || type == GGUF_T_F16 || type == GGUF_T_BF16;
+}
+
+int bn_ftensor_rows_type_ok(uint32_t type)
+{
+	return bn_ftensor_type_ok(type) || bn_qblock_type_ok(type);
 }
 
 __attribute__((target("avx512f"))) static float dot_f32_avx512(const float *a, const float *b,
@@ -185,6 +191,8 @@ void bn_ftensor_row(const struct bn_ftensor *t, uint32_t r, float *out)
 		f16_to_f32_avx512((const uint16_t *)row, out, t->cols);
 	else if (t->type == GGUF_T_F16)
 		bnc_fp16_to_fp32_row((const uint16_t *)row, out, t->cols);
+	else if (bn_qblock_type_ok(t->type))
+		bn_qblock_row(t->type, row, t->cols, out);
 	else
 		bnc_bf16_to_fp32_row((const uint16_t *)row, out, t->cols);
 }
@@ -232,6 +240,8 @@ float bn_ftensor_at(const struct bn_ftensor *t, uint32_t r, uint32_t i)
 		memcpy(&f, row + 4 * (size_t)i, 4);
 		return f;
 	}
+	if (bn_qblock_type_ok(t->type))
+		return bn_qblock_at(t->type, row, i);
 	memcpy(&h, row + 2 * (size_t)i, 2);
 	return t->type == GGUF_T_F16 ? bnc_fp16_to_fp32(h) : bnc_bf16_to_fp32(h);
 }

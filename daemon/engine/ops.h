@@ -20,16 +20,21 @@ enum bn_simd {
 
 enum bn_simd bn_simd(void);
 
-/* A full-precision 2-D tensor in the model file: rows of @cols values. */
+/*
+ * A 2-D tensor in the model file read as float rows: full precision, or
+ * (embedding and head only) ggml blocks dequantized a row at a time.
+ */
 struct bn_ftensor {
 	const void *data;
-	uint32_t type; /* GGUF_T_F32, GGUF_T_F16 or GGUF_T_BF16 */
+	uint32_t type; /* GGUF_T_F32, F16, BF16; or Q8_0, Q4_K, Q5_K, Q6_K */
 	uint32_t rows, cols;
 	size_t row_bytes;
 };
 
 /* Whether @type is one bn_ftensor can hold. */
 int bn_ftensor_type_ok(uint32_t type);
+/* Whether rows of @type can be read as floats: the above or a block type. */
+int bn_ftensor_rows_type_ok(uint32_t type);
 /* One value (slow; for when no row buffer can be had). */
 float bn_ftensor_at(const struct bn_ftensor *t, uint32_t r, uint32_t i);
 /* Row @r converted to float. */

@@ -6,6 +6,7 @@
  * identical tokenization, greedy ids up to each prompt's stable prefix,
  * last-position logits within 0.1, held-out perplexity within 0.1%; and the
  * module backend, when /dev/bitnet is usable, must give identical logits.
+ * Then each head format's cost on the packed file (check_head_variant).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/engine/engine.h"
 
@@ -149,6 +151,30 @@ static int greedy(struct bn_model *m, const int32_t *ids, int n_ids, float *logi
 	return rc;
 }
 
+/*
+ * Prefill of prompt @p's reference ids into @seq (emptied first), its last
+ * logits into @logits: max |diff| from the reference's "actq" ones.
+ */
+static double last_logits_diff(struct bn_model *m, struct bn_seq *seq, const char *dir,
+			       struct json_object *p, float *logits)
+{
+	struct json_object *jids = get(p, "ids");
+	uint32_t nv = bn_model_info(m)->n_vocab, n = (uint32_t)json_object_array_length(jids), i;
+	float *ref = read_floats(
+		dir, json_object_get_string(get(get(p, "actq"), "last_logits_file")), nv);
+	int32_t ids[1024];
+	struct bn_batch_item it = { .seq = seq, .tokens = ids, .n_tokens = n, .logits = logits };
+	double d = INFINITY;
+
+	for (i = 0; i < n && i < 1024; i++)
+		ids[i] = json_object_get_int(json_object_array_get_idx(jids, i));
+	bn_seq_truncate(seq, 0);
+	if (ref && n <= 1024 && !bn_forward(m, &it, 1))
+		d = max_abs_diff(logits, ref, nv);
+	free(ref);
+	return d;
+}
+
 /* Tokenization, last logits and greedy for one prompt. */
 static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *dir, const char *file,
 			 int pi, struct json_object *p)
@@ -159,7 +185,7 @@ static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *di
 	const char *text = json_object_get_string(get(p, "text"));
 	int n_ref = (int)json_object_array_length(jids), n, i, stable;
 	int32_t ids[1024];
-	float *ref, *logits = malloc(in->n_vocab * sizeof(float));
+	float *logits = malloc(in->n_vocab * sizeof(float));
 	float *logits_k = malloc(in->n_vocab * sizeof(float));
 	float *work = malloc(in->n_vocab * sizeof(float));
 	int32_t toks[32];
@@ -174,15 +200,10 @@ static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *di
 		same = ids[i] == json_object_get_int(json_object_array_get_idx(jids, i));
 	result(same, "%s prompt %d: tokenization (%d ids, reference %d)", file, pi, n, n_ref);
 
-	ref = read_floats(dir, json_object_get_string(get(act, "last_logits_file")), in->n_vocab);
 	for (i = 0; i < n_ref; i++)
 		ids[i] = json_object_get_int(json_object_array_get_idx(jids, i));
-	struct bn_batch_item it = {
-		.seq = seq, .tokens = ids, .n_tokens = (uint32_t)n_ref, .logits = logits
-	};
-
-	rc = seq && logits && logits_k && work && ref ? bn_forward(m, &it, 1) : -ENOMEM;
-	double d = rc ? INFINITY : max_abs_diff(logits, ref, in->n_vocab);
+	rc = seq && logits && logits_k && work ? 0 : -ENOMEM;
+	double d = rc ? INFINITY : last_logits_diff(m, seq, dir, p, logits);
 
 	result(!rc && d <= LOGIT_TOL, "%s prompt %d: last logits max |diff| %.3g (<= %g)", file, pi,
 	       d, LOGIT_TOL);
@@ -211,7 +232,6 @@ static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *di
 		skip("/dev/bitnet not usable", "%s prompt %d: kmod vs cpu", file, pi);
 	}
 	bn_seq_free(seq);
-	free(ref);
 	free(logits);
 	free(logits_k);
 	free(work);
@@ -267,15 +287,11 @@ static void check_dense(const char *path, const char *dir, const char *file, str
 	bn_model_free(m);
 }
 
-/* llama-perplexity's method over 64 chunks of 256, each starting with BOS. */
-static void check_ppl(struct bn_model *m, const char *dir, const char *file,
-		      struct json_object *ref)
+/* llama-perplexity's method over @chunks chunks of 256, each starting with BOS; NAN on error. */
+static double ppl_of(struct bn_model *m, const char *dir, int chunks)
 {
 	const struct bn_model_info *in = bn_model_info(m);
-	struct json_object *pp =
-		get(get(get(ref, "perplexity"), "actq"), "llama_perplexity_method");
-	double want = json_object_get_double(get(pp, "ppl")), nll = 0, got;
-	int chunks = json_object_get_int(get(get(get(ref, "perplexity"), "actq"), "chunks"));
+	double nll = 0, got = NAN;
 	char path[2048 + 64];
 	size_t len;
 	char *text;
@@ -288,10 +304,8 @@ static void check_ppl(struct bn_model *m, const char *dir, const char *file,
 	text = read_text(path, &len);
 	ids = text ? malloc((len + 2) * sizeof(int32_t)) : NULL;
 	n = ids ? bn_tokenize(bn_model_vocab(m), text, len, true, false, ids, len + 2) : -1;
-	if (n < chunks * PPL_CTX || !logits || !seq) {
-		result(false, "%s: perplexity (could not read or tokenize heldout.txt)", file);
+	if (n < chunks * PPL_CTX || !logits || !seq)
 		goto out;
-	}
 	for (c = 0; c < chunks && !rc; c++) {
 		int32_t *tok = ids + c * PPL_CTX;
 		struct bn_batch_item it = {
@@ -312,14 +326,130 @@ static void check_ppl(struct bn_model *m, const char *dir, const char *file,
 			scored++;
 		}
 	}
-	got = exp(nll / scored);
-	result(!rc && fabs(got - want) <= PPL_REL_TOL * want,
-	       "%s: perplexity %.4f, reference %.4f (within 0.1%%)", file, got, want);
+	if (!rc)
+		got = exp(nll / scored);
 out:
 	bn_seq_free(seq);
 	free(logits);
 	free(ids);
 	free(text);
+	return got;
+}
+
+static double ref_ppl(struct json_object *ref, int *chunks)
+{
+	struct json_object *actq = get(get(ref, "perplexity"), "actq");
+
+	*chunks = json_object_get_int(get(actq, "chunks"));
+	return json_object_get_double(get(get(actq, "llama_perplexity_method"), "ppl"));
+}
+
+static void check_ppl(struct bn_model *m, const char *dir, const char *file,
+		      struct json_object *ref)
+{
+	int chunks;
+	double want = ref_ppl(ref, &chunks), got = ppl_of(m, dir, chunks);
+
+	result(fabs(got - want) <= PPL_REL_TOL * want,
+	       "%s: perplexity %.4f, reference %.4f (within 0.1%%)", file, got, want);
+}
+
+/*
+ * Head formats on the packed file of each model: the file's F16 head as
+ * stored, the int8 and 4-bit heads built from it, and copies with the
+ * embedding (= tied head) re-encoded by bitnet-mkmodel --from as llama-
+ * quantize would store it. Each states how far it may move the last logits
+ * (max over the 3 prompts) and perplexity from the reference.
+ */
+struct head_variant {
+	const char *label;
+	const char *embd_type; /* bitnet-mkmodel --embd-type of a copy; NULL: the file */
+	enum bn_head_kind head;
+	double logit_tol, ppl_rel_tol;
+};
+
+/*
+ * Measured on both models (2026-12): q8 0.041 / 0.03%, q4 0.53 / 0.21%,
+ * Q8_0 0.037 / 0.01%, Q6_K 0.13 / 0.02%, Q5_K 0.27 / 0.03%, Q4_K 0.47 /
+ * 0.39%. The bounds leave about 2x: each is a few quantization steps of
+ * the head (rows of |x| < ~0.3 times a unit-RMS input of 256) away from
+ * what a wrong layout would give (logits off by whole units).
+ */
+static const struct head_variant head_variants[] = {
+	{ "F16 head as stored", NULL, BN_HEAD_FILE, LOGIT_TOL, PPL_REL_TOL },
+	{ "--head q8", NULL, BN_HEAD_Q8, 0.1, 0.001 },
+	{ "--head q4", NULL, BN_HEAD_Q4, 1.0, 0.005 },
+	{ "Q8_0 embedding", "q8_0", BN_HEAD_FILE, 0.1, 0.001 },
+	{ "Q6_K embedding", "q6_k", BN_HEAD_FILE, 0.3, 0.001 },
+	{ "Q5_K embedding", "q5_k", BN_HEAD_FILE, 0.5, 0.002 },
+	{ "Q4_K embedding", "q4_k", BN_HEAD_FILE, 1.0, 0.01 },
+};
+
+#define N_HEAD_VARIANTS (sizeof(head_variants) / sizeof(head_variants[0]))
+
+static void check_head_variant(const struct head_variant *v, const char *dir, const char *file,
+			       struct json_object *ref, const char *tmp)
+{
+	struct bn_load_opts o = { .backend = BN_BACKEND_CPU, .head = v->head };
+	const char *build = getenv("BUILD");
+	char path[4096], cmd[8192], err[1024];
+	struct bn_model *m = NULL;
+	struct bn_seq *seq;
+	double worst = 0, want, got = NAN;
+	float *logits;
+	int pi, chunks;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (v->embd_type) {
+		snprintf(cmd, sizeof(cmd),
+			 "'%s/bin/bitnet-mkmodel' --from '%s' --embd-type %s '%s/v.gguf'",
+			 build ? build : "build", path, v->embd_type, tmp);
+		snprintf(path, sizeof(path), "%s/v.gguf", tmp);
+		if (system(cmd)) {
+			result(false, "%s, %s: bitnet-mkmodel --from", file, v->label);
+			return;
+		}
+	}
+	if (bn_model_load(path, &o, &m, err, sizeof(err))) {
+		printf("# %s\n", err);
+		result(false, "%s, %s: load", file, v->label);
+		return;
+	}
+	seq = bn_seq_new(m, 0);
+	logits = malloc(bn_model_info(m)->n_vocab * sizeof(float));
+	for (pi = 0; pi < 3; pi++) {
+		double d =
+			seq && logits ?
+				last_logits_diff(m, seq, dir,
+						 json_object_array_get_idx(get(ref, "prompts"), pi),
+						 logits) :
+				INFINITY;
+
+		worst = d > worst || d != d ? d : worst;
+	}
+	want = ref_ppl(ref, &chunks);
+	got = ppl_of(m, dir, chunks);
+	result(worst <= v->logit_tol && fabs(got - want) <= v->ppl_rel_tol * want,
+	       "%s, %s (%s head): last logits max |diff| %.3g (<= %g), perplexity %.4f, reference "
+	       "%.4f (%+.3f%%, within %g%%)",
+	       file, v->label, bn_model_info(m)->head, worst, v->logit_tol, got, want,
+	       100 * (got - want) / want, 100 * v->ppl_rel_tol);
+	free(logits);
+	bn_seq_free(seq);
+	bn_model_free(m);
+	if (v->embd_type)
+		unlink(path);
+}
+
+/* The first packed ternary file of a model folder: what users run. */
+static const char *packed_file(char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strstr(names[i], "tq2_0") || strstr(names[i], "i2_s"))
+			return names[i];
+	return NULL;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -356,7 +486,9 @@ int main(void)
 	char *files[N_DIRS][MAX_FILES];
 	struct json_object *refs[N_DIRS];
 	int n_files[N_DIRS], total = 0, pi, f;
-	size_t di;
+	char tmp[] = "/tmp/bn-test-exact-XXXXXX";
+	const char *packed;
+	size_t di, v;
 
 	snprintf(base, sizeof(base), "%s/../shared/models", src ? src : ".");
 	for (di = 0; di < N_DIRS; di++) {
@@ -364,15 +496,23 @@ int main(void)
 		snprintf(path, sizeof(path), "%s/ref/reference.json", dir);
 		refs[di] = json_object_from_file(path);
 		n_files[di] = refs[di] ? list_ggufs(dir, files[di]) : 0;
-		total += n_files[di] * 14;
+		total += n_files[di] * 14 +
+			 (packed_file(files[di], n_files[di]) ? (int)N_HEAD_VARIANTS : 0);
 	}
 	if (!total) {
 		printf("1..0 # SKIP ../shared/models missing\n");
 		return 0;
 	}
 	printf("1..%d\n", total);
+	if (!mkdtemp(tmp)) {
+		perror("mkdtemp");
+		return 1;
+	}
 	for (di = 0; di < N_DIRS; di++) {
 		snprintf(dir, sizeof(dir), "%s/%s", base, model_dirs[di]);
+		packed = packed_file(files[di], n_files[di]);
+		for (v = 0; packed && v < N_HEAD_VARIANTS; v++)
+			check_head_variant(&head_variants[v], dir, packed, refs[di], tmp);
 		for (f = 0; f < n_files[di]; f++) {
 			struct bn_load_opts cpu = { .backend = BN_BACKEND_CPU };
 			struct bn_load_opts km = { .backend = BN_BACKEND_KMOD };
@@ -399,5 +539,6 @@ int main(void)
 		}
 		json_object_put(refs[di]);
 	}
+	rmdir(tmp);
 	return 0;
 }

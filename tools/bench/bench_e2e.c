@@ -35,6 +35,7 @@ struct e2e_opts {
 	int n_threads;
 	bool no_baseline;
 	bool keep;
+	enum bn_head_kind head; /* of the ternary model; the baseline's is F16 */
 };
 
 #define BATCH 4 /* sequences decoded together in the batched run */
@@ -43,6 +44,7 @@ struct e2e_result {
 	double prefill_tps, decode_tps, batch_tps, load_s;
 	long rss_kb;
 	int ok;
+	char label[40]; /* "<linears> ternary + <head> head", from the loaded model */
 };
 
 /*
@@ -104,7 +106,7 @@ static int run_child(const char *path, bool dense, int threads, const struct e2e
 	struct bn_load_opts lo = { .backend = BN_BACKEND_CPU,
 				   .threads = threads,
 				   .dense = dense,
-				   .head = dense ? BN_HEAD_FILE : BN_HEAD_AUTO };
+				   .head = dense ? BN_HEAD_FILE : o->head };
 	struct bn_model *m;
 	struct bn_seq *seq;
 	char err[512];
@@ -121,6 +123,8 @@ static int run_child(const char *path, bool dense, int threads, const struct e2e
 	}
 	r->load_s = bench_now() - t0;
 	const struct bn_model_info *in = bn_model_info(m);
+
+	snprintf(r->label, sizeof(r->label), "%s ternary + %s head", in->weight_type, in->head);
 
 	seq = bn_seq_new(m, (uint32_t)(o->prompt + o->gen + 1));
 	ids = malloc(o->prompt * sizeof(int32_t));
@@ -207,7 +211,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: bitnet-bench e2e [--model TERNARY.gguf] [--baseline F16.gguf]\n"
 		"         [--workdir DIR] [--prompt N] [--gen N] [--reps N] [--threads 1|2|1,2]\n"
-		"         [--no-baseline] [--keep]\n"
+		"         [--no-baseline] [--keep] [--head auto|file|q8|q4]\n"
 		"Without --model/--baseline, bitnet-mkmodel writes the 2B-4T shape (I2_S, and\n"
 		"F16 linears for the baseline) into --workdir (default /var/tmp).\n");
 }
@@ -220,7 +224,7 @@ static int parse(int argc, char **argv, struct e2e_opts *o)
 		{ "gen", 1, NULL, 'g' },     { "reps", 1, NULL, 'r' },
 		{ "threads", 1, NULL, 't' }, { "no-baseline", 0, NULL, 'N' },
 		{ "keep", 0, NULL, 'k' },    { "help", 0, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "head", 1, NULL, 'H' },    { NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -253,6 +257,12 @@ static int parse(int argc, char **argv, struct e2e_opts *o)
 			break;
 		case 'k':
 			o->keep = true;
+			break;
+		case 'H':
+			if (bn_head_kind_parse(optarg, &o->head)) {
+				usage(stderr);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -290,6 +300,7 @@ static void best_of(const struct e2e_result *r, int n, struct e2e_result *out)
 			out->rss_kb = r[i].rss_kb;
 		if (!out->load_s || r[i].load_s < out->load_s)
 			out->load_s = r[i].load_s;
+		memcpy(out->label, r[i].label, sizeof(out->label));
 	}
 }
 
@@ -346,7 +357,7 @@ int bench_e2e_main(int argc, char **argv)
 		for (k = 0; k < n_models; k++) {
 			best_of(res[k][t], o.reps, &best[k][t]);
 			printf("%-34s %4d %14.1f %13.2f %15.2f %12ld %8.1f\n",
-			       k ? "F16 linears + F16 head (baseline)" : "I2_S ternary + Q8 head",
+			       k ? "F16 linears + F16 head (baseline)" : best[k][t].label,
 			       o.threads[t], best[k][t].prefill_tps, best[k][t].decode_tps,
 			       best[k][t].batch_tps, best[k][t].rss_kb / 1024, best[k][t].load_s);
 		}

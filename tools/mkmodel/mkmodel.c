@@ -12,16 +12,21 @@
 #include <string.h>
 
 #include "daemon/engine/gguf.h"
+#include "daemon/engine/quant_k.h"
 #include "kmod/core/bitnet_core.h"
 #include "kmod/core/bnc_quant.h"
+#include "tools/mkmodel/requant.h"
+#include "tools/mkmodel/vocab_bpe.h"
 
 struct shape {
 	const char *arch;
 	uint32_t embd, layers, heads, kv_heads, ff, vocab, ctx;
 	float rope_theta;
 	uint32_t type;	    /* GGUF type of the linears */
-	uint32_t embd_type; /* GGUF_T_F16 or GGUF_T_F32 */
+	uint32_t embd_type; /* F16, F32, or a block type (Q8_0, Q4_K, Q5_K, Q6_K) */
 	uint64_t seed;
+	const char *from;  /* --from: re-encode this file's embedding instead */
+	bool llama3_vocab; /* --vocab-kind llama3: gpt2 BPE, llama-bpe */
 };
 
 static uint64_t rng_next(uint64_t *s)
@@ -201,25 +206,40 @@ static int put_linear(struct gguf_writer *w, const struct shape *s, uint64_t *rn
 	return rc;
 }
 
+/* Random values in [-0.05, 0.05): the scale of a trained model's embedding. */
 static int put_embedding(struct gguf_writer *w, const struct shape *s, uint64_t *rng)
 {
-	size_t n = (size_t)s->vocab * s->embd, i, esz = s->embd_type == GGUF_T_F32 ? 4 : 2;
+	size_t n = (size_t)s->vocab * s->embd, i, bytes;
 	uint64_t ne[2] = { s->embd, s->vocab };
-	void *data = malloc(n * esz);
-	int rc;
+	float *x = malloc(n * sizeof(float));
+	void *data = NULL;
+	int rc = -ENOMEM;
 
-	if (!data)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		float v = ((float)(rng_next(rng) >> 40) / (float)(1 << 24) - 0.5f) * 0.1f;
-
-		if (esz == 4)
-			((float *)data)[i] = v;
-		else
-			((uint16_t *)data)[i] = bnc_fp32_to_fp16(v);
+	if (!x)
+		return rc;
+	for (i = 0; i < n; i++)
+		x[i] = ((float)(rng_next(rng) >> 40) / (float)(1 << 24) - 0.5f) * 0.1f;
+	if (s->embd_type == GGUF_T_F32) {
+		data = x;
+		x = NULL;
+		bytes = n * 4;
+	} else if (s->embd_type == GGUF_T_F16) {
+		bytes = n * 2;
+		data = malloc(bytes);
+		for (i = 0; data && i < n; i++)
+			((uint16_t *)data)[i] = bnc_fp32_to_fp16(x[i]);
+	} else {
+		bytes = n / bn_qblock_elems(s->embd_type) * bn_qblock_bytes(s->embd_type);
+		data = malloc(bytes);
+		if (data && bn_qblock_quantize(s->embd_type, x, (uint32_t)n, data)) {
+			free(data);
+			data = NULL;
+		}
 	}
-	rc = gguf_writer_tensor(w, "token_embd.weight", 2, ne, s->embd_type, data, n * esz);
+	if (data)
+		rc = gguf_writer_tensor(w, "token_embd.weight", 2, ne, s->embd_type, data, bytes);
 	free(data);
+	free(x);
 	return rc;
 }
 
@@ -300,14 +320,36 @@ static int put_hparams(struct gguf_writer *w, const struct shape *s)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bitnet-mkmodel [options] OUTPUT.gguf\n"
-		   "  --arch bitnet-b1.58|bitnet|llama   (default bitnet-b1.58)\n"
-		   "  --type i2_s|tq2_0|tq1_0|f16        linear weights (default i2_s)\n"
-		   "  --embd-type f16|f32                token embedding (default f16)\n"
-		   "  --embd N --layers N --heads N --kv-heads N --ff N --vocab N --ctx N\n"
-		   "                                     (default: the 2B-4T shape 2560, 30,\n"
-		   "                                     20, 5, 6912, 128256, 4096)\n"
-		   "  --rope-theta X (default 500000)    --seed S (default 1)\n");
+	fprintf(f,
+		"usage: bitnet-mkmodel [options] OUTPUT.gguf\n"
+		"  --arch bitnet-b1.58|bitnet|llama   (default bitnet-b1.58)\n"
+		"  --type i2_s|tq2_0|tq1_0|f16        linear weights (default i2_s)\n"
+		"  --embd-type f16|f32|q8_0|q6_k|q5_k|q4_k\n"
+		"                                     token embedding and tied head (default f16)\n"
+		"  --embd N --layers N --heads N --kv-heads N --ff N --vocab N --ctx N\n"
+		"                                     (default: the 2B-4T shape 2560, 30,\n"
+		"                                     20, 5, 6912, 128256, 4096)\n"
+		"  --rope-theta X (default 500000)    --seed S (default 1)\n");
+}
+
+static bool embd_type_of(const char *name, uint32_t *type)
+{
+	static const struct {
+		const char *name;
+		uint32_t type;
+	} types[] = {
+		{ "f16", GGUF_T_F16 },	 { "f32", GGUF_T_F32 },	  { "q8_0", GGUF_T_Q8_0 },
+		{ "q6_k", GGUF_T_Q6_K }, { "q5_k", GGUF_T_Q5_K }, { "q4_k", GGUF_T_Q4_K },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (!strcmp(name, types[i].name)) {
+			*type = types[i].type;
+			return true;
+		}
+	}
+	return false;
 }
 
 static bool parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
@@ -332,6 +374,7 @@ static int parse(int argc, char **argv, struct shape *s, const char **out)
 		{ "kv-heads", 1, NULL, 'k' },	{ "ff", 1, NULL, 'f' },
 		{ "vocab", 1, NULL, 'v' },	{ "ctx", 1, NULL, 'c' },
 		{ "rope-theta", 1, NULL, 'r' }, { "seed", 1, NULL, 's' },
+		{ "from", 1, NULL, 'F' },	{ "vocab-kind", 1, NULL, 'V' },
 		{ "help", 0, NULL, 'H' },	{ NULL, 0, NULL, 0 },
 	};
 	bool ok = true;
@@ -353,10 +396,8 @@ static int parse(int argc, char **argv, struct shape *s, const char **out)
 			ok = s->type != 0;
 			break;
 		case 'E':
-			s->embd_type = !strcmp(optarg, "f16") ? GGUF_T_F16 :
-				       !strcmp(optarg, "f32") ? GGUF_T_F32 :
-								0;
-			ok = s->embd_type != 0;
+			/* F32 is type 0: look names up rather than test for 0 */
+			ok = embd_type_of(optarg, &s->embd_type);
 			break;
 		case 'e':
 			ok = parse_u32(optarg, 128, 65536, &s->embd);
@@ -393,6 +434,13 @@ static int parse(int argc, char **argv, struct shape *s, const char **out)
 			ok = end != optarg && !*end;
 			break;
 		}
+		case 'F':
+			s->from = optarg;
+			break;
+		case 'V':
+			ok = !strcmp(optarg, "spm") || !strcmp(optarg, "llama3");
+			s->llama3_vocab = !strcmp(optarg, "llama3");
+			break;
 		case 'H':
 			usage(stdout);
 			exit(0);
@@ -412,10 +460,12 @@ static int parse(int argc, char **argv, struct shape *s, const char **out)
 	*out = argv[optind];
 	if (s->embd % s->heads || s->heads % s->kv_heads || (s->embd / s->heads) % 2 ||
 	    s->embd % BNC_K_ALIGN || s->ff % BNC_K_ALIGN ||
-	    (s->type != GGUF_T_I2_S && s->type != GGUF_T_F16 && (s->embd % 256 || s->ff % 256))) {
+	    (s->type != GGUF_T_I2_S && s->type != GGUF_T_F16 && (s->embd % 256 || s->ff % 256)) ||
+	    (bn_qblock_type_ok(s->embd_type) && s->embd % bn_qblock_elems(s->embd_type))) {
 		fprintf(stderr,
 			"bitnet-mkmodel: inconsistent shape: embd and ff must be "
-			"multiples of %d (256 for TQ types), heads divide embd, kv-heads "
+			"multiples of %d (256 for TQ types and k-quant embeddings), heads "
+			"divide embd, kv-heads "
 			"divide heads\n",
 			BNC_K_ALIGN);
 		return 2;
@@ -448,13 +498,19 @@ int main(int argc, char **argv)
 	rc = parse(argc, argv, &s, &out);
 	if (rc)
 		return rc;
+	if (s.from) {
+		rc = mkmodel_requant(s.from, out, s.embd_type);
+		if (rc)
+			fprintf(stderr, "bitnet-mkmodel: %s: %s\n", out, strerror(-rc));
+		return rc ? 1 : 0;
+	}
 	rng = s.seed;
 	w = gguf_writer_new(32);
 	if (!w)
 		return 1;
 	rc = put_hparams(w, &s);
 	if (!rc)
-		rc = write_vocab(w, s.vocab);
+		rc = s.llama3_vocab ? mkmodel_write_bpe_vocab(w, s.vocab) : write_vocab(w, s.vocab);
 	if (!rc)
 		rc = put_embedding(w, &s, &rng);
 	if (!rc)

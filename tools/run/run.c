@@ -50,7 +50,7 @@ static void usage(FILE *f)
 		   "  perplexity: --perplexity FILE [--ctx N] [--chunks N] [--all-positions]\n"
 		   "  tokenize:   --tokenize TEXT | --tokenize-file FILE [--no-bos] [--special]\n"
 		   "  common:     --backend cpu|kmod|auto  --threads N  --quiet\n"
-		   "              --head auto|file|q8  --dense\n");
+		   "              --head auto|file|q8|q4  --dense\n");
 }
 
 static double now(void)
@@ -625,14 +625,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			o->quiet = true;
 			break;
 		case OPT_HEAD:
-			if (!strcmp(optarg, "auto"))
-				o->load.head = BN_HEAD_AUTO;
-			else if (!strcmp(optarg, "file"))
-				o->load.head = BN_HEAD_FILE;
-			else if (!strcmp(optarg, "q8"))
-				o->load.head = BN_HEAD_Q8;
-			else
-				return bad("--head (auto, file or q8)");
+			if (bn_head_kind_parse(optarg, &o->load.head))
+				return bad("--head (auto, file, q8 or q4)");
 			break;
 		case OPT_DENSE:
 			o->load.dense = true;
