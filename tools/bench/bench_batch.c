@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "kmod/core/bitnet_core.h"
-#include "kmod/core/bnc_pool.h"
+#include "libcore/pool.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/bench_measure.h"
 

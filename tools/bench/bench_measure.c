@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "kmod/core/bitnet_core.h"
-#include "kmod/core/bnc_pool.h"
+#include "libcore/pool.h"
 #include "kmod/core/bnc_quant.h"
 #include "tools/bench/bench_measure.h"
 #include "tools/bench/bench_ref.h"

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "daemon/engine/engine.h"
-#include "kmod/core/bnc_pool.h"
+#include "libcore/pool.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/bench_measure.h"
 
