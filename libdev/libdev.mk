@@ -19,7 +19,7 @@ DEV_TEST	:= $(BUILD)/tests/unit/libdev/test_libdev
 CHECK_PROGS	+= $(DEV_TEST)
 CHECK_DEPS	+= $(DEV_TEST)
 
-$(DEV_TEST): $(BUILD)/obj/libdev/tests/test_libdev.o $(DEV_LIB)
+$(DEV_TEST): $(BUILD)/obj/tests/unit/libdev/test_libdev.o $(DEV_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(DEV_LIB) $(DEV_LDLIBS)
 

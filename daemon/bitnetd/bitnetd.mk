@@ -31,12 +31,12 @@ BITNETD_UNIT	:= $(BUILD)/tests/daemon/test-bitnetd-config \
 CHECK_PROGS	+= $(BITNETD_UNIT)
 CHECK_DEPS	+= $(BITNETD_UNIT)
 
-$(BUILD)/tests/daemon/test-bitnetd-config: $(BUILD)/obj/daemon/bitnetd/test_config.o \
+$(BUILD)/tests/daemon/test-bitnetd-config: $(BUILD)/obj/tests/unit/daemon/test_config.o \
 		$(BUILD)/obj/daemon/bitnetd/config.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/tests/daemon/test-bitnetd-stop: $(BUILD)/obj/daemon/bitnetd/test_stop.o \
+$(BUILD)/tests/daemon/test-bitnetd-stop: $(BUILD)/obj/tests/unit/daemon/test_stop.o \
 		$(BUILD)/obj/daemon/bitnetd/stop.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
