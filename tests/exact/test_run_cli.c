@@ -13,22 +13,11 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/tap.h"
 
 #define OUT_MAX (1 << 16)
 
-static int test_no;
 static char run[1024], model[1200], dir[1024], tmpf[64] = "/tmp/bn-run-cli-XXXXXX";
-
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++test_no);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 /* Runs a shell command; stdout+stderr into @out; returns the exit status. */
 static int sh(char *out, const char *fmt, ...)
@@ -127,15 +116,15 @@ int main(void)
 	printf("1..7\n");
 
 	rc = sh(out, "'%s' '%s' --tokenize-file '%s'", run, model, tmpf);
-	ok(!rc && same_ids(out, get(p0, "ids"), 0), "--tokenize-file gives the reference ids");
+	tap_ok(!rc && same_ids(out, get(p0, "ids"), 0), "--tokenize-file gives the reference ids");
 	rc = sh(out, "'%s' '%s' --tokenize-file '%s' --no-bos", run, model, tmpf);
-	ok(!rc && same_ids(out, get(p0, "ids"), 1), "--no-bos drops only the BOS");
+	tap_ok(!rc && same_ids(out, get(p0, "ids"), 1), "--no-bos drops only the BOS");
 
 	rc = sh(out, "'%s' '%s' --quiet --ids --temp 0 -n 32 --prompt \"$(cat '%s')\"", run, model,
 		tmpf);
 	stable = json_object_get_int(get(get(p0, "actq"), "greedy_stable_prefix"));
-	ok(!rc && prefix_ids(out, get(get(p0, "actq"), "greedy_ids"), stable),
-	   "--temp 0 --ids: the reference's greedy ids up to the stable prefix (%d)", stable);
+	tap_ok(!rc && prefix_ids(out, get(get(p0, "actq"), "greedy_ids"), stable),
+	       "--temp 0 --ids: the reference's greedy ids up to the stable prefix (%d)", stable);
 
 	want = json_object_get_double(
 		get(get(get(get(ref, "perplexity"), "actq"), "llama_perplexity_method"), "ppl"));
@@ -146,18 +135,18 @@ int main(void)
 	/* the last line: nothing after its newline */
 	if (last && strchr(last, '\n') && strchr(last, '\n')[1])
 		last = NULL;
-	ok(!rc && last && fabs(got - want) <= 0.001 * want,
-	   "--perplexity: last line 'perplexity: %.4f' (reference %.4f)", got, want);
+	tap_ok(!rc && last && fabs(got - want) <= 0.001 * want,
+	       "--perplexity: last line 'perplexity: %.4f' (reference %.4f)", got, want);
 
 	rc = sh(out, "'%s' '%s' --quiet --prompt \"$(head -c 4000 '%s/heldout.txt')\" 2>&1", run,
 		model, dir);
-	ok(rc == 1 && strstr(out, "context"), "a prompt longer than the context: exit 1, "
-					      "message names the context");
+	tap_ok(rc == 1 && strstr(out, "context"), "a prompt longer than the context: exit 1, "
+						  "message names the context");
 	rc = sh(out, "'%s' '%s' --quiet --prompt x --temp -1 2>&1", run, model);
-	ok(rc != 0 && strstr(out, "temperature"), "--temp -1 refused by name");
+	tap_ok(rc != 0 && strstr(out, "temperature"), "--temp -1 refused by name");
 	rc = sh(out, "'%s' /nonexistent.gguf --prompt x 2>&1", run);
-	ok(rc == 1 && strstr(out, "/nonexistent.gguf"), "a missing model file: exit 1, "
-							"message names the file");
+	tap_ok(rc == 1 && strstr(out, "/nonexistent.gguf"), "a missing model file: exit 1, "
+							    "message names the file");
 	unlink(tmpf);
 	json_object_put(ref);
 	return 0;

@@ -15,35 +15,7 @@
 #include <unistd.h>
 
 #include "libclient/include/bitnet-client.h"
-
-static int test_no;
-static int failures;
-
-static void ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	printf("%sok %d - ", cond ? "" : "not ", ++test_no);
-	/* Generated text may hold newlines: keep the TAP line one line. */
-	for (const char *p = msg ? msg : fmt; *p; p++) {
-		if (*p == '\n')
-			fputs("\\n", stdout);
-		else
-			putchar(*p);
-	}
-	putchar('\n');
-	free(msg);
-	fflush(stdout);
-	if (!cond)
-		failures++;
-}
+#include "tests/tap.h"
 
 struct stream {
 	char text[65536];
@@ -174,17 +146,17 @@ static void test_errors(struct bitnet_client *c)
 	int r;
 
 	r = bitnet_client_new_address(&bad, "unix:path=/nonexistent/bitnet-test-bus");
-	ok(r < 0 && !bad && *bitnet_client_connect_error(),
-	   "connecting to a missing bus fails with a message (%d: %s)", r,
-	   bitnet_client_connect_error());
+	tap_ok(r < 0 && !bad && *bitnet_client_connect_error(),
+	       "connecting to a missing bus fails with a message (%d: %s)", r,
+	       bitnet_client_connect_error());
 	r = bitnet_session_open(c, "no-such-model", 0, &s);
-	ok(r == -ENOENT && !s && strstr(bitnet_client_last_error(c), "CreateSession"),
-	   "session on an unknown model: -ENOENT, \"%s\"", bitnet_client_last_error(c));
+	tap_ok(r == -ENOENT && !s && strstr(bitnet_client_last_error(c), "CreateSession"),
+	       "session on an unknown model: -ENOENT, \"%s\"", bitnet_client_last_error(c));
 	r = bitnet_kill_session(c, "/org/bitnet/Inference1/session/0");
-	ok(r == -ENOENT, "killing an unknown session: -ENOENT (%d: %s)", r,
-	   bitnet_client_last_error(c));
+	tap_ok(r == -ENOENT, "killing an unknown session: -ENOENT (%d: %s)", r,
+	       bitnet_client_last_error(c));
 	r = bitnet_kill_session(c, "not a path");
-	ok(r == -EINVAL, "killing with an invalid path: -EINVAL");
+	tap_ok(r == -EINVAL, "killing with an invalid path: -EINVAL");
 }
 
 static void test_info(struct bitnet_client *c, const char *model)
@@ -196,21 +168,22 @@ static void test_info(struct bitnet_client *c, const char *model)
 	int r;
 
 	r = bitnet_get_status(c, &st);
-	ok(r == 0 && *st.version && (!strcmp(st.backend, "cpu") || !strcmp(st.backend, "kmod")),
-	   "status: version \"%s\", backend \"%s\"", r ? "" : st.version, r ? "" : st.backend);
+	tap_ok(r == 0 && *st.version && (!strcmp(st.backend, "cpu") || !strcmp(st.backend, "kmod")),
+	       "status: version \"%s\", backend \"%s\"", r ? "" : st.version, r ? "" : st.backend);
 	if (r == 0)
 		bitnet_status_clear(&st);
 	r = bitnet_list_models(c, &m, &n);
 	for (i = 0; r == 0 && i < n; i++)
 		if (!strcmp(m[i].name, model))
 			break;
-	ok(r == 0 && i < n && !strcmp(m[i].state, "ready") && m[i].object_path[0] == '/',
-	   "ListModels has %s, ready", model);
+	tap_ok(r == 0 && i < n && !strcmp(m[i].state, "ready") && m[i].object_path[0] == '/',
+	       "ListModels has %s, ready", model);
 	if (r == 0)
 		bitnet_models_free(m, n);
 	r = bitnet_get_model_info(c, model, &info);
-	ok(r == 0 && !strcmp(info.name, model) && info.vocab_size > 0 && info.context_size > 0,
-	   "model info: vocab %u, context %u", r ? 0 : info.vocab_size, r ? 0 : info.context_size);
+	tap_ok(r == 0 && !strcmp(info.name, model) && info.vocab_size > 0 && info.context_size > 0,
+	       "model info: vocab %u, context %u", r ? 0 : info.vocab_size,
+	       r ? 0 : info.context_size);
 	if (r == 0)
 		bitnet_model_info_clear(&info);
 }
@@ -224,13 +197,13 @@ static void test_tokenizer(struct bitnet_client *c, const char *model)
 	int r;
 
 	r = bitnet_tokenize(c, model, text, false, &ids, &n);
-	ok(r == 0 && n > 0, "tokenize gives %zu ids", n);
+	tap_ok(r == 0 && n > 0, "tokenize gives %zu ids", n);
 	r = r ? r : bitnet_detokenize(c, model, ids, n, &back);
-	ok(r == 0 && back && strstr(back, "To be, or not to be"), "detokenize round trip: \"%s\"",
-	   back ? back : "");
+	tap_ok(r == 0 && back && strstr(back, "To be, or not to be"),
+	       "detokenize round trip: \"%s\"", back ? back : "");
 	r = bitnet_tokenize(c, model, text, true, &ids2, &n2);
-	ok(r == 0 && n2 == n + 1 && !memcmp(ids2 + 1, ids, n * sizeof(*ids)),
-	   "add_special prepends exactly one token (BOS %d)", n2 ? ids2[0] : -1);
+	tap_ok(r == 0 && n2 == n + 1 && !memcmp(ids2 + 1, ids, n * sizeof(*ids)),
+	       "add_special prepends exactly one token (BOS %d)", n2 ? ids2[0] : -1);
 	free(ids);
 	free(ids2);
 	free(back);
@@ -250,21 +223,22 @@ static void check_details(struct bitnet_client *c, struct bitnet_session *s, con
 		bitnet_model_info_clear(&info);
 	}
 	r = bitnet_session_get_info(c, bitnet_session_get_path(s), &d);
-	ok(r == 0 && !strcmp(d.object_path, bitnet_session_get_path(s)) &&
-		   !strcmp(d.model, model) && !strcmp(d.state, "idle") && d.uid == getuid() &&
-		   d.tokens_generated == st->stats.tokens &&
-		   d.context_used == st->stats.prompt_tokens + st->stats.tokens &&
-		   d.context_size == n_ctx && n_ctx > 0,
-	   "session info: %s, context %u of %u (prompt %u + %u generated), generated %llu",
-	   r ? bitnet_client_last_error(c) : d.state, d.context_used, d.context_size,
-	   st->stats.prompt_tokens, st->stats.tokens, (unsigned long long)d.tokens_generated);
+	tap_ok(r == 0 && !strcmp(d.object_path, bitnet_session_get_path(s)) &&
+		       !strcmp(d.model, model) && !strcmp(d.state, "idle") && d.uid == getuid() &&
+		       d.tokens_generated == st->stats.tokens &&
+		       d.context_used == st->stats.prompt_tokens + st->stats.tokens &&
+		       d.context_size == n_ctx && n_ctx > 0,
+	       "session info: %s, context %u of %u (prompt %u + %u generated), generated %llu",
+	       r ? bitnet_client_last_error(c) : d.state, d.context_used, d.context_size,
+	       st->stats.prompt_tokens, st->stats.tokens, (unsigned long long)d.tokens_generated);
 	if (r == 0)
 		bitnet_session_details_clear(&d);
 	r = bitnet_session_get_info(c, "/org/bitnet/Inference1/session/0", &d);
-	ok(r == -ENOENT && *bitnet_client_last_error(c),
-	   "session info of an unknown session: -ENOENT (%d: %s)", r, bitnet_client_last_error(c));
+	tap_ok(r == -ENOENT && *bitnet_client_last_error(c),
+	       "session info of an unknown session: -ENOENT (%d: %s)", r,
+	       bitnet_client_last_error(c));
 	r = bitnet_session_get_info(c, "not a path", &d);
-	ok(r == -EINVAL, "session info with an invalid path: -EINVAL (%d)", r);
+	tap_ok(r == -EINVAL, "session info with an invalid path: -EINVAL (%d)", r);
 }
 
 /* Reads fd to its end into buf; returns the length or -errno. */
@@ -307,8 +281,7 @@ static void test_fd(struct bitnet_client *c, const char *model)
 	char byte;
 
 	if (!prompt || !want || !count) {
-		printf("ok %d - generate_to_fd # SKIP no reference continuation given\n",
-		       ++test_no);
+		printf("ok %d - generate_to_fd # SKIP no reference continuation given\n", ++tap_n);
 		return;
 	}
 	r = bitnet_session_open(c, model, 0, &s);
@@ -325,12 +298,12 @@ static void test_fd(struct bitnet_client *c, const char *model)
 	if (fd >= 0)
 		close(fd);
 	r = r ? r : run_loop(c, &st);
-	ok(r == 0 && n >= 0 && !strcmp(text, want) && st.n_finished == 1 &&
-		   st.finished_request == req && !strcmp(st.reason, "length") &&
-		   st.stats.tokens == (uint32_t)atoi(count) && st.n_ids == 0,
-	   "generate_to_fd: the pipe carries the reference greedy text \"%s\" (want \"%s\"), "
-	   "then Finished \"%s\", no Tokens signals (%d)",
-	   text, want, st.reason, r);
+	tap_ok(r == 0 && n >= 0 && !strcmp(text, want) && st.n_finished == 1 &&
+		       st.finished_request == req && !strcmp(st.reason, "length") &&
+		       st.stats.tokens == (uint32_t)atoi(count) && st.n_ids == 0,
+	       "generate_to_fd: the pipe carries the reference greedy text \"%s\" (want \"%s\"), "
+	       "then Finished \"%s\", no Tokens signals (%d)",
+	       text, want, st.reason, r);
 
 	memset(&st, 0, sizeof(st));
 	fd = -1;
@@ -341,13 +314,13 @@ static void test_fd(struct bitnet_client *c, const char *model)
 	if (fd >= 0)
 		close(fd);
 	r = r ? r : run_loop(c, &st);
-	ok(r == 0 && n == 1 && st.n_finished == 1 && !strcmp(st.reason, "cancelled") &&
-		   st.stats.tokens < 200,
-	   "closing the pipe early: the daemon finishes the request \"%s\" after %u of 200 "
-	   "tokens",
-	   st.reason, st.stats.tokens);
+	tap_ok(r == 0 && n == 1 && st.n_finished == 1 && !strcmp(st.reason, "cancelled") &&
+		       st.stats.tokens < 200,
+	       "closing the pipe early: the daemon finishes the request \"%s\" after %u of 200 "
+	       "tokens",
+	       st.reason, st.stats.tokens);
 	r = bitnet_generate_to_fd(s, "x", p, NULL, NULL, NULL, NULL);
-	ok(r == -EINVAL, "generate_to_fd without an fd pointer: -EINVAL");
+	tap_ok(r == -EINVAL, "generate_to_fd without an fd pointer: -EINVAL");
 	bitnet_params_free(p);
 	bitnet_session_close(s);
 }
@@ -362,8 +335,8 @@ static void test_generate(struct bitnet_client *c, const char *model)
 	int r;
 
 	r = bitnet_session_open(c, model, 0, &s);
-	ok(r == 0 && s && in_sessions(c, bitnet_session_get_path(s)),
-	   "session opened and listed: %s", s ? bitnet_session_get_path(s) : "");
+	tap_ok(r == 0 && s && in_sessions(c, bitnet_session_get_path(s)),
+	       "session opened and listed: %s", s ? bitnet_session_get_path(s) : "");
 	if (r)
 		return;
 	bitnet_params_new(&p);
@@ -372,18 +345,18 @@ static void test_generate(struct bitnet_client *c, const char *model)
 	bitnet_params_set_ignore_eos(p, true);
 	r = bitnet_generate(s, "First Citizen:", p, &ops, &st, &req);
 	r = r ? r : run_loop(c, &st);
-	ok(r == 0 && st.n_finished == 1 && st.finished_request == req &&
-		   !strcmp(st.reason, "length") && st.stats.tokens == 12 && st.n_ids == 12 &&
-		   st.len > 0,
-	   "streamed %zu ids in callbacks, Finished \"%s\" with tokens=%u", st.n_ids, st.reason,
-	   st.stats.tokens);
+	tap_ok(r == 0 && st.n_finished == 1 && st.finished_request == req &&
+		       !strcmp(st.reason, "length") && st.stats.tokens == 12 && st.n_ids == 12 &&
+		       st.len > 0,
+	       "streamed %zu ids in callbacks, Finished \"%s\" with tokens=%u", st.n_ids, st.reason,
+	       st.stats.tokens);
 	check_details(c, s, model, &st);
 	r = bitnet_session_reset(s);
-	ok(r == 0, "session reset");
+	tap_ok(r == 0, "session reset");
 	r = bitnet_generate_blocking(s, "First Citizen:", p, &res);
-	ok(r == 0 && !strcmp(res.reason, "length") && res.tokens == 12 &&
-		   !strcmp(res.text, st.text),
-	   "blocking generate returns the same greedy text: \"%s\"", res.text ? res.text : "");
+	tap_ok(r == 0 && !strcmp(res.reason, "length") && res.tokens == 12 &&
+		       !strcmp(res.text, st.text),
+	       "blocking generate returns the same greedy text: \"%s\"", res.text ? res.text : "");
 	bitnet_result_clear(&res);
 
 	bitnet_params_set_max_tokens(p, 200);
@@ -393,17 +366,18 @@ static void test_generate(struct bitnet_client *c, const char *model)
 		char *owner = session_owner(c, bitnet_session_get_path(s));
 		int f = owner ? forge_finished(owner, bitnet_session_get_path(s), req) : -ENOENT;
 
-		ok(f >= 0, "another peer sent the owner a forged Finished (%d)", f);
+		tap_ok(f >= 0, "another peer sent the owner a forged Finished (%d)", f);
 		free(owner);
 	}
 	r = r ? r : bitnet_cancel(s, req);
 	r = r ? r : run_loop(c, &st);
-	ok(r == 0 && !strcmp(st.reason, "cancelled") && st.stats.tokens < 200 && st.n_finished == 1,
-	   "forged Finished ignored; cancel right after submit: Finished \"%s\" after %u of "
-	   "200 tokens",
-	   st.reason, st.stats.tokens);
+	tap_ok(r == 0 && !strcmp(st.reason, "cancelled") && st.stats.tokens < 200 &&
+		       st.n_finished == 1,
+	       "forged Finished ignored; cancel right after submit: Finished \"%s\" after %u of "
+	       "200 tokens",
+	       st.reason, st.stats.tokens);
 	r = bitnet_cancel(s, req);
-	ok(r == -ESRCH, "cancelling a finished request: -ESRCH (%d)", r);
+	tap_ok(r == -ESRCH, "cancelling a finished request: -ESRCH (%d)", r);
 
 	{
 		const struct bitnet_message msgs[] = {
@@ -413,15 +387,15 @@ static void test_generate(struct bitnet_client *c, const char *model)
 
 		bitnet_params_set_max_tokens(p, 8);
 		r = bitnet_chat_blocking(s, msgs, 2, p, &res);
-		ok(r == 0 && res.tokens > 0 && res.tokens <= 8, "chat: %u tokens, \"%s\"",
-		   res.tokens, res.reason ? res.reason : "");
+		tap_ok(r == 0 && res.tokens > 0 && res.tokens <= 8, "chat: %u tokens, \"%s\"",
+		       res.tokens, res.reason ? res.reason : "");
 		bitnet_result_clear(&res);
 	}
 	{
 		char *path = strdup(bitnet_session_get_path(s));
 
 		r = bitnet_session_close(s);
-		ok(r == 0 && !in_sessions(c, path), "session closed and gone from the list");
+		tap_ok(r == 0 && !in_sessions(c, path), "session closed and gone from the list");
 		free(path);
 	}
 	bitnet_params_free(p);
@@ -484,8 +458,8 @@ static void test_threads(const char *model)
 			pthread_join(threads[i], NULL);
 		good &= jobs[i].r == 0 && jobs[i].text && !strcmp(jobs[i].text, jobs[0].text);
 	}
-	ok(good, "3 threads with a handle each generate the same greedy text (%d %d %d: %s)",
-	   jobs[0].r, jobs[1].r, jobs[2].r, jobs[0].error ? jobs[0].error : "");
+	tap_ok(good, "3 threads with a handle each generate the same greedy text (%d %d %d: %s)",
+	       jobs[0].r, jobs[1].r, jobs[2].r, jobs[0].error ? jobs[0].error : "");
 	for (int i = 0; i < 3; i++) {
 		free(jobs[i].text);
 		free(jobs[i].error);
@@ -504,9 +478,9 @@ int main(void)
 		return 0;
 	}
 	r = bitnet_client_new_default(&c);
-	ok(r == 0, "connect to $BITNET_BUS_ADDRESS");
+	tap_ok(r == 0, "connect to $BITNET_BUS_ADDRESS");
 	if (r) {
-		printf("1..%d\n", test_no);
+		printf("1..%d\n", tap_n);
 		return 1;
 	}
 	test_errors(c);
@@ -516,6 +490,6 @@ int main(void)
 	test_fd(c, model);
 	test_threads(model);
 	bitnet_client_free(c);
-	printf("1..%d\n", test_no);
-	return failures ? 1 : 0;
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* TAP output, a seeded PRNG and buffers for the compute core's unit tests. */
+/* A seeded PRNG and buffers for the compute core's unit tests. */
 #ifndef BNC_CORE_TEST_H
 #define BNC_CORE_TEST_H
 
@@ -8,45 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/tap.h"
 #include "kmod/core/bitnet_core.h"
-
-static int tap_n, tap_failed;
-
-static inline void tap_plan(int n)
-{
-	printf("1..%d\n", n);
-}
-
-static inline __attribute__((format(printf, 2, 3))) int tap_ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!cond)
-		tap_failed++;
-	return cond;
-}
-
-static inline __attribute__((format(printf, 1, 2))) void tap_skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("ok %d # SKIP ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static inline int tap_exit(void)
-{
-	return tap_failed ? 1 : 0;
-}
 
 static unsigned long long test_rng = 0x2545f4914f6cdd1dull;
 

@@ -341,7 +341,7 @@ int main(void)
 	printf("# best ISA: %s\n", bnc_isa_name(bnc_isa_best()));
 	for (isa = 0; isa < BNC_ISA_COUNT; isa++) {
 		if (!(supported & (1u << isa))) {
-			tap_skip("%s: not supported by this CPU", bnc_isa_name(isa));
+			tap_skip("not supported by this CPU", "%s kernels", bnc_isa_name(isa));
 			continue;
 		}
 		test_random(isa);

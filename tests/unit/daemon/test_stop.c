@@ -6,16 +6,7 @@
 #include <string.h>
 
 #include "daemon/bitnetd/stop.h"
-
-static int n_test, n_fail;
-
-static void ok(int cond, const char *what)
-{
-	n_test++;
-	if (!cond)
-		n_fail++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, what);
-}
+#include "tests/tap.h"
 
 /* Streams @pieces through the matcher; returns what a client would see. */
 static void stream(char **stops, size_t n, const char *const *pieces, char *seen, int *hit)
@@ -51,21 +42,21 @@ int main(void)
 
 	printf("1..7\n");
 	stream(stops, 2, a, seen, &hit);
-	ok(hit && !strcmp(seen, "Hello world"), "stop split across tokens cuts before it");
+	tap_ok(hit && !strcmp(seen, "Hello world"), "stop split across tokens cuts before it");
 	stream(stops, 2, b, seen, &hit);
-	ok(hit && !strcmp(seen, "ENX "), "a broken partial match is released");
+	tap_ok(hit && !strcmp(seen, "ENX "), "a broken partial match is released");
 	stream(stops, 2, c, seen, &hit);
-	ok(!hit && !strcmp(seen, "no stop here\n"), "held-back tail released at the end");
+	tap_ok(!hit && !strcmp(seen, "no stop here\n"), "held-back tail released at the end");
 	stream(stops, 2, e, seen, &hit);
-	ok(hit && !strcmp(seen, "x"), "stop inside one piece");
+	tap_ok(hit && !strcmp(seen, "x"), "stop inside one piece");
 	stream(NULL, 0, c, seen, &hit);
-	ok(!hit && !strcmp(seen, "no stop here\n"), "no stop strings: everything passes");
+	tap_ok(!hit && !strcmp(seen, "no stop here\n"), "no stop strings: everything passes");
 
 	bnetd_stop_init(&st, stops, 2);
 	bnetd_stop_append(&st, "abcE", 4);
-	ok(bnetd_stop_releasable(&st, false) == 3, "only a possible stop prefix is held back");
+	tap_ok(bnetd_stop_releasable(&st, false) == 3, "only a possible stop prefix is held back");
 	bnetd_stop_append(&st, "N", 1);
-	ok(bnetd_stop_releasable(&st, false) == 3 && !st.hit, "longer prefix still held");
+	tap_ok(bnetd_stop_releasable(&st, false) == 3 && !st.hit, "longer prefix still held");
 	bnetd_stop_free(&st);
-	return n_fail ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }

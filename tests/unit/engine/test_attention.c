@@ -11,13 +11,7 @@
 #include <stdlib.h>
 
 #include "daemon/engine/ops.h"
-
-static int test_no;
-
-static void ok(bool cond, const char *what, double err)
-{
-	printf("%sok %d - %s (max abs error %.2g)\n", cond ? "" : "not ", ++test_no, what, err);
-}
+#include "tests/tap.h"
 
 static uint32_t rnd_state = 777;
 
@@ -90,8 +84,8 @@ int main(void)
 
 		snprintf(what, sizeof(what), "%u heads, head size %u, %u positions", shapes[i][0],
 			 shapes[i][1], shapes[i][2]);
-		ok(err < 1e-5, what, err);
+		tap_ok(err < 1e-5, "%s (max abs error %.2g)", what, err);
 	}
-	printf("1..%d\n", test_no);
+	printf("1..%d\n", tap_n);
 	return 0;
 }

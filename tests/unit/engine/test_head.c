@@ -8,13 +8,7 @@
 #include <stdlib.h>
 
 #include "daemon/engine/ops.h"
-
-static int test_no;
-
-static void ok(bool cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++test_no, what);
-}
+#include "tests/tap.h"
 
 static uint32_t rnd_state = 12345;
 
@@ -83,9 +77,9 @@ int main(void)
 				}
 		}
 	}
-	ok(same, "VNNI head: 7 row ranges x 1..5 inputs, bit-exact, nothing outside "
-		 "the range");
-	printf("1..%d\n", test_no);
+	tap_ok(same, "VNNI head: 7 row ranges x 1..5 inputs, bit-exact, nothing outside "
+		     "the range");
+	printf("1..%d\n", tap_n);
 	free(h.q);
 	free(h.scale);
 	free(h.sum);

@@ -18,23 +18,12 @@
 
 #include "daemon/engine/engine.h"
 #include "daemon/engine/ops.h"
+#include "tests/tap.h"
 
 #define SHAPE "--embd 256 --layers 2 --heads 4 --kv-heads 2 --ff 512 --vocab 600 --ctx 256"
 #define N_GEN 16
 
-static int test_no;
 static char dir[] = "/tmp/bn-test-headfmt-XXXXXX";
-
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++test_no);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static int mkmodel(const char *args)
 {
@@ -113,9 +102,9 @@ static void against_twin(const char *type)
 	snprintf(qname, sizeof(qname), "%s.gguf", type);
 	snprintf(fname, sizeof(fname), "%s-f32.gguf", type);
 	snprintf(args, sizeof(args), SHAPE " --type tq2_0 --embd-type %s %s", type, qname);
-	ok(!mkmodel(args), "bitnet-mkmodel writes a TQ2_0 model with a %s embedding", type);
+	tap_ok(!mkmodel(args), "bitnet-mkmodel writes a TQ2_0 model with a %s embedding", type);
 	snprintf(args, sizeof(args), "--from %s --embd-type f32 %s", qname, fname);
-	ok(!mkmodel(args), "bitnet-mkmodel --from dequantizes it to an F32 twin");
+	tap_ok(!mkmodel(args), "bitnet-mkmodel --from dequantizes it to an F32 twin");
 	for (h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
 		struct bn_model *q = load(qname, heads[h].kind, err, sizeof(err));
 		struct bn_model *f = load(fname, heads[h].kind, err, sizeof(err));
@@ -134,15 +123,15 @@ static void against_twin(const char *type)
 
 			for (k = 0; k < 600; k++)
 				d = fmax(d, fabs(a[k] - b[k]));
-			ok(d < 0.05,
-			   "q6_k file, head as stored (int8 input): logits within 0.05 "
-			   "of the twin's float head (max |diff| %.4f)",
-			   d);
+			tap_ok(d < 0.05,
+			       "q6_k file, head as stored (int8 input): logits within 0.05 "
+			       "of the twin's float head (max |diff| %.4f)",
+			       d);
 		} else {
-			ok(ran && !memcmp(a, b, sizeof(a)) && !memcmp(ta, tb, sizeof(ta)),
-			   "%s file, head %s (%s): logits and %d greedy tokens identical to the "
-			   "twin",
-			   type, heads[h].name, q ? bn_model_info(q)->head : "-", N_GEN);
+			tap_ok(ran && !memcmp(a, b, sizeof(a)) && !memcmp(ta, tb, sizeof(ta)),
+			       "%s file, head %s (%s): logits and %d greedy tokens identical to the "
+			       "twin",
+			       type, heads[h].name, q ? bn_model_info(q)->head : "-", N_GEN);
 		}
 		bn_model_free(q);
 		bn_model_free(f);
@@ -183,12 +172,12 @@ static void unsupported(void)
 	struct bn_model *m;
 
 	/* Q8_0 blocks of 32 bytes + 2 read as IQ4_NL (id 20) would be the same size */
-	ok(!mkmodel(SHAPE " --embd-type q8_0 bad.gguf") &&
-		   !retype("bad.gguf", "token_embd.weight", 20),
-	   "a file whose token_embd claims IQ4_NL");
+	tap_ok(!mkmodel(SHAPE " --embd-type q8_0 bad.gguf") &&
+		       !retype("bad.gguf", "token_embd.weight", 20),
+	       "a file whose token_embd claims IQ4_NL");
 	m = load("bad.gguf", BN_HEAD_FILE, err, sizeof(err));
-	ok(!m && strstr(err, "token_embd.weight") && strstr(err, "IQ4_NL"),
-	   "refused, naming the tensor and the type");
+	tap_ok(!m && strstr(err, "token_embd.weight") && strstr(err, "IQ4_NL"),
+	       "refused, naming the tensor and the type");
 }
 
 int main(void)

@@ -15,13 +15,7 @@
 #include "daemon/engine/head_q4.h"
 #include "daemon/engine/head_q6k.h"
 #include "daemon/engine/quant_k.h"
-
-static int test_no;
-
-static void ok(bool cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++test_no, what);
-}
+#include "tests/tap.h"
 
 static uint32_t rnd_state = 99;
 
@@ -102,9 +96,9 @@ static void q6k_tests(const float *w, const uint8_t *xq, bool vnni)
 		}
 	}
 	printf("# Q6_K: worst relative difference from the definition: %.3g\n", worst);
-	ok(exact, "Q6_K rows: scalar and SIMD equal the definition on every row range");
-	ok(same, vnni ? "Q6_K rows: AVX-512 VNNI agrees with the scalar path" :
-			"# SKIP no AVX-512 VNNI: only the scalar path ran");
+	tap_ok(exact, "Q6_K rows: scalar and SIMD equal the definition on every row range");
+	tap_ok(same, vnni ? "Q6_K rows: AVX-512 VNNI agrees with the scalar path" :
+			    "# SKIP no AVX-512 VNNI: only the scalar path ran");
 	free(q);
 	free(a);
 	free(b);
@@ -128,7 +122,7 @@ int main(void)
 		w[i] = ((float)(rnd() % 20001) - 10000.0f) * 1e-5f * (i % 61 == 0 ? 9 : 1);
 	for (i = 0; i < NX * COLS; i++)
 		xq[i] = (uint8_t)(rnd() % 255 + 1);
-	ok(bn_q4rows_fill(&h, &t, 0, ROWS) == 0, "rows quantized");
+	tap_ok(bn_q4rows_fill(&h, &t, 0, ROWS) == 0, "rows quantized");
 	for (r = 0; r < ROWS; r++) {
 		/* quantization error of a weight: at most half a step of its group */
 		for (i = 0; i < COLS; i++) {
@@ -139,7 +133,7 @@ int main(void)
 			wq = fmax(wq, fabs(s * (u - 8) - w[(size_t)r * COLS + i]) / s);
 		}
 	}
-	ok(wq <= 0.5 + 1e-4, "every weight within half a step of its group's scale");
+	tap_ok(wq <= 0.5 + 1e-4, "every weight within half a step of its group's scale");
 	for (k = 0; k < sizeof(ranges) / sizeof(ranges[0]); k++) {
 		uint32_t r0 = ranges[k][0], r1 = ranges[k][1];
 
@@ -166,9 +160,9 @@ int main(void)
 		}
 	}
 	printf("# worst relative difference from the definition: %.3g\n", worst);
-	ok(exact && near, "scalar and SIMD equal the definition on every row range");
-	ok(same, vnni ? "AVX-512 VNNI agrees with the scalar path" :
-			"# SKIP no AVX-512 VNNI: only the scalar path ran");
+	tap_ok(exact && near, "scalar and SIMD equal the definition on every row range");
+	tap_ok(same, vnni ? "AVX-512 VNNI agrees with the scalar path" :
+			    "# SKIP no AVX-512 VNNI: only the scalar path ran");
 	q6k_tests(w, xq, vnni);
 	bn_q4rows_free(&h);
 	free(w);

@@ -14,13 +14,7 @@
 #include "daemon/engine/gguf.h"
 #include "daemon/engine/ops.h"
 #include "daemon/engine/quant_k.h"
-
-static int test_no;
-
-static void ok(bool cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++test_no, what);
-}
+#include "tests/tap.h"
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -59,8 +53,8 @@ static void known_q8_0(void)
 	b[2] = 3;	  /* 0.5 * 3 */
 	b[3] = 0x80;	  /* int8 -128 */
 	b[33] = 127;
-	ok(bn_qblock_bytes(GGUF_T_Q8_0) == 34 && check(GGUF_T_Q8_0, b, w, 4),
-	   "Q8_0: d * q with int8 q");
+	tap_ok(bn_qblock_bytes(GGUF_T_Q8_0) == 34 && check(GGUF_T_Q8_0, b, w, 4),
+	       "Q8_0: d * q with int8 q");
 }
 
 static void known_q6_k(void)
@@ -94,8 +88,8 @@ static void known_q6_k(void)
 	b[128 + 32] = 0x02;
 	b[127] = 0xF0;
 	b[128 + 63] = 0xC0;
-	ok(bn_qblock_bytes(GGUF_T_Q6_K) == 210 && check(GGUF_T_Q6_K, b, w, 7),
-	   "Q6_K: d * sc * (q - 32), 4 + 2 bits split over ql and qh");
+	tap_ok(bn_qblock_bytes(GGUF_T_Q6_K) == 210 && check(GGUF_T_Q6_K, b, w, 7),
+	       "Q6_K: d * sc * (q - 32), 4 + 2 bits split over ql and qh");
 }
 
 /*
@@ -129,8 +123,8 @@ static void known_q4_k(void)
 	k_scales(b);
 	b[16] = 0x9C;
 	b[16 + 64] = 0x0B;
-	ok(bn_qblock_bytes(GGUF_T_Q4_K) == 144 && check(GGUF_T_Q4_K, b, w, 5),
-	   "Q4_K: d * sc * q - dmin * m with 6-bit packed scales and mins");
+	tap_ok(bn_qblock_bytes(GGUF_T_Q4_K) == 144 && check(GGUF_T_Q4_K, b, w, 5),
+	       "Q4_K: d * sc * q - dmin * m with 6-bit packed scales and mins");
 }
 
 static void known_q5_k(void)
@@ -149,8 +143,8 @@ static void known_q5_k(void)
 	b[17] = 0x02;
 	b[48] = 0x9C;
 	b[48 + 64] = 0x0B;
-	ok(bn_qblock_bytes(GGUF_T_Q5_K) == 176 && check(GGUF_T_Q5_K, b, w, 4),
-	   "Q5_K: Q4_K plus a fifth bit per element in qh");
+	tap_ok(bn_qblock_bytes(GGUF_T_Q5_K) == 176 && check(GGUF_T_Q5_K, b, w, 4),
+	       "Q5_K: Q4_K plus a fifth bit per element in qh");
 }
 
 static uint32_t rnd_state = 7;
@@ -194,7 +188,7 @@ static void round_trip(uint32_t type, float levels, float scale_bits)
 	good = good && worst <= amax / levels * (0.5f + levels / scale_bits) && worst > 0;
 	snprintf(what, sizeof(what), "%s: quantize and dequantize a row (max error %.4f of %.2f)",
 		 gguf_type_name(type), worst, amax);
-	ok(good && bn_ftensor_rows_type_ok(type) && !bn_ftensor_type_ok(type), what);
+	tap_ok(good && bn_ftensor_rows_type_ok(type) && !bn_ftensor_type_ok(type), what);
 	free(x);
 	free(q);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "daemon/engine/engine.h"
+#include "tests/tap.h"
 
 #define SHAPE                                                                                \
 	"--arch llama --vocab-kind llama3 --embd-type q6_k --embd 256 --layers 2 --heads 4 " \
@@ -23,19 +24,7 @@
 #define NV 1000
 #define N_GEN 16
 
-static int test_no;
 static char dir[] = "/tmp/bn-test-llama-XXXXXX";
-
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++test_no);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static int mk(const char *args, const char *name)
 {
@@ -103,8 +92,8 @@ int main(void)
 		return 0;
 	}
 	printf("1..6\n");
-	ok(!mk("--type i2_s", "i2s.gguf") && !mk("--type f16", "f16.gguf"),
-	   "bitnet-mkmodel writes llama-arch I2_S and F16 models with a LLaMA-3 tokenizer");
+	tap_ok(!mk("--type i2_s", "i2s.gguf") && !mk("--type f16", "f16.gguf"),
+	       "bitnet-mkmodel writes llama-arch I2_S and F16 models with a LLaMA-3 tokenizer");
 	m1 = load("i2s.gguf", false);
 	m2 = load("i2s.gguf", false);
 	f16 = load("f16.gguf", false);
@@ -119,16 +108,17 @@ int main(void)
 	 * before "th", whose parent comes later), "Ġc" (256 + 2), "at" (282 +
 	 * 19); "the" and "Ġcat" are not in the vocab.
 	 */
-	ok(!strcmp(in->arch, "llama") && !strcmp(in->weight_type, "I2_S") &&
-		   !strcmp(in->head, "Q6_K") && in->bos == NV - 3 && n == 5 && ids[0] == NV - 3 &&
-		   ids[1] == 0x74 && ids[2] == 468 && ids[3] == 258 && ids[4] == 301,
-	   "loads as llama, I2_S, Q6_K head; BPE merges tokenize 'the cat' (%d ids)", n);
-	ok(!run(m1, a, ta) && !run(m2, b, tb) && !memcmp(a, b, sizeof(a)) &&
-		   !memcmp(ta, tb, sizeof(ta)),
-	   "two loads generate the same %d tokens and logits", N_GEN);
-	ok(!run(f16, c, tc) && !memcmp(a, c, sizeof(a)) && !memcmp(ta, tc, sizeof(ta)),
-	   "the F16 file (values t * s) computes exactly what the I2_S one does");
-	ok(!run(dense, d, td), "dense mode (float matmuls of the same weights) runs");
+	tap_ok(!strcmp(in->arch, "llama") && !strcmp(in->weight_type, "I2_S") &&
+		       !strcmp(in->head, "Q6_K") && in->bos == NV - 3 && n == 5 &&
+		       ids[0] == NV - 3 && ids[1] == 0x74 && ids[2] == 468 && ids[3] == 258 &&
+		       ids[4] == 301,
+	       "loads as llama, I2_S, Q6_K head; BPE merges tokenize 'the cat' (%d ids)", n);
+	tap_ok(!run(m1, a, ta) && !run(m2, b, tb) && !memcmp(a, b, sizeof(a)) &&
+		       !memcmp(ta, tb, sizeof(ta)),
+	       "two loads generate the same %d tokens and logits", N_GEN);
+	tap_ok(!run(f16, c, tc) && !memcmp(a, c, sizeof(a)) && !memcmp(ta, tc, sizeof(ta)),
+	       "the F16 file (values t * s) computes exactly what the I2_S one does");
+	tap_ok(!run(dense, d, td), "dense mode (float matmuls of the same weights) runs");
 	for (k = 0; k < NV; k++) {
 		diff = fmax(diff, fabs(a[k] - d[k]));
 		scale = fmax(scale, fabs(d[k]));
@@ -139,10 +129,10 @@ int main(void)
 	 * percent of their range, measured ~1%; a layout or RoPE-pairing error
 	 * gives differences of the order of the logits themselves.
 	 */
-	ok(diff <= 0.05 * scale,
-	   "int8-activation forward within 5%% of the float forward's logit range "
-	   "(max |diff| %.4f of %.4f)",
-	   diff, scale);
+	tap_ok(diff <= 0.05 * scale,
+	       "int8-activation forward within 5%% of the float forward's logit range "
+	       "(max |diff| %.4f of %.4f)",
+	       diff, scale);
 	bn_model_free(m1);
 	bn_model_free(m2);
 	bn_model_free(f16);

@@ -16,22 +16,11 @@
 
 #include "daemon/engine/engine.h"
 #include "daemon/engine/gguf.h"
+#include "tests/tap.h"
 
 #define SHAPE "--embd 256 --layers 2 --heads 4 --kv-heads 2 --ff 512 --vocab 600 --ctx 512"
 
-static int test_no;
 static char dir[] = "/tmp/bn-test-model-XXXXXX";
-
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++test_no);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static int mk(const char *args, const char *name)
 {
@@ -95,9 +84,9 @@ static void forward_tests(struct bn_model *m)
 		.seq = a, .tokens = ids, .n_tokens = n, .all_logits = all, .logits = last
 	};
 	rc = bn_forward(m, it, 1);
-	ok(!rc && bn_seq_len(a) == n, "prefill of %u tokens", n);
-	ok(!memcmp(all + (size_t)(n - 1) * V, last, V * sizeof(float)),
-	   "last logits are the last row of all logits");
+	tap_ok(!rc && bn_seq_len(a) == n, "prefill of %u tokens", n);
+	tap_ok(!memcmp(all + (size_t)(n - 1) * V, last, V * sizeof(float)),
+	       "last logits are the last row of all logits");
 	for (i = 0; i < n && !rc; i++) {
 		it[0] = (struct bn_batch_item){
 			.seq = b, .tokens = &ids[i], .n_tokens = 1, .logits = one + (size_t)i * V
@@ -105,7 +94,7 @@ static void forward_tests(struct bn_model *m)
 		rc = bn_forward(m, it, 1);
 	}
 	d = rc ? INFINITY : maxdiff(all, one, (size_t)n * V);
-	ok(d == 0, "batched prefill equals token-by-token decode (max |diff| %g)", d);
+	tap_ok(d == 0, "batched prefill equals token-by-token decode (max |diff| %g)", d);
 
 	/* three sequences, one decode step each, in one call vs separate calls */
 	bn_seq_truncate(a, 0);
@@ -129,7 +118,7 @@ static void forward_tests(struct bn_model *m)
 		bn_seq_free(t);
 	}
 	d = rc ? INFINITY : maxdiff(b3, s3, 3 * (size_t)V);
-	ok(d == 0, "three sequences in one call equal three calls (max |diff| %g)", d);
+	tap_ok(d == 0, "three sequences in one call equal three calls (max |diff| %g)", d);
 
 	/* one decode step for the three together */
 	int32_t next[3] = { 11, 22, 33 };
@@ -139,7 +128,7 @@ static void forward_tests(struct bn_model *m)
 			.seq = seqs[i], .tokens = &next[i], .n_tokens = 1, .logits = b3 + i * V
 		};
 	rc = bn_forward(m, it, 3);
-	ok(!rc && bn_seq_len(c) == 12, "batched decode step of three sequences");
+	tap_ok(!rc && bn_seq_len(c) == 12, "batched decode step of three sequences");
 
 	/* prefix reuse: truncate and recompute gives the same logits */
 	bn_seq_truncate(c, 11);
@@ -147,8 +136,8 @@ static void forward_tests(struct bn_model *m)
 		.seq = c, .tokens = &next[2], .n_tokens = 1, .logits = last
 	};
 	rc = bn_forward(m, it, 1);
-	ok(!rc && !memcmp(last, b3 + 2 * V, V * sizeof(float)) && bn_seq_tokens(c)[11] == 33,
-	   "truncate to a prefix and recompute");
+	tap_ok(!rc && !memcmp(last, b3 + 2 * V, V * sizeof(float)) && bn_seq_tokens(c)[11] == 33,
+	       "truncate to a prefix and recompute");
 
 	/* 300 tokens in one call cross the 256-token slices */
 	prompt(ids, 300, 3);
@@ -165,23 +154,25 @@ static void forward_tests(struct bn_model *m)
 	if (!rc)
 		rc = bn_forward(m, it, 1);
 	d = rc ? INFINITY : maxdiff(last, one, V);
-	ok(d == 0, "300-token prompt in one call equals 200 + 100 (max |diff| %g)", d);
+	tap_ok(d == 0, "300-token prompt in one call equals 200 + 100 (max |diff| %g)", d);
 
 	/* bad input */
 	struct bn_seq *small = bn_seq_new(m, 8);
 
 	it[0] = (struct bn_batch_item){ .seq = small, .tokens = ids, .n_tokens = 9 };
 	rc = bn_forward(m, it, 1);
-	ok(rc == -ENOSPC && bn_seq_len(small) == 0, "a prompt longer than the context: -ENOSPC");
+	tap_ok(rc == -ENOSPC && bn_seq_len(small) == 0,
+	       "a prompt longer than the context: -ENOSPC");
 	ids[3] = (int32_t)V;
 	it[0] = (struct bn_batch_item){ .seq = small, .tokens = ids, .n_tokens = 5 };
-	ok(bn_forward(m, it, 1) == -EINVAL, "token id == n_vocab: -EINVAL");
+	tap_ok(bn_forward(m, it, 1) == -EINVAL, "token id == n_vocab: -EINVAL");
 	ids[3] = -1;
-	ok(bn_forward(m, it, 1) == -EINVAL && bn_seq_len(small) == 0, "negative token id: -EINVAL");
+	tap_ok(bn_forward(m, it, 1) == -EINVAL && bn_seq_len(small) == 0,
+	       "negative token id: -EINVAL");
 	ids[3] = 5;
 	it[1] = it[0];
-	ok(bn_forward(m, it, 2) == -EINVAL, "the same sequence twice in one batch: -EINVAL");
-	ok(bn_seq_new(m, 1u << 30) == NULL, "an absurd context is refused, not allocated");
+	tap_ok(bn_forward(m, it, 2) == -EINVAL, "the same sequence twice in one batch: -EINVAL");
+	tap_ok(bn_seq_new(m, 1u << 30) == NULL, "an absurd context is refused, not allocated");
 	bn_seq_free(small);
 	bn_seq_free(a);
 	bn_seq_free(b);
@@ -216,13 +207,14 @@ static void encoding_tests(struct bn_model *i2s)
 	float *a = malloc(V * 4), *b = malloc(V * 4), *c = malloc(V * 4), *d = malloc(V * 4);
 	double dq;
 
-	ok(f16 && tq2 && q8 && !logits_of(i2s, a) && !logits_of(f16, b) && !logits_of(tq2, c) &&
-		   !logits_of(q8, d),
-	   "I2_S, TQ2_0, F16 and Q8-head loads run");
-	ok(f16 && !memcmp(a, b, V * 4), "F16 file (values t * s) computes exactly what I2_S does");
-	ok(tq2 && !memcmp(a, c, V * 4), "TQ2_0 file computes exactly what I2_S does");
+	tap_ok(f16 && tq2 && q8 && !logits_of(i2s, a) && !logits_of(f16, b) && !logits_of(tq2, c) &&
+		       !logits_of(q8, d),
+	       "I2_S, TQ2_0, F16 and Q8-head loads run");
+	tap_ok(f16 && !memcmp(a, b, V * 4),
+	       "F16 file (values t * s) computes exactly what I2_S does");
+	tap_ok(tq2 && !memcmp(a, c, V * 4), "TQ2_0 file computes exactly what I2_S does");
 	dq = q8 ? maxdiff(a, d, V) : INFINITY;
-	ok(dq < 0.05, "Q8 output head within 0.05 of the exact head (max |diff| %.4f)", dq);
+	tap_ok(dq < 0.05, "Q8 output head within 0.05 of the exact head (max |diff| %.4f)", dq);
 	bn_model_free(f16);
 	bn_model_free(tq2);
 	bn_model_free(q8);
@@ -243,16 +235,16 @@ static void chat_tests(struct bn_model *m)
 	int e;
 	char *s = bn_chat_format(m, msgs + 1, 1, &e);
 
-	ok(s && !strcmp(s, "User: Hi<|eot_id|>Assistant: "), "2B-4T chat format: '%s'",
-	   s ? s : "(null)");
+	tap_ok(s && !strcmp(s, "User: Hi<|eot_id|>Assistant: "), "2B-4T chat format: '%s'",
+	       s ? s : "(null)");
 	free(s);
 	s = bn_chat_format(m, msgs, 3, &e);
-	ok(s && !strcmp(s, "System: Be brief.<|eot_id|>User: Hi<|eot_id|>Assistant: Hello."
-			   "<|eot_id|>Assistant: "),
-	   "multi-turn chat with a system prompt");
+	tap_ok(s && !strcmp(s, "System: Be brief.<|eot_id|>User: Hi<|eot_id|>Assistant: Hello."
+			       "<|eot_id|>Assistant: "),
+	       "multi-turn chat with a system prompt");
 	free(s);
 	s = bn_chat_format(m, &bad, 1, &e);
-	ok(!s && e == -EINVAL, "unknown role refused");
+	tap_ok(!s && e == -EINVAL, "unknown role refused");
 }
 
 static void bad_file_tests(void)
@@ -271,7 +263,7 @@ static void bad_file_tests(void)
 	gguf_writer_free(w);
 	rc = bn_model_load(path, &o, &m, err, sizeof(err));
 	printf("# %s\n", err);
-	ok(rc < 0 && !m && strstr(err, "block_count"), "missing hyperparameter named");
+	tap_ok(rc < 0 && !m && strstr(err, "block_count"), "missing hyperparameter named");
 
 	w = gguf_writer_new(32);
 	gguf_writer_kv_str(w, "general.architecture", "gpt2");
@@ -279,7 +271,7 @@ static void bad_file_tests(void)
 	gguf_writer_free(w);
 	rc = bn_model_load(path, &o, &m, err, sizeof(err));
 	printf("# %s\n", err);
-	ok(rc < 0 && !m && strstr(err, "gpt2"), "unsupported architecture refused");
+	tap_ok(rc < 0 && !m && strstr(err, "gpt2"), "unsupported architecture refused");
 
 	snprintf(path, sizeof(path), "%s/i2s.gguf", dir);
 	FILE *f = fopen(path, "rb"), *g;
@@ -298,7 +290,7 @@ static void bad_file_tests(void)
 		fclose(g);
 	rc = bn_model_load(tpath, &o, &m, err, sizeof(err));
 	printf("# %s\n", err);
-	ok(rc < 0 && !m, "truncated model file refused");
+	tap_ok(rc < 0 && !m, "truncated model file refused");
 }
 
 int main(void)
@@ -311,14 +303,14 @@ int main(void)
 		return 0;
 	}
 	printf("1..24\n");
-	ok(!mk("--type i2_s", "i2s.gguf") && !mk("--type f16", "f16.gguf") &&
-		   !mk("--type tq2_0", "tq2.gguf"),
-	   "bitnet-mkmodel writes I2_S, F16 and TQ2_0 models");
+	tap_ok(!mk("--type i2_s", "i2s.gguf") && !mk("--type f16", "f16.gguf") &&
+		       !mk("--type tq2_0", "tq2.gguf"),
+	       "bitnet-mkmodel writes I2_S, F16 and TQ2_0 models");
 	m = load("i2s.gguf", BN_HEAD_AUTO);
-	ok(m && bn_model_info(m)->n_layer == 2 && bn_model_info(m)->n_head_kv == 2 &&
-		   bn_model_info(m)->n_vocab == 600 &&
-		   !strcmp(bn_model_info(m)->arch, "bitnet-b1.58"),
-	   "model loads with its metadata");
+	tap_ok(m && bn_model_info(m)->n_layer == 2 && bn_model_info(m)->n_head_kv == 2 &&
+		       bn_model_info(m)->n_vocab == 600 &&
+		       !strcmp(bn_model_info(m)->arch, "bitnet-b1.58"),
+	       "model loads with its metadata");
 	if (!m)
 		return 1;
 	forward_tests(m);

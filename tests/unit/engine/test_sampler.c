@@ -5,13 +5,7 @@
 #include <string.h>
 
 #include "daemon/engine/engine.h"
-
-static int test_no;
-
-static void ok(bool cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++test_no, what);
-}
+#include "tests/tap.h"
 
 static struct bn_sampler_params greedy(void)
 {
@@ -68,11 +62,11 @@ int main(void)
 	int i, c;
 
 	printf("1..17\n");
-	ok(sample_once(&p, l, 8) == 1, "greedy picks the argmax");
+	tap_ok(sample_once(&p, l, 8) == 1, "greedy picks the argmax");
 
 	p.logit_bias = &ban;
 	p.n_logit_bias = 1;
-	ok(sample_once(&p, l, 8) == 3, "logit bias -inf bans a token");
+	tap_ok(sample_once(&p, l, 8) == 3, "logit bias -inf bans a token");
 
 	p = greedy();
 	p.repeat_penalty = 1.5f;
@@ -82,8 +76,8 @@ int main(void)
 		float buf[8];
 
 		memcpy(buf, l, sizeof(buf));
-		ok(bn_sampler_sample(s, buf, 8) == 3, "repetition penalty moves greedy off a "
-						      "repeated token");
+		tap_ok(bn_sampler_sample(s, buf, 8) == 3, "repetition penalty moves greedy off a "
+							  "repeated token");
 	}
 	bn_sampler_free(s);
 
@@ -97,7 +91,7 @@ int main(void)
 		float buf[8];
 
 		memcpy(buf, l, sizeof(buf));
-		ok(bn_sampler_sample(s, buf, 8) == 1, "penalties only see the last n tokens");
+		tap_ok(bn_sampler_sample(s, buf, 8) == 1, "penalties only see the last n tokens");
 	}
 	bn_sampler_free(s);
 
@@ -110,8 +104,8 @@ int main(void)
 		float buf[8];
 
 		memcpy(buf, l, sizeof(buf));
-		ok(bn_sampler_sample(s, buf, 8) == 3 && fabsf(buf[1] - 1.88f) < 1e-5f,
-		   "frequency penalty scales with the count");
+		tap_ok(bn_sampler_sample(s, buf, 8) == 3 && fabsf(buf[1] - 1.88f) < 1e-5f,
+		       "frequency penalty scales with the count");
 	}
 	bn_sampler_free(s);
 
@@ -134,46 +128,46 @@ int main(void)
 		}
 		bn_sampler_free(s);
 	}
-	ok(!memcmp(seq_a, seq_b, sizeof(seq_a)), "same seed, same tokens");
-	ok(memcmp(seq_a, seq_c, sizeof(seq_a)) != 0, "another seed, other tokens");
+	tap_ok(!memcmp(seq_a, seq_b, sizeof(seq_a)), "same seed, same tokens");
+	tap_ok(memcmp(seq_a, seq_c, sizeof(seq_a)) != 0, "another seed, other tokens");
 
 	p.seed = 7;
 	c = draws_of_zero(&p, two, 2, 20000);
 	printf("# token 0 drawn %d of 20000 (p = 0.7)\n", c);
-	ok(c > 13600 && c < 14400, "temperature 1 draws by the softmax probabilities");
+	tap_ok(c > 13600 && c < 14400, "temperature 1 draws by the softmax probabilities");
 
 	p.temperature = 0.5f;
 	c = draws_of_zero(&p, two, 2, 20000);
 	/* p0 = 0.7^2 / (0.7^2 + 0.3^2) = 0.845 */
 	printf("# at temperature 0.5: %d of 20000 (p = 0.845)\n", c);
-	ok(c > 16500 && c < 17300, "temperature sharpens the distribution");
+	tap_ok(c > 16500 && c < 17300, "temperature sharpens the distribution");
 
 	p.temperature = 1.0f;
 	p.top_k = 1;
-	ok(draws_of_zero(&p, two, 2, 500) == 500, "top-k 1 is greedy");
+	tap_ok(draws_of_zero(&p, two, 2, 500) == 500, "top-k 1 is greedy");
 	p.top_k = 0;
 	p.top_p = 0.6f;
-	ok(draws_of_zero(&p, two, 2, 500) == 500, "top-p 0.6 keeps only the 0.7 token");
+	tap_ok(draws_of_zero(&p, two, 2, 500) == 500, "top-p 0.6 keeps only the 0.7 token");
 	p.top_p = 1;
 	p.min_p = 0.5f;
-	ok(draws_of_zero(&p, two, 2, 500) == 500, "min-p 0.5 drops a token below 0.35");
+	tap_ok(draws_of_zero(&p, two, 2, 500) == 500, "min-p 0.5 drops a token below 0.35");
 	p.min_p = 0;
 	p.typical_p = 0.5f;
 	c = draws_of_zero(&p, two, 2, 500);
-	ok(c == 0 || c == 500, "typical-p 0.5 keeps a single token");
+	tap_ok(c == 0 || c == 500, "typical-p 0.5 keeps a single token");
 
 	p = greedy();
 	p.temperature = -1;
-	ok(rejected(p, "temperature"), "negative temperature refused by name");
+	tap_ok(rejected(p, "temperature"), "negative temperature refused by name");
 	p = greedy();
 	p.top_p = NAN;
-	ok(rejected(p, "top_p"), "NaN top_p refused");
+	tap_ok(rejected(p, "top_p"), "NaN top_p refused");
 	p = greedy();
 	p.repeat_last_n = -2;
-	ok(rejected(p, "repeat_last_n"), "repeat_last_n -2 refused");
+	tap_ok(rejected(p, "repeat_last_n"), "repeat_last_n -2 refused");
 	p = greedy();
 	p.n_logit_bias = 100000000;
 	p.logit_bias = &ban;
-	ok(rejected(p, "logit"), "absurd number of logit biases refused");
+	tap_ok(rejected(p, "logit"), "absurd number of logit biases refused");
 	return 0;
 }

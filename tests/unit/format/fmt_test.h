@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* TAP output and reference-data paths for the format tests. */
+/* Reference-data paths for the format tests. */
 #ifndef BITNET_FMT_TEST_H
 #define BITNET_FMT_TEST_H
 
@@ -10,43 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int tap_n, tap_failed;
-
-static inline void tap_plan(int n)
-{
-	printf("1..%d\n", n);
-}
-
-static inline bool tap_ok(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		tap_failed++;
-	fflush(stdout);
-	return ok;
-}
-
-static inline void tap_skip(const char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("ok %d - ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" # SKIP %s\n", why);
-}
-
-static inline int tap_done(void)
-{
-	return tap_failed ? 1 : 0;
-}
+#include "tests/tap.h"
 
 /* $SRC/../shared/<rel>, or ../shared/<rel> from the repo root. */
 static inline const char *shared_path(const char *rel, char *buf, size_t len)

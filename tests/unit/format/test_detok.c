@@ -252,5 +252,5 @@ int main(void)
 	run_bytes();
 	for (i = 0; i < 2; i++)
 		run_reference(models[i]);
-	return tap_done();
+	return tap_exit();
 }

@@ -421,5 +421,5 @@ int main(void)
 	round_trip();
 	nested_array();
 	rmdir(tmpdir);
-	return tap_done();
+	return tap_exit();
 }

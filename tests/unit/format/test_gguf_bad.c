@@ -379,5 +379,5 @@ int main(void)
 	not_files();
 	unlink(path);
 	rmdir(tmpdir);
-	return tap_done();
+	return tap_exit();
 }

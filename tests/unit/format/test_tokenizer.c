@@ -241,5 +241,5 @@ int main(void)
 	for (i = 0; i < 2; i++)
 		run_model(models[i], model_refs[i]);
 	run_api();
-	return tap_done();
+	return tap_exit();
 }

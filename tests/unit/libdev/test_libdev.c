@@ -10,17 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "libdev/bitnet-dev.h"
-
-static int n_test;
-static int n_fail;
-
-static void ok(int cond, const char *what)
-{
-	n_test++;
-	if (!cond)
-		n_fail++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, what);
-}
+#include "tests/tap.h"
 
 /* A struct has no implicit padding if its size is the sum of its fields. */
 #define FIELDS_SUM_JOB (1 + 1 + 2 + 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 4 + 4 + 8)
@@ -33,34 +23,35 @@ int main(void)
 	int32_t out[4];
 
 	printf("1..12\n");
-	ok(sizeof(struct bitnet_job) == 72 && FIELDS_SUM_JOB == 72,
-	   "bitnet_job is 72 bytes, packed");
-	ok(sizeof(struct bitnet_job) <= 80, "a job fits the SQE128 command area");
-	ok(sizeof(struct bitnet_sqe) == 88 && offsetof(struct bitnet_sqe, job) == 16,
-	   "bitnet_sqe layout");
-	ok(sizeof(struct bitnet_cqe) == 16, "bitnet_cqe is 16 bytes");
-	ok(sizeof(struct bitnet_info) == 120, "bitnet_info is 120 bytes");
-	ok(sizeof(struct bitnet_obj_create) == 32 && sizeof(struct bitnet_obj_fill) == 32 &&
-		   sizeof(struct bitnet_obj_info) == 48 && sizeof(struct bitnet_obj_export) == 16 &&
-		   sizeof(struct bitnet_obj_import) == 16,
-	   "object ioctl structs sizes");
-	ok(sizeof(struct bitnet_ring_setup) == 112 && sizeof(struct bitnet_enter) == 16 &&
-		   sizeof(struct bitnet_arena_create) == 24,
-	   "ring and arena structs sizes");
-	ok(sizeof(struct bitnet_job_weight) == 16, "bitnet_job_weight is 16 bytes");
+	tap_ok(sizeof(struct bitnet_job) == 72 && FIELDS_SUM_JOB == 72,
+	       "bitnet_job is 72 bytes, packed");
+	tap_ok(sizeof(struct bitnet_job) <= 80, "a job fits the SQE128 command area");
+	tap_ok(sizeof(struct bitnet_sqe) == 88 && offsetof(struct bitnet_sqe, job) == 16,
+	       "bitnet_sqe layout");
+	tap_ok(sizeof(struct bitnet_cqe) == 16, "bitnet_cqe is 16 bytes");
+	tap_ok(sizeof(struct bitnet_info) == 120, "bitnet_info is 120 bytes");
+	tap_ok(sizeof(struct bitnet_obj_create) == 32 && sizeof(struct bitnet_obj_fill) == 32 &&
+		       sizeof(struct bitnet_obj_info) == 48 &&
+		       sizeof(struct bitnet_obj_export) == 16 &&
+		       sizeof(struct bitnet_obj_import) == 16,
+	       "object ioctl structs sizes");
+	tap_ok(sizeof(struct bitnet_ring_setup) == 112 && sizeof(struct bitnet_enter) == 16 &&
+		       sizeof(struct bitnet_arena_create) == 24,
+	       "ring and arena structs sizes");
+	tap_ok(sizeof(struct bitnet_job_weight) == 16, "bitnet_job_weight is 16 bytes");
 
 	bnd_job_matmul(&job, 7, 2, q, NULL, NULL, out, BITNET_OUT_I32);
-	ok(job.op == BITNET_OP_MATMUL && job.handle == 7 && job.n_tokens == 2 &&
-		   job.act == (uintptr_t)q && job.out == (uintptr_t)out && !job.flags && !job.pad &&
-		   !job.reserved && !job.n_weights,
-	   "bnd_job_matmul fills a clean job");
+	tap_ok(job.op == BITNET_OP_MATMUL && job.handle == 7 && job.n_tokens == 2 &&
+		       job.act == (uintptr_t)q && job.out == (uintptr_t)out && !job.flags &&
+		       !job.pad && !job.reserved && !job.n_weights,
+	       "bnd_job_matmul fills a clean job");
 	bnd_job_multi(&job, (void *)64, 3, 1, q, NULL, NULL, BITNET_OUT_F32);
-	ok(job.op == BITNET_OP_MATMUL_MULTI && job.n_weights == 3 && job.weights == 64 &&
-		   !job.handle && !job.out && job.out_type == BITNET_OUT_F32,
-	   "bnd_job_multi fills a clean job");
-	ok(bnd_open("/nonexistent/bitnet", &dev) == -ENOENT && !dev,
-	   "bnd_open of a missing device: -ENOENT");
-	ok(bnd_open("/dev/null", &dev) == -ENOTTY && !dev,
-	   "bnd_open of a non-bitnet device: -ENOTTY");
-	return n_fail ? 1 : 0;
+	tap_ok(job.op == BITNET_OP_MATMUL_MULTI && job.n_weights == 3 && job.weights == 64 &&
+		       !job.handle && !job.out && job.out_type == BITNET_OUT_F32,
+	       "bnd_job_multi fills a clean job");
+	tap_ok(bnd_open("/nonexistent/bitnet", &dev) == -ENOENT && !dev,
+	       "bnd_open of a missing device: -ENOENT");
+	tap_ok(bnd_open("/dev/null", &dev) == -ENOTTY && !dev,
+	       "bnd_open of a non-bitnet device: -ENOTTY");
+	return tap_failed ? 1 : 0;
 }
