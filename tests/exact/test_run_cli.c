@@ -149,5 +149,5 @@ int main(void)
 							    "message names the file");
 	unlink(tmpf);
 	json_object_put(ref);
-	return 0;
+	return tap_exit();
 }

@@ -480,7 +480,7 @@ int main(void)
 	r = bitnet_client_new_default(&c);
 	tap_ok(r == 0, "connect to $BITNET_BUS_ADDRESS");
 	if (r) {
-		printf("1..%d\n", tap_n);
+		tap_plan(tap_n);
 		return 1;
 	}
 	test_errors(c);
@@ -490,6 +490,6 @@ int main(void)
 	test_fd(c, model);
 	test_threads(model);
 	bitnet_client_free(c);
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	tap_plan(tap_n);
+	return tap_exit();
 }

@@ -71,5 +71,5 @@ int main(void)
 	r = parse(&c, "[Service]\nHead=q5\n", err);
 	tap_ok(r == -EINVAL, "unknown head format refused");
 	bnetd_config_free(&c);
-	return tap_failed ? 1 : 0;
+	return tap_exit();
 }

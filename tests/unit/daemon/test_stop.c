@@ -58,5 +58,5 @@ int main(void)
 	bnetd_stop_append(&st, "N", 1);
 	tap_ok(bnetd_stop_releasable(&st, false) == 3 && !st.hit, "longer prefix still held");
 	bnetd_stop_free(&st);
-	return tap_failed ? 1 : 0;
+	return tap_exit();
 }

@@ -86,6 +86,6 @@ int main(void)
 			 shapes[i][1], shapes[i][2]);
 		tap_ok(err < 1e-5, "%s (max abs error %.2g)", what, err);
 	}
-	printf("1..%d\n", tap_n);
-	return 0;
+	tap_plan(tap_n);
+	return tap_exit();
 }

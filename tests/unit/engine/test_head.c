@@ -79,11 +79,11 @@ int main(void)
 	}
 	tap_ok(same, "VNNI head: 7 row ranges x 1..5 inputs, bit-exact, nothing outside "
 		     "the range");
-	printf("1..%d\n", tap_n);
+	tap_plan(tap_n);
 	free(h.q);
 	free(h.scale);
 	free(h.sum);
 	free(xq);
 	free(out);
-	return 0;
+	return tap_exit();
 }

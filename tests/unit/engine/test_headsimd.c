@@ -169,5 +169,5 @@ int main(void)
 	free(out);
 	free(ref);
 	free(xq);
-	return 0;
+	return tap_exit();
 }

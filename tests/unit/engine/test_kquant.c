@@ -204,5 +204,5 @@ int main(void)
 	round_trip(GGUF_T_Q6_K, 31, 127);
 	round_trip(GGUF_T_Q5_K, 31, 63);
 	round_trip(GGUF_T_Q4_K, 15, 63);
-	return 0;
+	return tap_exit();
 }

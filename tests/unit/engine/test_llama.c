@@ -138,5 +138,5 @@ int main(void)
 	bn_model_free(f16);
 	bn_model_free(dense);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) ? 1 : 0;
+	return system(cmd) ? 1 : tap_exit();
 }

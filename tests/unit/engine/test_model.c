@@ -321,5 +321,5 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		return 1;
-	return 0;
+	return tap_exit();
 }

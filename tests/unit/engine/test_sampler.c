@@ -169,5 +169,5 @@ int main(void)
 	p.n_logit_bias = 100000000;
 	p.logit_bias = &ban;
 	tap_ok(rejected(p, "logit"), "absurd number of logit biases refused");
-	return 0;
+	return tap_exit();
 }

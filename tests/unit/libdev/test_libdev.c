@@ -53,5 +53,5 @@ int main(void)
 	       "bnd_open of a missing device: -ENOENT");
 	tap_ok(bnd_open("/dev/null", &dev) == -ENOTTY && !dev,
 	       "bnd_open of a non-bitnet device: -ENOTTY");
-	return tap_failed ? 1 : 0;
+	return tap_exit();
 }
