@@ -34,8 +34,10 @@ enum bn_backend_kind {
 
 /* How the output head (often the tied embedding) is stored for the logits. */
 enum bn_head_kind {
-	BN_HEAD_AUTO = 0, /* Q8 for big heads (>= 64M weights), else as in the file */
-	BN_HEAD_FILE,	  /* the file's values as stored (F32/F16/BF16 or blocks), exact */
+	/* as in the file for small heads (< 64M weights) and, on AVX-512 VNNI,
+	 * for Q6_K ones; else Q8 */
+	BN_HEAD_AUTO = 0,
+	BN_HEAD_FILE, /* the file's values as stored (F32/F16/BF16 or blocks), exact */
 	/* int8 rows with one float scale each (half of F16's bytes), against
 	 * the input quantized per token like a BitLinear's on AVX-512 VNNI */
 	BN_HEAD_Q8,

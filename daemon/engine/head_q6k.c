@@ -19,9 +19,10 @@
 #define Q6K_SCALES (BN_QK_K / 2 + BN_QK_K / 4) /* offset of the 16 scales */
 #define Q6K_D (Q6K_SCALES + BN_QK_K / SUB)     /* offset of the f16 d */
 #define Q6K_STREAMS 4			       /* rows read at once, spread over the range */
+#define Q6K_INPUTS 8			       /* inputs of a batched step per pass over a row */
 
-/* -32 * sum(x) of each sub-block of one input vector, x = xq - 128. */
-static void sub_bias(const uint8_t *xq, uint32_t cols, int32_t *bias)
+/* -sum(x) of each sub-block of one input vector, x = xq - 128 (|sum| <= 2048). */
+static void sub_sums(const uint8_t *xq, uint32_t cols, int16_t *nsum)
 {
 	uint32_t j, e;
 
@@ -30,7 +31,7 @@ static void sub_bias(const uint8_t *xq, uint32_t cols, int32_t *bias)
 
 		for (e = 0; e < SUB; e++)
 			sum += xq[e] - 128;
-		bias[j] = -32 * sum;
+		nsum[j] = (int16_t)-sum;
 	}
 }
 
@@ -42,8 +43,8 @@ static float d_of(const uint8_t *b)
 	return bnc_fp16_to_fp32(h);
 }
 
-/* The reference: one super-block's sum_j sc_j * (dot_j(q, x) + bias_j). */
-static int32_t block_scalar(const uint8_t *b, const uint8_t *xq, const int32_t *bias)
+/* The reference: one super-block's sum_j sc_j * (dot_j(q, x) - 32 * sum_j(x)). */
+static int32_t block_scalar(const uint8_t *b, const uint8_t *xq, const int16_t *nsum)
 {
 	const int8_t *sc = (const int8_t *)(b + Q6K_SCALES);
 	int32_t dot[BN_QK_K / SUB] = { 0 }, acc = 0;
@@ -61,51 +62,38 @@ static int32_t block_scalar(const uint8_t *b, const uint8_t *xq, const int32_t *
 		}
 	}
 	for (j = 0; j < BN_QK_K / SUB; j++)
-		acc += sc[j] * (dot[j] + bias[j]);
+		acc += sc[j] * (dot[j] + 32 * nsum[j]);
 	return acc;
 }
 
-static float row_scalar(const uint8_t *row, uint32_t cols, const uint8_t *xq, const int32_t *bias)
+static float row_scalar(const uint8_t *row, uint32_t cols, const uint8_t *xq, const int16_t *nsum)
 {
 	float acc = 0;
 	uint32_t i;
 
 	for (i = 0; i < cols; i += BN_QK_K, row += Q6K_BYTES)
-		acc += d_of(row) * (float)block_scalar(row, xq + i, bias + i / SUB);
+		acc += d_of(row) * (float)block_scalar(row, xq + i, nsum + i / SUB);
 	return acc;
 }
 
-/*
- * Bias of 4 sub-blocks in lanes 0, 4, 8, 12 (the lanes dpbusd sums the
- * sub-blocks' first 4 elements into), zero elsewhere.
- */
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static __m512i bias4(const int32_t *b)
-{
-	return _mm512_maskz_expandloadu_epi32(0x1111, b);
-}
+#define Q6K_TARGET "avx512f,avx512bw,avx512vnni,f16c"
 
-/* Each of 4 int8 scales widened to int32 and repeated in 4 lanes. */
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static __m512i scales4(const int8_t *sc)
-{
-	int32_t four;
-
-	memcpy(&four, sc, 4);
-	return _mm512_cvtepi8_epi32(
-		_mm_shuffle_epi8(_mm_cvtsi32_si128(four),
-				 _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3)));
-}
+/* int16 lane j of 64-element group c takes the scale of sub-block 4c + j / 8 */
+#define PICK8(v) v, v, v, v, v, v, v, v
+#define PICK(c)                                                                            \
+	{                                                                                  \
+		PICK8(4 * (c)), PICK8(4 * (c) + 1), PICK8(4 * (c) + 2), PICK8(4 * (c) + 3) \
+	}
+static const int16_t scale_pick[4][32] = { PICK(0), PICK(1), PICK(2), PICK(3) };
 
 /*
- * One super-block against the input, as 16 int32 lanes: per half, the
- * first 64 elements take ql's low nibbles and qh bits 0-1 / 2-3, the next
- * 64 the high nibbles and bits 4-5 / 6-7.
+ * A super-block's 256 quants as four vectors of 64 unsigned bytes (0..63)
+ * in element order: per half, the first 64 elements take ql's low nibbles
+ * and qh bits 0-1 / 2-3, the next 64 the high nibbles and bits 4-5 / 6-7.
  */
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static __m512i
-block_vnni(const uint8_t *b, const __m512i *x, const int32_t *bias)
+__attribute__((target(Q6K_TARGET))) static void unpack(const uint8_t *b, __m512i *q)
 {
 	const __m512i low4 = _mm512_set1_epi8(0x0F), low2 = _mm512_set1_epi8(3);
-	const int8_t *sc = (const int8_t *)(b + Q6K_SCALES);
-	__m512i acc = _mm512_setzero_si512();
 	int h;
 
 	for (h = 0; h < 2; h++) {
@@ -114,51 +102,141 @@ block_vnni(const uint8_t *b, const __m512i *x, const int32_t *bias)
 		__m512i hi01 =
 			_mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
 		__m512i hi23 = _mm512_srli_epi16(hi01, 4);
-		__m512i qa = _mm512_or_si512(_mm512_and_si512(ql, low4),
-					     _mm512_slli_epi16(_mm512_and_si512(hi01, low2), 4));
-		__m512i qb = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
-					     _mm512_slli_epi16(_mm512_and_si512(hi23, low2), 4));
-		__m512i da = _mm512_dpbusd_epi32(bias4(bias + 8 * h), qa, x[2 * h]);
-		__m512i db = _mm512_dpbusd_epi32(bias4(bias + 8 * h + 4), qb, x[2 * h + 1]);
 
-		acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(da, scales4(sc + 8 * h)));
-		acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(db, scales4(sc + 8 * h + 4)));
+		q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, low4),
+					   _mm512_slli_epi16(_mm512_and_si512(hi01, low2), 4));
+		q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
+					       _mm512_slli_epi16(_mm512_and_si512(hi23, low2), 4));
 	}
+}
+
+/* The block's 16 int8 scales as int16, then each repeated per group lane. */
+__attribute__((target(Q6K_TARGET))) static __m256i scales16(const uint8_t *b)
+{
+	return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + Q6K_SCALES)));
+}
+
+/*
+ * One super-block against one input, as 16 int32 lanes. maddubs sums
+ * element pairs to int16 (|q x| <= 63 * 128 * 2 fits) and dpwssd multiplies
+ * each pair sum by its sub-block's scale while summing to int32, so the
+ * scales cost no separate multiply; @nsum holds -sum(x) per sub-block,
+ * which times 32 * scale is the bias of the q - 32 offset.
+ */
+__attribute__((target(Q6K_TARGET))) static __m512i
+block_dot(const __m512i *q, __m256i sc16, const __m512i *sc, const __m512i *x, __m256i nsum)
+{
+	__m512i acc = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_slli_epi16(sc16, 5), nsum));
+	int c;
+
+	for (c = 0; c < 4; c++)
+		acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(q[c], x[c]), sc[c]);
 	return acc;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
-rows_vnni(const struct bn_ftensor *t, const uint8_t *xq, const int32_t *bias, const uint32_t *row,
-	  uint32_t ns, float *res)
+__attribute__((target(Q6K_TARGET))) static void group_scales(__m256i sc16, __m512i *sc)
+{
+	const __m512i all = _mm512_zextsi256_si512(sc16);
+	int c;
+
+	for (c = 0; c < 4; c++)
+		sc[c] = _mm512_permutexvar_epi16(_mm512_loadu_si512(scale_pick[c]), all);
+}
+
+__attribute__((target(Q6K_TARGET))) static void load_x(const uint8_t *xq, __m512i *x)
 {
 	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	int c;
+
+	for (c = 0; c < 4; c++)
+		x[c] = _mm512_xor_si512(_mm512_loadu_si512(xq + 64 * c), flip);
+}
+
+/* acc += the block's lanes times its f16 scale: the same steps on every path. */
+__attribute__((target(Q6K_TARGET))) static __m512 add_block(__m512 acc, __m512i dot,
+							    const uint8_t *b)
+{
+	uint16_t d;
+
+	memcpy(&d, b + Q6K_D, 2);
+	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(_cvtsh_ss(d)), acc);
+}
+
+static const uint8_t *block_at(const struct bn_ftensor *t, uint32_t row, uint32_t i)
+{
+	return (const uint8_t *)t->data + (size_t)row * t->row_bytes +
+	       (size_t)i / BN_QK_K * Q6K_BYTES;
+}
+
+/* @ns rows against one input: each load of the input serves all of them. */
+__attribute__((target(Q6K_TARGET))) static void rows_vnni(const struct bn_ftensor *t,
+							  const uint8_t *xq, const int16_t *nsum,
+							  const uint32_t *row, uint32_t ns,
+							  float *res)
+{
 	__m512 acc[Q6K_STREAMS];
 	uint32_t i, s;
 
 	for (s = 0; s < ns; s++)
 		acc[s] = _mm512_setzero_ps();
 	for (i = 0; i < t->cols; i += BN_QK_K) {
-		__m512i x[4];
-		int c;
+		__m256i bsum = _mm256_loadu_si256((const __m256i *)(nsum + i / SUB));
+		__m512i x[4], q[4], sc[4];
 
-		for (c = 0; c < 4; c++)
-			x[c] = _mm512_xor_si512(_mm512_loadu_si512(xq + i + 64 * c), flip);
+		load_x(xq + i, x);
 		for (s = 0; s < ns; s++) {
-			const uint8_t *b = (const uint8_t *)t->data +
-					   (size_t)row[s] * t->row_bytes +
-					   (size_t)i / BN_QK_K * Q6K_BYTES;
-			__m512i d;
+			const uint8_t *b = block_at(t, row[s], i);
+			__m256i sc16 = scales16(b);
 
 			__builtin_prefetch(b + 2048, 0, 3);
 			__builtin_prefetch(b + 2048 + 64, 0, 3);
 			__builtin_prefetch(b + 2048 + 128, 0, 3);
-			d = block_vnni(b, x, bias + i / SUB);
-			acc[s] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_set1_ps(d_of(b)),
-						 acc[s]);
+			unpack(b, q);
+			group_scales(sc16, sc);
+			acc[s] = add_block(acc[s], block_dot(q, sc16, sc, x, bsum), b);
 		}
 	}
 	for (s = 0; s < ns; s++)
 		res[s] = _mm512_reduce_add_ps(acc[s]);
+}
+
+/*
+ * One row against @nx <= Q6K_INPUTS inputs (a batched step): each block
+ * is unpacked once for all of them, and every input's sum takes the same
+ * steps as in rows_vnni(), so batching changes no bits.
+ */
+__attribute__((target(Q6K_TARGET))) static void inputs_vnni(const struct bn_ftensor *t,
+							    const uint8_t *xq, const int16_t *nsum,
+							    uint32_t row, uint32_t nx, float *res)
+{
+	uint32_t subs = t->cols / SUB, i, n;
+	__m512 acc[Q6K_INPUTS];
+
+	for (n = 0; n < nx; n++)
+		acc[n] = _mm512_setzero_ps();
+	for (i = 0; i < t->cols; i += BN_QK_K) {
+		const uint8_t *b = block_at(t, row, i);
+		__m256i sc16 = scales16(b);
+		__m512i q[4], sc[4];
+
+		__builtin_prefetch(b + 2048, 0, 3);
+		__builtin_prefetch(b + 2048 + 64, 0, 3);
+		__builtin_prefetch(b + 2048 + 128, 0, 3);
+		unpack(b, q);
+		group_scales(sc16, sc);
+		for (n = 0; n < nx; n++) {
+			const int16_t *ns = nsum + (size_t)n * subs + i / SUB;
+			__m512i x[4];
+
+			load_x(xq + (size_t)n * t->cols + i, x);
+			acc[n] = add_block(acc[n],
+					   block_dot(q, sc16, sc, x,
+						     _mm256_loadu_si256((const __m256i *)ns)),
+					   b);
+		}
+	}
+	for (n = 0; n < nx; n++)
+		res[n] = _mm512_reduce_add_ps(acc[n]);
 }
 
 void bn_q6k_matmul_q8(const struct bn_ftensor *t, uint32_t r0, uint32_t r1, const uint8_t *xq,
@@ -167,13 +245,29 @@ void bn_q6k_matmul_q8(const struct bn_ftensor *t, uint32_t r0, uint32_t r1, cons
 {
 	uint32_t part = (r1 - r0) / Q6K_STREAMS, steps = part + (r1 - r0) % Q6K_STREAMS;
 	uint32_t subs = t->cols / SUB, i, n, s, ns, row[Q6K_STREAMS];
-	int32_t *bias = malloc((size_t)n_x * subs * sizeof(int32_t));
+	int16_t *nsum = malloc((size_t)n_x * subs * sizeof(int16_t));
 	float dot[Q6K_STREAMS];
 
-	if (!bias)
+	if (!nsum)
 		abort(); /* a few KiB next to a head of hundreds of MB */
 	for (n = 0; n < n_x; n++)
-		sub_bias(xq + (size_t)n * t->cols, t->cols, bias + (size_t)n * subs);
+		sub_sums(xq + (size_t)n * t->cols, t->cols, nsum + (size_t)n * subs);
+	if (n_x > 1 && simd >= BN_SIMD_AVX512_VNNI) {
+		/* a batched step: its inputs in groups against each row in turn */
+		for (i = r0; i < r1; i++) {
+			for (n = 0; n < n_x; n += Q6K_INPUTS) {
+				uint32_t k = n_x - n < Q6K_INPUTS ? n_x - n : Q6K_INPUTS, j;
+				float res[Q6K_INPUTS];
+
+				inputs_vnni(t, xq + (size_t)n * t->cols, nsum + (size_t)n * subs, i,
+					    k, res);
+				for (j = 0; j < k; j++)
+					out[(n + j) * out_stride + i] = res[j] / sigma[n + j];
+			}
+		}
+		free(nsum);
+		return;
+	}
 	for (i = 0; i < steps; i++) {
 		/* streams an equal part of the range apart; then the rows left over */
 		ns = i < part ? Q6K_STREAMS : 1;
@@ -181,7 +275,7 @@ void bn_q6k_matmul_q8(const struct bn_ftensor *t, uint32_t r0, uint32_t r1, cons
 			row[s] = i < part ? r0 + s * part + i : r0 + Q6K_STREAMS * part + i - part;
 		for (n = 0; n < n_x; n++) {
 			const uint8_t *x = xq + (size_t)n * t->cols;
-			const int32_t *b = bias + (size_t)n * subs;
+			const int16_t *b = nsum + (size_t)n * subs;
 
 			if (simd >= BN_SIMD_AVX512_VNNI)
 				rows_vnni(t, x, b, row, ns, dot);
@@ -194,5 +288,5 @@ void bn_q6k_matmul_q8(const struct bn_ftensor *t, uint32_t r0, uint32_t r1, cons
 				out[n * out_stride + row[s]] = dot[s] / sigma[n];
 		}
 	}
-	free(bias);
+	free(nsum);
 }

@@ -519,6 +519,9 @@ static int setup_head(struct loader *ld)
 	uint64_t n = (uint64_t)m->head.rows * m->head.cols;
 
 	m->info.head = gguf_type_name(m->head.type);
+	/* a Q6_K head runs as stored on VNNI: fewer bytes than int8, no requantizing */
+	if (kind == BN_HEAD_AUTO && m->head.type == GGUF_T_Q6_K && bn_simd() >= BN_SIMD_AVX512_VNNI)
+		kind = BN_HEAD_FILE;
 	if (kind == BN_HEAD_FILE || (kind == BN_HEAD_AUTO && n < HEAD_Q8_MIN)) {
 		/* without VNNI, rows are decoded to float and dotted as F32 ones */
 		m->head_q6k = m->head.type == GGUF_T_Q6_K && bn_simd() >= BN_SIMD_AVX512_VNNI;
