@@ -9,8 +9,9 @@ Starts a private dbus-daemon and bitnetd (tests/integration/daemon/harness.py),
 then for each B, B clients (one session each, each its own prompt) submit at
 once, greedy, N tokens each, every token its own Tokens signal. Per B, of the
 repetition with the best aggregate, one line:
-  row B aggregate_tps per_session_tps p50_ms p99_ms ttft_ms
+  row B aggregate_tps per_session_tps p50_ms p99_ms ttft_ms long_ttft_ms steady_tps
 aggregate = sum over sessions of (N - 1) / (last token - first token);
+steady = all sessions' tokens per second while all of them decode (steady());
 per-token times are the gaps between a session's tokens as the client sees
 them. With --long-prompt, a further client submits a prompt of that many
 words while the B sessions decode, and the line starts with "long" and adds
@@ -65,6 +66,20 @@ def token_times(res):
     return out
 
 
+def steady(res):
+    """Tokens/s of all sessions together while every one of them decodes:
+    from the last session's first token to the first session's last, the
+    like of the engine-only mode's decode steps (no prefill in them); 0
+    when that window holds fewer than 4 tokens of each session."""
+    times = [token_times(r) for r in res]
+    t_a = max(tt[0] for tt in times)
+    t_b = min(tt[-1] for tt in times)
+    inside = [sum(1 for t in tt if t_a < t <= t_b) for tt in times]
+    if t_b <= t_a or min(inside) < 4:
+        return 0.0
+    return sum(inside) / (t_b - t_a)
+
+
 def run(address, n, a, long_words=0):
     clients = [h.Client(address) for _ in range(n + (1 if long_words else 0))]
     ctx = h.dbus.UInt32(a.prompt * 4 + a.tokens + long_words * 4 + 64)
@@ -96,7 +111,8 @@ def run(address, n, a, long_words=0):
         gaps += [y - x for x, y in zip(tt, tt[1:])]
         agg += (len(tt) - 1) / (tt[-1] - tt[0])
     row = {"B": n, "agg": agg, "per": agg / n, "p50": 1e3 * pct(gaps, 50),
-           "p99": 1e3 * pct(gaps, 99), "ttft": 1e3 * pct(ttft, 50)}
+           "p99": 1e3 * pct(gaps, 99), "ttft": 1e3 * pct(ttft, 50),
+           "steady": steady(res)}
     if lres is not None:
         row["long_ttft"] = 1e3 * (token_times(lres)[0] - lt0)
     return row
@@ -132,8 +148,8 @@ def main():
         for rep in range(a.reps):
             for n in ns:
                 r = run(bus.address, n, a, a.long_prompt)
-                sys.stderr.write("serve rep %d B=%d: %.2f tok/s aggregate, p99 %.1f ms\n"
-                                 % (rep + 1, n, r["agg"], r["p99"]))
+                sys.stderr.write("serve rep %d B=%d: %.2f tok/s aggregate, %.2f steady, "
+                                 "p99 %.1f ms\n" % (rep + 1, n, r["agg"], r["steady"], r["p99"]))
                 if n not in best or r["agg"] > best[n]["agg"]:
                     best[n] = r
     finally:
@@ -141,9 +157,9 @@ def main():
         bus.stop()
     for n in ns:
         r = best[n]
-        print("%s %d %.4f %.4f %.3f %.3f %.3f %.3f"
+        print("%s %d %.4f %.4f %.3f %.3f %.3f %.3f %.4f"
               % ("long" if a.long_prompt else "row", n, r["agg"], r["per"], r["p50"],
-                 r["p99"], r["ttft"], r.get("long_ttft", 0.0)), flush=True)
+                 r["p99"], r["ttft"], r.get("long_ttft", 0.0), r["steady"]), flush=True)
     return 0
 
 
