@@ -32,6 +32,9 @@ enum bn_backend_kind {
 	BN_BACKEND_KMOD,
 };
 
+/* "auto", "cpu" or "kmod" (--backend, Backend=, LoadModel's option); -EINVAL else. */
+int bn_backend_kind_parse(const char *name, enum bn_backend_kind *kind);
+
 /* How the output head (often the tied embedding) is stored for the logits. */
 enum bn_head_kind {
 	BN_HEAD_AUTO = 0, /* Q8 for big heads (>= 64M weights), else as in the file */
