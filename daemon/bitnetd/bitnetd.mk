@@ -35,9 +35,11 @@ $(BUILD)/bin/bitnetd: $(BITNETD_OBJS) $(BITNETD_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(BITNETD_OBJS) $(BITNETD_LIBS) $(ENGINE_LDLIBS) \
 		$(SYSTEMD_LIBS) -lpthread -lm
 
-# Unit tests of the parts that need no engine: configuration, stop strings.
+# Unit tests: configuration and stop strings (no engine), and the objects
+# below the bus (model loading, sessions' KV caches under a budget).
 BITNETD_UNIT	:= $(BUILD)/tests/daemon/test-bitnetd-config \
-		   $(BUILD)/tests/daemon/test-bitnetd-stop
+		   $(BUILD)/tests/daemon/test-bitnetd-stop \
+		   $(BUILD)/tests/daemon/test-bitnetd-objects
 CHECK_PROGS	+= $(BITNETD_UNIT)
 CHECK_DEPS	+= $(BITNETD_UNIT)
 
@@ -54,6 +56,12 @@ $(BUILD)/tests/daemon/test-bitnetd-stop: $(BUILD)/obj/tests/unit/daemon/test_sto
 # The layers above stay a DAG: no include circle among bitnetd's files, and
 # no libdev header (the device is the engine's business).
 CHECK_PROGS	+= $(SRC)/tests/style/run-include-graph.sh
+
+BITNETD_OBJECTS	:= model session wakeup log
+$(BUILD)/tests/daemon/test-bitnetd-objects: $(BUILD)/obj/tests/unit/daemon/test_objects.o \
+		$(BITNETD_OBJECTS:%=$(BUILD)/obj/daemon/bitnetd/%.o) $(BITNETD_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ENGINE_LDLIBS) $(SYSTEMD_LIBS) -lpthread -lm
 
 # Integration tests: a real dbus-daemon on a private bus (python3-dbus).
 CHECK_PROGS	+= $(SRC)/tests/integration/daemon/test-bitnetd.py \
