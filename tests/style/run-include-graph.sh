@@ -49,7 +49,7 @@ check() {
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..4"
+echo "1..5"
 
 # A circle of three through .c and .h files, beside a leaf.
 mkdir "$tmp/circle" "$tmp/dag"
@@ -94,4 +94,13 @@ if [ -z "$bad" ]; then
 	echo "ok 4 - $dir: no libdev header is included"
 else
 	echo "not ok 4 - $dir: libdev included by $bad"
+fi
+
+# Bus files on top: only main.c and the *-bus.c files include a *-bus.h.
+bad=$(grep -l '#[[:space:]]*include[[:space:]]*"daemon/bitnetd/[^"]*-bus\.h"' "$dir"/*.[ch] \
+	2>/dev/null | grep -vE '/(main|[^/]*-bus)\.[ch]$' | tr '\n' ' ')
+if [ -z "$bad" ]; then
+	echo "ok 5 - $dir: only main.c and the *-bus.c files include a *-bus.h"
+else
+	echo "not ok 5 - $dir: a *-bus.h included below the bus layer by $bad"
 fi
