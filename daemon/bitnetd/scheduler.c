@@ -3,9 +3,10 @@
  * Continuous batching. The event loop builds one batch at a time: the decode
  * step of every running request of one model, plus at most PrefillChunk
  * prompt tokens, so a long prompt delays the others' next token by one chunk
- * at most. A worker thread runs bn_forward() on it and signals the loop
- * through an eventfd; the loop then samples, streams and builds the next.
- * While a batch is out, the loop touches none of its sequences.
+ * at most. A worker thread runs bn_forward() on it and wakes the loop
+ * (wakeup.c); the manager hands that to bnetd_sched_on_done(), which
+ * samples, streams and builds the next. While a batch is out, the loop
+ * touches none of its sequences.
  */
 #include <errno.h>
 #include <pthread.h>
