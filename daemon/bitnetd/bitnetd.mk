@@ -2,12 +2,22 @@
 #
 # bitnetd, the D-Bus service, and its unit tests. Needs libsystemd-dev.
 
-BITNETD_SRCS	:= daemon/bitnetd/main.c daemon/bitnetd/bus_manager.c \
-		   daemon/bitnetd/bus_model.c daemon/bitnetd/bus_session.c daemon/bitnetd/bus_nodes.c \
-		   daemon/bitnetd/request.c daemon/bitnetd/scheduler.c \
-		   daemon/bitnetd/params.c daemon/bitnetd/config.c \
-		   daemon/bitnetd/stop.c daemon/bitnetd/polkit.c \
-		   daemon/bitnetd/errors.c daemon/bitnetd/log.c
+# Layers, top to bottom (tests/style/run-include-graph.sh keeps them a DAG):
+#   main.c
+#   manager-bus.c model-bus.c session-bus.c	 the sd-bus objects
+#   manager.c					 the daemon's top object
+#   scheduler.c					 continuous batching
+#   request.c session.c model.c		 the objects
+#   wakeup.c polkit.c bus-util.c errors.c log.c config.c params.c stop.c
+#   (list.h, bus-names.h, time-util.h: header only)
+BITNETD_SRCS	:= daemon/bitnetd/main.c \
+		   daemon/bitnetd/manager-bus.c daemon/bitnetd/model-bus.c \
+		   daemon/bitnetd/session-bus.c daemon/bitnetd/manager.c \
+		   daemon/bitnetd/scheduler.c daemon/bitnetd/request.c \
+		   daemon/bitnetd/session.c daemon/bitnetd/model.c \
+		   daemon/bitnetd/wakeup.c daemon/bitnetd/polkit.c daemon/bitnetd/bus-util.c \
+		   daemon/bitnetd/errors.c daemon/bitnetd/log.c daemon/bitnetd/config.c \
+		   daemon/bitnetd/params.c daemon/bitnetd/stop.c
 BITNETD_OBJS	:= $(BITNETD_SRCS:%.c=$(BUILD)/obj/%.o)
 # libbitnet-dev.a and -core.a come from other fragments (included earlier)
 BITNETD_LIBS	:= $(BUILD)/lib/libbitnet-engine.a \
@@ -25,9 +35,11 @@ $(BUILD)/bin/bitnetd: $(BITNETD_OBJS) $(BITNETD_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(BITNETD_OBJS) $(BITNETD_LIBS) $(ENGINE_LDLIBS) \
 		$(SYSTEMD_LIBS) -lpthread -lm
 
-# Unit tests of the parts that need no engine: configuration, stop strings.
+# Unit tests: configuration and stop strings (no engine), and the objects
+# below the bus (model loading, sessions' KV caches under a budget).
 BITNETD_UNIT	:= $(BUILD)/tests/daemon/test-bitnetd-config \
-		   $(BUILD)/tests/daemon/test-bitnetd-stop
+		   $(BUILD)/tests/daemon/test-bitnetd-stop \
+		   $(BUILD)/tests/daemon/test-bitnetd-objects
 CHECK_PROGS	+= $(BITNETD_UNIT)
 CHECK_DEPS	+= $(BITNETD_UNIT)
 
@@ -40,6 +52,16 @@ $(BUILD)/tests/daemon/test-bitnetd-stop: $(BUILD)/obj/tests/unit/daemon/test_sto
 		$(BUILD)/obj/daemon/bitnetd/stop.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
+
+# The layers above stay a DAG: no include circle among bitnetd's files, and
+# no libdev header (the device is the engine's business).
+CHECK_PROGS	+= $(SRC)/tests/style/run-include-graph.sh
+
+BITNETD_OBJECTS	:= model session wakeup log
+$(BUILD)/tests/daemon/test-bitnetd-objects: $(BUILD)/obj/tests/unit/daemon/test_objects.o \
+		$(BITNETD_OBJECTS:%=$(BUILD)/obj/daemon/bitnetd/%.o) $(BITNETD_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ENGINE_LDLIBS) $(SYSTEMD_LIBS) -lpthread -lm
 
 # Integration tests: a real dbus-daemon on a private bus (python3-dbus).
 CHECK_PROGS	+= $(SRC)/tests/integration/daemon/test-bitnetd.py \

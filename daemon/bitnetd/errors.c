@@ -5,7 +5,10 @@
  */
 #include <errno.h>
 
-#include "daemon/bitnetd/bitnetd.h"
+#include <systemd/sd-bus.h>
+
+#include "daemon/bitnetd/bus-names.h"
+#include "daemon/bitnetd/errors.h"
 
 static const sd_bus_error_map bnetd_error_map[] = {
 	SD_BUS_ERROR_MAP(BNETD_ERR_NO_SUCH_MODEL, ENOENT),

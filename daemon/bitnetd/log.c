@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Logging: to the journal with structured fields (BITNET_MODEL,
- * BITNET_SESSION) when running under systemd, else to stderr.
+ * Logging to the journal or to stderr (see log.h).
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -9,7 +8,7 @@
 #include <syslog.h>
 #include <systemd/sd-journal.h>
 
-#include "daemon/bitnetd/bitnetd.h"
+#include "daemon/bitnetd/log.h"
 
 static bool use_journal;
 

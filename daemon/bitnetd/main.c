@@ -2,109 +2,40 @@
 /*
  * bitnetd: the system-wide BitNet inference service. Sets up sd-event and
  * sd-bus, the configuration, signals, the watchdog and systemd notification;
- * everything else lives in the bus_*.c, request.c and scheduler.c files.
+ * the manager (manager.c) and its objects do the rest, the *-bus.c files put
+ * them on the bus.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include <stdio.h>
 #include <systemd/sd-daemon.h>
 
-#include "daemon/bitnetd/bitnetd.h"
-
-uint64_t bnetd_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
-
-void bnetd_status_update(struct bnetd *d)
-{
-	struct bnetd_list *pos, *tmp;
-	static char last[512];
-	char models[256] = "", status[512];
-	size_t len = 0;
-	unsigned int n_sessions = 0;
-
-	bnetd_list_for_each_safe(pos, tmp, &d->models) {
-		struct bnetd_model *mo = container_of(pos, struct bnetd_model, link);
-		int w = snprintf(models + len, sizeof(models) - len, "%s%s (%s)", len ? ", " : "",
-				 mo->name, bnetd_model_state_name(mo->state));
-
-		if (w < 0 || (size_t)w >= sizeof(models) - len)
-			break;
-		len += (size_t)w;
-	}
-	bnetd_list_for_each_safe(pos, tmp, &d->sessions)
-		n_sessions++;
-	snprintf(status, sizeof(status), "STATUS=%s%s; %u sessions, %u running, %u queued",
-		 d->stopping ? "stopping; " : "", len ? models : "no model", n_sessions,
-		 d->n_running, d->n_queue);
-	/* called for every batch: tell systemd only what changed */
-	if (!strcmp(status, last))
-		return;
-	snprintf(last, sizeof(last), "%s", status);
-	sd_notify(0, status);
-}
-
-static void cancel_all(struct bnetd *d)
-{
-	struct bnetd_list *lists[2] = { &d->queue, &d->running };
-	struct bnetd_list *pos, *tmp;
-
-	for (int i = 0; i < 2; i++)
-		bnetd_list_for_each_safe(pos, tmp, lists[i]) {
-			struct bnetd_request *r = container_of(pos, struct bnetd_request, link);
-
-			bnetd_request_finish(r, "cancelled", NULL);
-		}
-}
-
-void bnetd_maybe_exit(struct bnetd *d)
-{
-	if (!d->stopping || bnetd_sched_busy(d))
-		return;
-	cancel_all(d);
-	sd_bus_flush(d->bus);
-	sd_event_exit(d->event, 0);
-}
+#include "daemon/bitnetd/bus-names.h"
+#include "daemon/bitnetd/errors.h"
+#include "daemon/bitnetd/log.h"
+#include "daemon/bitnetd/manager-bus.h"
+#include "daemon/bitnetd/manager.h"
+#include "daemon/bitnetd/model-bus.h"
+#include "daemon/bitnetd/session-bus.h"
+#include "daemon/bitnetd/time-util.h"
 
 static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct bnetd *d = userdata;
 
 	(void)s;
-	if (d->stopping)
+	if (d->queue.stopping)
 		return 0;
 	bnetd_log(LOG_INFO, NULL, NULL, "signal %u: stopping; %u running, %u queued requests",
-		  si->ssi_signo, d->n_running, d->n_queue);
+		  si->ssi_signo, d->queue.n_running, d->queue.n_queue);
 	sd_notify(0, "STOPPING=1");
-	d->stopping = true;
+	d->queue.stopping = true;
 	/* running requests end as "cancelled" when the worker hands back the batch */
-	bnetd_maybe_exit(d);
+	bnetd_manager_maybe_exit(d);
 	return 0;
-}
-
-static void preload(struct bnetd *d)
-{
-	for (size_t i = 0; i < d->cfg.n_models; i++) {
-		const struct bnetd_preload *p = &d->cfg.models[i];
-		sd_bus_error err = SD_BUS_ERROR_NULL;
-		int r;
-
-		if (bnetd_model_find(d, p->name))
-			continue;
-		r = bnetd_model_load(d, p->name, p->path, NULL, &err);
-		if (r < 0 || sd_bus_error_is_set(&err))
-			bnetd_log(LOG_ERR, p->name, NULL, "cannot preload %s: %s", p->path,
-				  err.message ? err.message : strerror(-r));
-		sd_bus_error_free(&err);
-	}
 }
 
 static int read_config(struct bnetd *d, struct bnetd_config *c, bool must_exist)
@@ -136,11 +67,11 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
 		bnetd_config_free(&d->cfg);
 		d->cfg = c;
 		bnetd_log(LOG_INFO, NULL, NULL, "configuration reloaded from %s", d->config_path);
-		preload(d);
-		bnetd_sched_kick(d);
+		bnetd_manager_preload(d);
+		bnetd_sched_kick(&d->sched);
 	}
 	sd_notify(0, "READY=1");
-	bnetd_status_update(d);
+	bnetd_manager_status_update(d);
 	return 0;
 }
 
@@ -148,7 +79,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct bnetd *d = userdata;
 
-	bnetd_sessions_evict_idle(d, bnetd_now());
+	bnetd_sessions_evict_idle(&d->sessions, bnetd_now());
 	sd_event_source_set_time(s, usec + 1000000ULL);
 	return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
@@ -242,13 +173,8 @@ static int apply_args(struct bnetd *d, struct args *a)
 {
 	const char *backend = a->backend ? a->backend : d->cfg.backend;
 
-	if (!backend || !strcmp(backend, "auto"))
-		d->backend = BN_BACKEND_AUTO;
-	else if (!strcmp(backend, "cpu"))
-		d->backend = BN_BACKEND_CPU;
-	else if (!strcmp(backend, "kmod"))
-		d->backend = BN_BACKEND_KMOD;
-	else
+	d->backend = BN_BACKEND_AUTO;
+	if (backend && bn_backend_kind_parse(backend, &d->backend))
 		return -EINVAL;
 	if (d->cfg.head && bn_head_kind_parse(d->cfg.head, &d->head))
 		return -EINVAL;
@@ -343,14 +269,14 @@ static int setup(struct bnetd *d, struct args *a)
 		return r;
 	}
 	bnetd_errors_register();
-	r = bnetd_manager_register(d);
+	r = bnetd_manager_bus_register(d);
 	if (r >= 0)
-		r = bnetd_models_register(d);
+		r = bnetd_model_bus_register(d);
 	if (r >= 0)
-		r = bnetd_sessions_register(d);
+		r = bnetd_session_bus_register(d);
 	if (r < 0)
 		return r;
-	r = bnetd_sched_start(d);
+	r = bnetd_manager_start(d);
 	if (r < 0)
 		return r;
 	r = sd_bus_request_name(d->bus, BNETD_BUS_NAME, 0);
@@ -363,13 +289,7 @@ static int setup(struct bnetd *d, struct args *a)
 
 static void teardown(struct bnetd *d)
 {
-	struct bnetd_list *pos, *tmp;
-
-	bnetd_sched_stop(d);
-	cancel_all(d);
-	bnetd_list_for_each_safe(pos, tmp, &d->sessions)
-		bnetd_session_close(container_of(pos, struct bnetd_session, link));
-	bnetd_models_free(d);
+	bnetd_manager_free(d);
 	if (d->bus)
 		sd_bus_flush_close_unref(d->bus);
 	sd_bus_unref(d->polkit_bus);
@@ -384,13 +304,7 @@ int main(int argc, char **argv)
 	struct args a = { 0 };
 	int r;
 
-	d.config_path = BNETD_DEFAULT_CONFIG;
-	bnetd_list_init(&d.models);
-	bnetd_list_init(&d.sessions);
-	bnetd_list_init(&d.queue);
-	bnetd_list_init(&d.running);
-	pthread_mutex_init(&d.done_lock, NULL);
-	d.done_fd = -1;
+	bnetd_manager_init(&d);
 	d.under_systemd = getenv("INVOCATION_ID") && sd_booted() > 0;
 	bnetd_log_init(d.under_systemd);
 	r = parse_args(argc, argv, &d, &a);
@@ -406,7 +320,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	free(a.models);
-	d.device_available = access("/dev/bitnet", R_OK | W_OK) == 0;
+	d.device_available = bn_backend_kmod_available();
 	bnetd_log(LOG_INFO, NULL, NULL, "backend %s (/dev/bitnet %s)",
 		  d.backend == BN_BACKEND_CPU  ? "cpu (forced)" :
 		  d.backend == BN_BACKEND_KMOD ? "kmod (forced)" :
@@ -415,8 +329,8 @@ int main(int argc, char **argv)
 		  d.device_available ? "present" : "absent");
 	r = setup(&d, &a);
 	if (r >= 0) {
-		preload(&d);
-		bnetd_status_update(&d);
+		bnetd_manager_preload(&d);
+		bnetd_manager_status_update(&d);
 		sd_notify(0, "READY=1");
 		bnetd_log(LOG_INFO, NULL, NULL, "serving %s", BNETD_BUS_NAME);
 		r = sd_event_loop(d.event);

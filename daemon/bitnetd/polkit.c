@@ -7,10 +7,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "daemon/bitnetd/bitnetd.h"
+#include "daemon/bitnetd/log.h"
+#include "daemon/bitnetd/polkit.h"
 
 struct authz {
-	struct bnetd *d;
+	void *userdata;
 	sd_bus_message *m;
 	bnetd_authorized_fn cb;
 	char action[64];
@@ -45,7 +46,7 @@ static void answer(struct authz *a, bool allowed, const char *why)
 	}
 	r = sd_bus_message_rewind(a->m, true);
 	if (r >= 0)
-		r = a->cb(a->d, a->m, &err);
+		r = a->cb(a->userdata, a->m, &err);
 	if (sd_bus_error_is_set(&err))
 		sd_bus_reply_method_error(a->m, &err);
 	else if (r < 0)
@@ -78,8 +79,8 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
 	return 0;
 }
 
-int bnetd_authorize(struct bnetd *d, sd_bus_message *m, const char *action, bnetd_authorized_fn cb,
-		    sd_bus_error *err)
+int bnetd_authorize(sd_bus *polkit_bus, sd_bus_message *m, const char *action,
+		    bnetd_authorized_fn cb, void *userdata, sd_bus_error *err)
 {
 	sd_bus_message *call = NULL;
 	struct authz *a;
@@ -90,11 +91,11 @@ int bnetd_authorize(struct bnetd *d, sd_bus_message *m, const char *action, bnet
 	if (r < 0)
 		return r;
 	if (uid == 0)
-		return cb(d, m, err);
-	if (!d->polkit_bus)
+		return cb(userdata, m, err);
+	if (!polkit_bus)
 		return sd_bus_error_setf(err, SD_BUS_ERROR_ACCESS_DENIED,
 					 "not authorized for %s: no polkit connection", action);
-	r = sd_bus_message_new_method_call(d->polkit_bus, &call, "org.freedesktop.PolicyKit1",
+	r = sd_bus_message_new_method_call(polkit_bus, &call, "org.freedesktop.PolicyKit1",
 					   "/org/freedesktop/PolicyKit1/Authority",
 					   "org.freedesktop.PolicyKit1.Authority",
 					   "CheckAuthorization");
@@ -111,12 +112,12 @@ int bnetd_authorize(struct bnetd *d, sd_bus_message *m, const char *action, bnet
 		r = -ENOMEM;
 		goto out;
 	}
-	a->d = d;
+	a->userdata = userdata;
 	a->m = sd_bus_message_ref(m);
 	a->cb = cb;
 	snprintf(a->action, sizeof(a->action), "%s", action);
 	/* interactive authentication may take a person's time */
-	r = sd_bus_call_async(d->polkit_bus, NULL, call, on_polkit_reply, a, 120ULL * 1000000ULL);
+	r = sd_bus_call_async(polkit_bus, NULL, call, on_polkit_reply, a, 120ULL * 1000000ULL);
 	if (r < 0) {
 		sd_bus_message_unref(a->m);
 		free(a);

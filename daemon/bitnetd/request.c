@@ -12,11 +12,39 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "daemon/bitnetd/bitnetd.h"
+#include "daemon/bitnetd/bus-names.h"
+#include "daemon/bitnetd/log.h"
+#include "daemon/bitnetd/model.h"
+#include "daemon/bitnetd/request.h"
+#include "daemon/bitnetd/session.h"
+#include "daemon/bitnetd/time-util.h"
 
-uint64_t bnetd_reserved_of_uid(struct bnetd *d, uid_t uid)
+void bnetd_queue_init(struct bnetd_queue *q, sd_event *event, sd_bus *bus,
+		      const struct bnetd_limits *limits)
 {
-	struct bnetd_list *lists[2] = { &d->queue, &d->running };
+	bnetd_list_init(&q->waiting);
+	bnetd_list_init(&q->running);
+	q->event = event;
+	q->bus = bus;
+	q->limits = limits;
+}
+
+void bnetd_queue_cancel_all(struct bnetd_queue *q)
+{
+	struct bnetd_list *lists[2] = { &q->waiting, &q->running };
+	struct bnetd_list *pos, *tmp;
+
+	for (int i = 0; i < 2; i++)
+		bnetd_list_for_each_safe(pos, tmp, lists[i]) {
+			struct bnetd_request *r = container_of(pos, struct bnetd_request, link);
+
+			bnetd_request_finish(r, "cancelled", NULL);
+		}
+}
+
+uint64_t bnetd_queue_reserved_of_uid(struct bnetd_queue *q, uid_t uid)
+{
+	struct bnetd_list *lists[2] = { &q->waiting, &q->running };
 	struct bnetd_list *pos, *tmp;
 	uint64_t sum = 0;
 
@@ -30,9 +58,10 @@ uint64_t bnetd_reserved_of_uid(struct bnetd *d, uid_t uid)
 	return sum;
 }
 
-struct bnetd_request *bnetd_request_find(struct bnetd_session *s, uint64_t id)
+struct bnetd_request *bnetd_request_find(struct bnetd_queue *q, struct bnetd_session *s,
+					 uint64_t id)
 {
-	struct bnetd_list *lists[2] = { &s->d->queue, &s->d->running };
+	struct bnetd_list *lists[2] = { &q->waiting, &q->running };
 	struct bnetd_list *pos, *tmp;
 
 	for (int i = 0; i < 2; i++)
@@ -61,37 +90,33 @@ static int on_fd_event(sd_event_source *src, int fd, uint32_t revents, void *use
  * request that cannot fit is refused to the caller instead of failing later.
  * No batch can be using a session that has no sequence.
  */
-static int reserve_kv(struct bnetd_session *s, sd_bus_error *err)
+static int reserve_kv(struct bnetd_queue *q, struct bnetd_session *s, sd_bus_error *err)
 {
-	struct bnetd *d = s->d;
+	int rc;
 
-	if (!d->cfg.limits.memory_budget || s->seq || s->active)
+	if (!q->limits->memory_budget || s->seq || s->active)
 		return 0;
-	s->seq = bn_seq_new(s->model->m, s->n_ctx);
-	if (!s->seq)
-		return -ENOMEM;
-	if (bnetd_session_make_room(d, 0, s) < 0) {
-		bn_seq_free(s->seq);
-		s->seq = NULL;
+	rc = bnetd_session_new_kv(s);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0)
 		return sd_bus_error_setf(
 			err, BNETD_ERR_NO_MEMORY,
 			"a KV cache of %u positions does not fit the memory budget", s->n_ctx);
-	}
 	return 0;
 }
 
-int bnetd_request_submit(struct bnetd_session *s, int32_t *tokens, uint32_t n_tokens,
-			 bool replace_context, struct bnetd_params *p, int fd, uint64_t *id,
-			 sd_bus_error *err)
+int bnetd_request_submit(struct bnetd_queue *q, struct bnetd_session *s, int32_t *tokens,
+			 uint32_t n_tokens, bool replace_context, struct bnetd_params *p, int fd,
+			 uint64_t *id, sd_bus_error *err)
 {
-	struct bnetd *d = s->d;
-	const struct bnetd_limits *l = &d->cfg.limits;
+	const struct bnetd_limits *l = q->limits;
 	uint32_t base = replace_context ? 0 : s->n_ctx_tokens;
 	uint64_t reserve;
 	struct bnetd_request *r;
 	int rc = 0;
 
-	if (d->stopping) {
+	if (q->stopping) {
 		rc = sd_bus_error_setf(err, SD_BUS_ERROR_NO_SERVER, "bitnetd is stopping");
 		goto fail;
 	}
@@ -106,22 +131,22 @@ int bnetd_request_submit(struct bnetd_session *s, int32_t *tokens, uint32_t n_to
 				       base, n_tokens, s->n_ctx);
 		goto fail;
 	}
-	if (d->n_queue >= l->max_queue) {
+	if (q->n_queue >= l->max_queue) {
 		rc = sd_bus_error_setf(err, BNETD_ERR_QUEUE_FULL, "%u requests are waiting",
-				       d->n_queue);
+				       q->n_queue);
 		goto fail;
 	}
 	reserve = n_tokens + (p->max_tokens ? p->max_tokens : s->n_ctx - base - n_tokens);
 	if (l->max_tokens_per_user &&
-	    bnetd_reserved_of_uid(d, s->uid) + reserve > l->max_tokens_per_user) {
+	    bnetd_queue_reserved_of_uid(q, s->uid) + reserve > l->max_tokens_per_user) {
 		rc = sd_bus_error_setf(err, BNETD_ERR_QUOTA,
 				       "uid %u: %" PRIu64 " tokens outstanding + %" PRIu64
 				       " exceed %" PRIu64,
-				       s->uid, bnetd_reserved_of_uid(d, s->uid), reserve,
+				       s->uid, bnetd_queue_reserved_of_uid(q, s->uid), reserve,
 				       l->max_tokens_per_user);
 		goto fail;
 	}
-	rc = reserve_kv(s, err);
+	rc = reserve_kv(q, s, err);
 	if (rc < 0 || sd_bus_error_is_set(err))
 		goto fail;
 	r = calloc(1, sizeof(*r));
@@ -129,8 +154,9 @@ int bnetd_request_submit(struct bnetd_session *s, int32_t *tokens, uint32_t n_to
 		rc = -ENOMEM;
 		goto fail;
 	}
+	r->q = q;
 	r->s = s;
-	r->id = ++d->next_request_id;
+	r->id = ++q->next_request_id;
 	r->p = *p;
 	r->prompt = tokens;
 	r->n_prompt = n_tokens;
@@ -139,20 +165,19 @@ int bnetd_request_submit(struct bnetd_session *s, int32_t *tokens, uint32_t n_to
 	r->fd = -1;
 	r->t_queued = bnetd_now();
 	if (fd >= 0) {
-		rc = sd_event_add_io(d->event, &r->fd_source, fd, 0, on_fd_event, r);
+		rc = sd_event_add_io(q->event, &r->fd_source, fd, 0, on_fd_event, r);
 		if (rc < 0) {
 			free(r);
 			goto fail;
 		}
 		r->fd = fd;
 	}
-	bnetd_list_add_tail(&r->link, &d->queue);
-	d->n_queue++;
+	bnetd_list_add_tail(&r->link, &q->waiting);
+	q->n_queue++;
 	s->n_queued++;
-	d->requests++;
+	q->requests++;
 	*id = r->id;
-	bnetd_session_state_changed(s);
-	bnetd_sched_kick_later(d);
+	bnetd_session_touch(s);
 	return 0;
 fail:
 	free(tokens);
@@ -187,14 +212,10 @@ int bnetd_request_start(struct bnetd_request *r)
 	memcpy(r->target + base, r->prompt, (size_t)r->n_prompt * sizeof(int32_t));
 	r->n_target = base + r->n_prompt;
 	if (!s->seq) {
-		s->seq = bn_seq_new(mo->m, s->n_ctx);
-		if (!s->seq)
-			return -ENOMEM;
-		if (bnetd_session_make_room(s->d, 0, s) < 0) {
-			bn_seq_free(s->seq);
-			s->seq = NULL;
-			return -EDQUOT;
-		}
+		int rc = bnetd_session_new_kv(s);
+
+		if (rc < 0)
+			return rc;
 	}
 	s->evicted = false;
 	common = common_prefix(bn_seq_tokens(s->seq), bn_seq_len(s->seq), r->target, r->n_target);
@@ -263,7 +284,7 @@ static void fd_write(struct bnetd_request *r, const char *text, size_t len)
 
 void bnetd_request_flush(struct bnetd_request *r, bool force)
 {
-	struct bnetd *d = r->s->d;
+	struct bnetd_queue *q = r->q;
 	size_t end = bnetd_stop_releasable(&r->stop, force);
 	const char *text = r->stop.text ? r->stop.text + r->stop.released : "";
 	size_t len = end > r->stop.released ? end - r->stop.released : 0;
@@ -271,7 +292,7 @@ void bnetd_request_flush(struct bnetd_request *r, bool force)
 	char *copy;
 	int rc;
 
-	if (!force && r->n_pend < d->cfg.limits.tokens_per_signal)
+	if (!force && r->n_pend < q->limits->tokens_per_signal)
 		return;
 	if (!r->n_pend && !len)
 		return;
@@ -283,7 +304,7 @@ void bnetd_request_flush(struct bnetd_request *r, bool force)
 	copy = strndup(text, len);
 	if (!copy)
 		goto done;
-	rc = sd_bus_message_new_signal(d->bus, &sig, r->s->path, BNETD_IFACE_SESSION, "Tokens");
+	rc = sd_bus_message_new_signal(q->bus, &sig, r->s->path, BNETD_IFACE_SESSION, "Tokens");
 	if (rc >= 0)
 		rc = sd_bus_message_set_destination(sig, r->s->owner);
 	if (rc >= 0)
@@ -294,7 +315,7 @@ void bnetd_request_flush(struct bnetd_request *r, bool force)
 	if (rc >= 0)
 		rc = sd_bus_message_append(sig, "s", copy);
 	if (rc >= 0)
-		rc = sd_bus_send(d->bus, sig, NULL);
+		rc = sd_bus_send(q->bus, sig, NULL);
 	if (rc < 0)
 		bnetd_log(LOG_WARNING, r->s->model->name, r->s->path, "Tokens signal: %s",
 			  strerror(-rc));
@@ -312,7 +333,7 @@ static double per_second(uint64_t n, uint64_t usec)
 
 static void send_finished(struct bnetd_request *r, const char *reason, const char *error)
 {
-	struct bnetd *d = r->s->d;
+	struct bnetd_queue *q = r->q;
 	uint64_t now = bnetd_now();
 	uint32_t prefilled = r->n_target > r->cached ? r->n_target - r->cached : 0;
 	uint64_t t_prefill_end = r->t_first_token ? r->t_first_token : now;
@@ -324,7 +345,7 @@ static void send_finished(struct bnetd_request *r, const char *reason, const cha
 		prefill_tps = per_second(prefilled, t_prefill_end - r->t_prefill_start);
 	if (r->n_generated > 1)
 		decode_tps = per_second(r->n_generated - 1, now - r->t_first_token);
-	rc = sd_bus_message_new_signal(d->bus, &sig, r->s->path, BNETD_IFACE_SESSION, "Finished");
+	rc = sd_bus_message_new_signal(q->bus, &sig, r->s->path, BNETD_IFACE_SESSION, "Finished");
 	if (rc >= 0)
 		rc = sd_bus_message_set_destination(sig, r->s->owner);
 	if (rc >= 0)
@@ -336,14 +357,14 @@ static void send_finished(struct bnetd_request *r, const char *reason, const cha
 					   decode_tps, "cached_tokens", "u", r->cached, "error",
 					   "s", error ? error : "");
 	if (rc >= 0)
-		rc = sd_bus_send(d->bus, sig, NULL);
+		rc = sd_bus_send(q->bus, sig, NULL);
 	if (rc < 0)
 		bnetd_log(LOG_WARNING, r->s->model->name, r->s->path, "Finished signal: %s",
 			  strerror(-rc));
 	sd_bus_message_unref(sig);
 }
 
-void bnetd_request_free(struct bnetd_request *r)
+static void request_free(struct bnetd_request *r)
 {
 	sd_event_source_disable_unref(r->fd_source);
 	if (r->fd >= 0)
@@ -363,7 +384,7 @@ void bnetd_request_free(struct bnetd_request *r)
 void bnetd_request_finish(struct bnetd_request *r, const char *reason, const char *error)
 {
 	struct bnetd_session *s = r->s;
-	struct bnetd *d = s->d;
+	struct bnetd_queue *q = r->q;
 
 	if (r->phase != BNETD_REQ_QUEUED)
 		bnetd_request_flush(r, true);
@@ -372,17 +393,17 @@ void bnetd_request_finish(struct bnetd_request *r, const char *reason, const cha
 	send_finished(r, reason, error);
 	bnetd_list_del(&r->link);
 	if (r->phase == BNETD_REQ_QUEUED) {
-		d->n_queue--;
+		q->n_queue--;
 		s->n_queued--;
 	} else {
-		d->n_running--;
+		q->n_running--;
 		s->active = NULL;
 	}
 	if (error)
 		bnetd_log(LOG_WARNING, s->model->name, s->path, "request %" PRIu64 ": %s", r->id,
 			  error);
-	bnetd_request_free(r);
-	bnetd_session_state_changed(s);
+	request_free(r);
+	bnetd_session_touch(s);
 }
 
 void bnetd_request_cancel(struct bnetd_request *r)
@@ -408,14 +429,9 @@ static int push_pending(struct bnetd_request *r, int32_t tok)
 	return 0;
 }
 
-/*
- * Samples from @logits and handles the token. Returns 1 when the request
- * goes on (its next_token is to be fed), 0 when it was finished here.
- */
 int bnetd_request_take_token(struct bnetd_request *r, const float *logits)
 {
 	struct bnetd_session *s = r->s;
-	struct bnetd *d = s->d;
 	const struct bn_vocab *v = bn_model_vocab(s->model->m);
 	char piece[256];
 	int32_t tok;
@@ -437,7 +453,7 @@ int bnetd_request_take_token(struct bnetd_request *r, const float *logits)
 	bn_sampler_accept(r->sampler, tok);
 	r->n_generated++;
 	s->tokens_generated++;
-	d->tokens_out++;
+	r->q->tokens_out++;
 	s->ctx[s->n_ctx_tokens++] = tok;
 	n = bn_detok_push(&r->detok, tok, piece, sizeof(piece));
 	if (push_pending(r, tok) < 0 || (n > 0 && bnetd_stop_append(&r->stop, piece, n) < 0)) {
@@ -459,4 +475,25 @@ int bnetd_request_take_token(struct bnetd_request *r, const float *logits)
 	r->phase = BNETD_REQ_DECODE;
 	bnetd_request_flush(r, false);
 	return 1;
+}
+
+bool bnetd_queue_end_session(struct bnetd_queue *q, struct bnetd_session *s)
+{
+	struct bnetd_list *pos, *tmp;
+
+	bnetd_list_for_each_safe(pos, tmp, &q->waiting) {
+		struct bnetd_request *r = container_of(pos, struct bnetd_request, link);
+
+		if (r->s == s)
+			bnetd_request_finish(r, "cancelled", NULL);
+	}
+	if (s->active) {
+		if (s->active->in_batch) {
+			/* the worker is using its sequence: freed after the batch */
+			s->active->cancelled = true;
+			return false;
+		}
+		bnetd_request_finish(s->active, "cancelled", NULL);
+	}
+	return true;
 }

@@ -3,18 +3,23 @@
  * Continuous batching. The event loop builds one batch at a time: the decode
  * step of every running request of one model, plus at most PrefillChunk
  * prompt tokens, so a long prompt delays the others' next token by one chunk
- * at most. A worker thread runs bn_forward() on it and signals the loop
- * through an eventfd; the loop then samples, streams and builds the next.
- * While a batch is out, the loop touches none of its sequences.
+ * at most. A worker thread runs bn_forward() on it and wakes the loop
+ * (wakeup.c); the manager hands that to bnetd_sched_on_done(), which
+ * samples, streams and builds the next. While a batch is out, the loop
+ * touches none of its sequences.
  */
 #include <errno.h>
-#include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-#include "daemon/bitnetd/bitnetd.h"
+#include "daemon/engine/engine.h"
+#include "daemon/bitnetd/model.h"
+#include "daemon/bitnetd/request.h"
+#include "daemon/bitnetd/scheduler.h"
+#include "daemon/bitnetd/session.h"
+#include "daemon/bitnetd/time-util.h"
+#include "daemon/bitnetd/wakeup.h"
 
 struct bnetd_batch {
 	pthread_t thread;
@@ -29,19 +34,10 @@ struct bnetd_batch {
 	uint64_t t_start, t_end;
 };
 
-void bnetd_notify_done(struct bnetd *d)
-{
-	uint64_t one = 1;
-
-	/* an eventfd write only fails when the counter would overflow */
-	if (write(d->done_fd, &one, sizeof(one)) < 0)
-		return;
-}
-
 static void *worker_main(void *arg)
 {
-	struct bnetd *d = arg;
-	struct bnetd_batch *b = d->batch;
+	struct bnetd_sched *sc = arg;
+	struct bnetd_batch *b = sc->batch;
 
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
@@ -56,59 +52,44 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&b->lock);
 		b->has_job = false;
 		b->done = true;
-		bnetd_notify_done(d);
+		bnetd_wakeup_notify(sc->wake);
 	}
 	pthread_mutex_unlock(&b->lock);
 	return NULL;
 }
 
-bool bnetd_sched_busy(struct bnetd *d)
+bool bnetd_sched_busy(struct bnetd_sched *sc)
 {
-	return d->batch && d->batch->in_flight;
+	return sc->batch && sc->batch->in_flight;
 }
 
-static int on_done_fd(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+bool bnetd_sched_computing(struct bnetd_sched *sc, struct bnetd_model *mo)
 {
-	struct bnetd *d = userdata;
-	uint64_t v;
-
-	(void)src;
-	(void)revents;
-	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return 0;
-	bnetd_models_poll_loaders(d);
-	bnetd_sched_on_done(d);
-	return 0;
+	return sc->batch && sc->last_batch_model == mo;
 }
 
-int bnetd_sched_start(struct bnetd *d)
+int bnetd_sched_start(struct bnetd_sched *sc)
 {
 	struct bnetd_batch *b;
 	int r;
 
-	d->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->done_fd < 0)
-		return -errno;
-	r = sd_event_add_io(d->event, &d->done_source, d->done_fd, EPOLLIN, on_done_fd, d);
-	if (r < 0)
-		return r;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
-	d->batch = b;
-	r = -pthread_create(&b->thread, NULL, worker_main, d);
+	sc->batch = b;
+	r = -pthread_create(&b->thread, NULL, worker_main, sc);
 	if (r < 0) {
-		d->batch = NULL;
+		sc->batch = NULL;
 		free(b);
 	}
 	return r;
 }
 
-void bnetd_sched_stop(struct bnetd *d)
+void bnetd_sched_stop(struct bnetd_sched *sc)
 {
-	struct bnetd_batch *b = d->batch;
+	struct bnetd_batch *b = sc->batch;
 
 	if (!b)
 		return;
@@ -120,10 +101,8 @@ void bnetd_sched_stop(struct bnetd *d)
 	free(b->items);
 	free(b->reqs);
 	free(b);
-	d->batch = NULL;
-	d->kick_source = sd_event_source_disable_unref(d->kick_source);
-	sd_event_source_disable_unref(d->done_source);
-	close(d->done_fd);
+	sc->batch = NULL;
+	sc->kick_source = sd_event_source_disable_unref(sc->kick_source);
 }
 
 static int batch_add(struct bnetd_batch *b, struct bnetd_request *r, const int32_t *tokens,
@@ -155,25 +134,26 @@ static int batch_add(struct bnetd_batch *b, struct bnetd_request *r, const int32
 }
 
 /* Moves waiting requests to running while there is room, FIFO, one per session. */
-static void admit(struct bnetd *d)
+static void admit(struct bnetd_sched *sc)
 {
+	struct bnetd_queue *q = sc->q;
 	struct bnetd_list *pos, *tmp;
 
-	if (d->stopping)
+	if (q->stopping)
 		return;
-	bnetd_list_for_each_safe(pos, tmp, &d->queue) {
+	bnetd_list_for_each_safe(pos, tmp, &q->waiting) {
 		struct bnetd_request *r = container_of(pos, struct bnetd_request, link);
 		int rc;
 
-		if (d->n_running >= d->cfg.limits.max_batch)
+		if (q->n_running >= q->limits->max_batch)
 			break;
 		if (r->s->active || r->s->closed)
 			continue;
 		bnetd_list_del(&r->link);
-		d->n_queue--;
+		q->n_queue--;
 		r->s->n_queued--;
-		bnetd_list_add_tail(&r->link, &d->running);
-		d->n_running++;
+		bnetd_list_add_tail(&r->link, &q->running);
+		q->n_running++;
 		r->s->active = r;
 		r->phase = BNETD_REQ_PREFILL;
 		rc = bnetd_request_start(r);
@@ -185,47 +165,46 @@ static void admit(struct bnetd *d)
 							     "out of memory");
 			continue;
 		}
-		d->tokens_in += r->n_target - r->cached;
-		bnetd_session_state_changed(r->s);
+		q->tokens_in += r->n_target - r->cached;
+		bnetd_session_touch(r->s);
 	}
 }
 
 /* Picks the model for the next batch: round robin over models with work. */
-static struct bnetd_model *pick_model(struct bnetd *d)
+static struct bnetd_model *pick_model(struct bnetd_sched *sc)
 {
 	struct bnetd_list *pos, *tmp;
 	struct bnetd_model *first = NULL;
 
-	bnetd_list_for_each_safe(pos, tmp, &d->running) {
+	bnetd_list_for_each_safe(pos, tmp, &sc->q->running) {
 		struct bnetd_request *r = container_of(pos, struct bnetd_request, link);
 
 		if (!first)
 			first = r->s->model;
-		if (r->s->model != d->last_batch_model)
+		if (r->s->model != sc->last_batch_model)
 			return r->s->model;
 	}
 	return first;
 }
 
-void bnetd_sched_kick(struct bnetd *d)
+void bnetd_sched_kick(struct bnetd_sched *sc)
 {
-	struct bnetd_batch *b = d->batch;
-	uint32_t budget = d->cfg.limits.prefill_chunk;
+	struct bnetd_batch *b = sc->batch;
+	uint32_t budget = sc->q->limits->prefill_chunk;
 	struct bnetd_list *pos, *tmp;
 	struct bnetd_model *mo;
 
 	if (!b || b->in_flight)
 		return;
-	admit(d);
-	mo = pick_model(d);
+	admit(sc);
+	mo = pick_model(sc);
 	if (!mo) {
-		bnetd_status_update(d);
-		bnetd_maybe_exit(d);
+		sc->idle(sc->userdata);
 		return;
 	}
 	b->n = 0;
 	b->model = mo;
-	bnetd_list_for_each_safe(pos, tmp, &d->running) {
+	bnetd_list_for_each_safe(pos, tmp, &sc->q->running) {
 		struct bnetd_request *r = container_of(pos, struct bnetd_request, link);
 		uint32_t left, chunk;
 
@@ -252,58 +231,41 @@ void bnetd_sched_kick(struct bnetd *d)
 	}
 	if (!b->n)
 		return;
-	d->last_batch_model = mo;
+	sc->last_batch_model = mo;
 	b->in_flight = true;
 	pthread_mutex_lock(&b->lock);
 	b->done = false;
 	b->has_job = true;
 	pthread_cond_signal(&b->cond);
 	pthread_mutex_unlock(&b->lock);
-	bnetd_status_update(d);
+	sc->changed(sc->userdata);
 }
 
 static int on_kick(sd_event_source *src, void *userdata)
 {
-	struct bnetd *d = userdata;
+	struct bnetd_sched *sc = userdata;
 
 	sd_event_source_set_enabled(src, SD_EVENT_OFF);
-	bnetd_sched_kick(d);
+	bnetd_sched_kick(sc);
 	return 0;
 }
 
-/*
- * Kicks the scheduler from the event loop rather than from inside a method
- * handler, so the caller has its reply (the request id) before any signal
- * about that request.
- */
-void bnetd_sched_kick_later(struct bnetd *d)
+void bnetd_sched_kick_later(struct bnetd_sched *sc)
 {
-	if (!d->kick_source) {
-		if (sd_event_add_defer(d->event, &d->kick_source, on_kick, d) < 0) {
-			bnetd_sched_kick(d);
+	if (!sc->kick_source) {
+		if (sd_event_add_defer(sc->event, &sc->kick_source, on_kick, sc) < 0) {
+			bnetd_sched_kick(sc);
 			return;
 		}
 		/* before the next bus message: admission order is submission order */
-		sd_event_source_set_priority(d->kick_source, SD_EVENT_PRIORITY_IMPORTANT);
+		sd_event_source_set_priority(sc->kick_source, SD_EVENT_PRIORITY_IMPORTANT);
 	}
-	sd_event_source_set_enabled(d->kick_source, SD_EVENT_ONESHOT);
+	sd_event_source_set_enabled(sc->kick_source, SD_EVENT_ONESHOT);
 }
 
-static void close_dead_sessions(struct bnetd *d)
+void bnetd_sched_on_done(struct bnetd_sched *sc)
 {
-	struct bnetd_list *pos, *tmp;
-
-	bnetd_list_for_each_safe(pos, tmp, &d->sessions) {
-		struct bnetd_session *s = container_of(pos, struct bnetd_session, link);
-
-		if (s->closed)
-			bnetd_session_close(s);
-	}
-}
-
-void bnetd_sched_on_done(struct bnetd *d)
-{
-	struct bnetd_batch *b = d->batch;
+	struct bnetd_batch *b = sc->batch;
 	uint32_t n_decode = 0;
 	bool done;
 
@@ -320,7 +282,7 @@ void bnetd_sched_on_done(struct bnetd *d)
 		struct bn_batch_item *it = &b->items[i];
 
 		r->in_batch = false;
-		if (r->cancelled || r->s->closed || d->stopping) {
+		if (r->cancelled || r->s->closed || sc->q->stopping) {
 			bnetd_request_finish(r, "cancelled", NULL);
 			continue;
 		}
@@ -342,8 +304,8 @@ void bnetd_sched_on_done(struct bnetd *d)
 	if (n_decode && b->t_end > b->t_start) {
 		double tps = (double)n_decode * 1e6 / (double)(b->t_end - b->t_start);
 
-		d->decode_tps = d->decode_tps ? 0.8 * d->decode_tps + 0.2 * tps : tps;
+		sc->decode_tps = sc->decode_tps ? 0.8 * sc->decode_tps + 0.2 * tps : tps;
 	}
-	close_dead_sessions(d);
-	bnetd_sched_kick(d);
+	sc->batch_done(sc->userdata);
+	bnetd_sched_kick(sc);
 }

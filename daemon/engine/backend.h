@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/engine/engine.h"
+
 struct bn_backend;
 
 /* A ternary weight the backend holds, by index. */
@@ -37,6 +39,8 @@ struct bn_backend_ops {
 		      const float *sigma, const int32_t *sum, uint32_t n_tokens, float *const *out);
 	/* Bytes of weights this backend holds. */
 	uint64_t (*weight_bytes)(const struct bn_backend *b);
+	/* What the backend reports now (bn_model_backend_stats()). */
+	int (*stats)(const struct bn_backend *b, struct bn_backend_stats *st);
 	void (*destroy)(struct bn_backend *b);
 };
 

@@ -164,6 +164,16 @@ static uint64_t cpu_weight_bytes(const struct bn_backend *b)
 	return ((const struct cpu_backend *)b)->bytes;
 }
 
+static int cpu_stats(const struct bn_backend *b, struct bn_backend_stats *st)
+{
+	*st = (struct bn_backend_stats){
+		.name = b->ops->name,
+		.kind = BN_BACKEND_CPU,
+		.weight_bytes = cpu_weight_bytes(b),
+	};
+	return 0;
+}
+
 static void cpu_destroy(struct bn_backend *b)
 {
 	struct cpu_backend *c = cpu_of(b);
@@ -186,6 +196,7 @@ static const struct bn_backend_ops cpu_ops = {
 	.finish_load = cpu_finish_load,
 	.matmul = cpu_matmul,
 	.weight_bytes = cpu_weight_bytes,
+	.stats = cpu_stats,
 	.destroy = cpu_destroy,
 };
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "daemon/engine/backend_kmod_priv.h"
 #include "kmod/core/bnc_uapi.h"
@@ -102,6 +103,33 @@ static uint64_t kmod_weight_bytes(const struct bn_backend *b)
 	return ((const struct kmod_backend *)b)->bytes;
 }
 
+/* The device's counters as they are now, not as they were at open. */
+static int kmod_stats(const struct bn_backend *b, struct bn_backend_stats *st)
+{
+	const struct kmod_backend *k = (const struct kmod_backend *)b;
+	struct bitnet_info info = { 0 };
+	int rc;
+
+	*st = (struct bn_backend_stats){
+		.name = b->ops->name,
+		.kind = BN_BACKEND_KMOD,
+		.weight_bytes = k->bytes,
+	};
+	do {
+		rc = ioctl(bnd_fd(k->dev), BITNET_IOC_GET_INFO, &info);
+	} while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return -errno;
+	st->has_device = true;
+	st->abi_version = info.abi_version;
+	st->features = info.features;
+	st->pinned_bytes = info.pinned_bytes;
+	st->max_global_bytes = info.max_global_bytes;
+	st->nr_workers = info.nr_workers;
+	st->isa = info.isa;
+	return 0;
+}
+
 static void kmod_destroy(struct bn_backend *b)
 {
 	struct kmod_backend *k = kmod_of(b);
@@ -125,6 +153,7 @@ static const struct bn_backend_ops kmod_ops = {
 	.finish_load = kmod_finish_load,
 	.matmul = kmod_matmul,
 	.weight_bytes = kmod_weight_bytes,
+	.stats = kmod_stats,
 	.destroy = kmod_destroy,
 };
 
@@ -168,4 +197,9 @@ const char *bn_backend_kmod_submit_path(const struct bn_backend *b)
 	if (b->ops != &kmod_ops)
 		return NULL;
 	return kmod_path_name(((const struct kmod_backend *)b)->path);
+}
+
+bool bn_backend_kmod_available(void)
+{
+	return access(BND_DEFAULT_PATH, R_OK | W_OK) == 0;
 }

@@ -32,6 +32,9 @@ enum bn_backend_kind {
 	BN_BACKEND_KMOD,
 };
 
+/* "auto", "cpu" or "kmod" (--backend, Backend=, LoadModel's option); -EINVAL else. */
+int bn_backend_kind_parse(const char *name, enum bn_backend_kind *kind);
+
 /* How the output head (often the tied embedding) is stored for the logits. */
 enum bn_head_kind {
 	/* as in the file for small heads (< 64M weights) and, on AVX-512 VNNI,
@@ -82,11 +85,32 @@ struct bn_model_info {
 	const char *head;      /* output head as held: "F16", "Q8", ... */
 };
 
+/*
+ * What a model's matmul backend reports now (bitnetd's Backend property and
+ * GetDeviceCounters): its kind and, for kmod, /dev/bitnet's own counters
+ * read at the call.
+ */
+struct bn_backend_stats {
+	const char *name;	   /* "cpu" or "kmod" */
+	enum bn_backend_kind kind; /* BN_BACKEND_CPU or BN_BACKEND_KMOD */
+	uint64_t weight_bytes;	   /* weights the backend holds */
+	bool has_device;	   /* the device fields below are filled */
+	uint32_t abi_version;
+	uint64_t features;     /* BITNET_FEAT_* */
+	uint64_t pinned_bytes; /* pinned by all users of the device */
+	uint64_t max_global_bytes;
+	uint32_t nr_workers;
+	uint32_t isa; /* enum bitnet_isa */
+};
+
 int bn_model_load(const char *path, const struct bn_load_opts *opts, struct bn_model **out,
 		  char *err, size_t errlen);
 void bn_model_free(struct bn_model *m);
 const struct bn_model_info *bn_model_info(const struct bn_model *m);
 const struct bn_vocab *bn_model_vocab(const struct bn_model *m);
+int bn_model_backend_stats(const struct bn_model *m, struct bn_backend_stats *st);
+/* Whether /dev/bitnet may be opened read-write (BN_BACKEND_AUTO tries it first). */
+bool bn_backend_kmod_available(void);
 
 /* ---- tokenizer ---- */
 

@@ -10,7 +10,7 @@ ENGINE_SRCS	+= daemon/engine/model.c daemon/engine/ternary.c \
 		   daemon/engine/quant_k.c daemon/engine/quant_k_quantize.c \
 		   daemon/engine/pool.c \
 		   daemon/engine/sampler.c daemon/engine/chat.c \
-		   daemon/engine/backend_cpu.c
+		   daemon/engine/backend.c daemon/engine/backend_cpu.c
 
 # Float loops of the forward pass: let the compiler unroll and vectorise.
 CFLAGS_daemon_engine_ops	:= -O3

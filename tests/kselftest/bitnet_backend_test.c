@@ -105,6 +105,7 @@ static long pair_check(struct pair *p, int first, int n_w, int *rc)
 
 static void check_path(struct __test_metadata *_metadata, const char *submit, const char *want)
 {
+	struct bn_backend_stats st;
 	struct pair p;
 	char err[256] = "";
 	const char *why;
@@ -117,6 +118,19 @@ static void check_path(struct __test_metadata *_metadata, const char *submit, co
 	EXPECT_STREQ(want, bn_backend_kmod_submit_path(p.kmod));
 	EXPECT_EQ(NULL, bn_backend_kmod_submit_path(p.cpu));
 	EXPECT_LT(0, p.kmod->ops->weight_bytes(p.kmod));
+	/* stats: the device's counters now, so our sealed weights are pinned */
+	ASSERT_EQ(0, p.kmod->ops->stats(p.kmod, &st));
+	EXPECT_STREQ("kmod", st.name);
+	EXPECT_EQ(BN_BACKEND_KMOD, st.kind);
+	EXPECT_TRUE(st.has_device);
+	EXPECT_EQ(BITNET_ABI_VERSION, st.abi_version);
+	EXPECT_EQ(BITNET_FEAT_MULTI, st.features & BITNET_FEAT_MULTI);
+	EXPECT_EQ(p.kmod->ops->weight_bytes(p.kmod), st.weight_bytes);
+	EXPECT_LE(st.weight_bytes, st.pinned_bytes);
+	EXPECT_LT(0, st.nr_workers);
+	ASSERT_EQ(0, p.cpu->ops->stats(p.cpu, &st));
+	EXPECT_EQ(BN_BACKEND_CPU, st.kind);
+	EXPECT_FALSE(st.has_device);
 	EXPECT_EQ(-1, pair_check(&p, 0, NW, &rc));
 	EXPECT_EQ(0, rc);
 	/* Groups of every size from every start: 1 SQE, 2, 3 with a short last. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/bitnetd/bitnetd.h"
+#include "daemon/bitnetd/bus-util.h"
 
 int bnetd_enumerate_paths(struct bnetd_list *head,
 			  const char *(*path_of)(struct bnetd_list *pos, void *ctx), void *ctx,

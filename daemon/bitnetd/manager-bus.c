@@ -1,27 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The Manager object at /org/bitnet/Inference1: models, sessions, the
- * tokenizer, counters and limits.
+ * tokenizer, counters and limits (manager.h holds the manager).
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "daemon/bitnetd/bitnetd.h"
-#include "libdev/bitnet-dev.h"
-
-void bnetd_manager_changed(struct bnetd *d)
-{
-	sd_bus_emit_properties_changed(d->bus, BNETD_ROOT_PATH, BNETD_IFACE_MANAGER, "Backend",
-				       NULL);
-}
+#include "daemon/bitnetd/bus-names.h"
+#include "daemon/bitnetd/log.h"
+#include "daemon/bitnetd/manager-bus.h"
+#include "daemon/bitnetd/manager.h"
+#include "daemon/bitnetd/model.h"
+#include "daemon/bitnetd/polkit.h"
+#include "daemon/bitnetd/session.h"
 
 static int model_or_error(struct bnetd *d, const char *name, bool need_ready,
 			  struct bnetd_model **out, sd_bus_error *err)
 {
-	struct bnetd_model *mo = bnetd_model_find(d, name);
+	struct bnetd_model *mo = bnetd_model_find(&d->models, name);
 
 	if (!mo)
 		return sd_bus_error_setf(err, BNETD_ERR_NO_SUCH_MODEL, "no model '%s'", name);
@@ -78,13 +76,7 @@ static int read_load_options(sd_bus_message *m, enum bn_backend_kind *backend, s
 		if (r < 0)
 			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
 						 "options: 'backend' must be a string");
-		if (!strcmp(val, "cpu"))
-			*backend = BN_BACKEND_CPU;
-		else if (!strcmp(val, "kmod"))
-			*backend = BN_BACKEND_KMOD;
-		else if (!strcmp(val, "auto"))
-			*backend = BN_BACKEND_AUTO;
-		else
+		if (bn_backend_kind_parse(val, backend))
 			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
 						 "options: 'backend' must be auto, cpu or kmod");
 		r = sd_bus_message_exit_container(m);
@@ -94,9 +86,10 @@ static int read_load_options(sd_bus_message *m, enum bn_backend_kind *backend, s
 	return r;
 }
 
-static int do_load_model(struct bnetd *d, sd_bus_message *m, sd_bus_error *err)
+static int do_load_model(void *userdata, sd_bus_message *m, sd_bus_error *err)
 {
-	enum bn_backend_kind backend = d->backend, saved = d->backend;
+	struct bnetd *d = userdata;
+	enum bn_backend_kind backend = d->backend;
 	const char *name, *path;
 	struct bnetd_model *mo;
 	int r;
@@ -107,9 +100,7 @@ static int do_load_model(struct bnetd *d, sd_bus_message *m, sd_bus_error *err)
 	r = read_load_options(m, &backend, err);
 	if (r < 0 || sd_bus_error_is_set(err))
 		return r;
-	d->backend = backend;
-	r = bnetd_model_load(d, name, path, &mo, err);
-	d->backend = saved;
+	r = bnetd_manager_load_model(d, name, path, backend, &mo, err);
 	if (r < 0 || sd_bus_error_is_set(err))
 		return r;
 	return sd_bus_reply_method_return(m, "o", mo->path);
@@ -117,11 +108,14 @@ static int do_load_model(struct bnetd *d, sd_bus_message *m, sd_bus_error *err)
 
 static int method_load_model(sd_bus_message *m, void *userdata, sd_bus_error *err)
 {
-	return bnetd_authorize(userdata, m, BNETD_ACTION_MANAGE, do_load_model, err);
+	struct bnetd *d = userdata;
+
+	return bnetd_authorize(d->polkit_bus, m, BNETD_ACTION_MANAGE, do_load_model, d, err);
 }
 
-static int do_unload_model(struct bnetd *d, sd_bus_message *m, sd_bus_error *err)
+static int do_unload_model(void *userdata, sd_bus_message *m, sd_bus_error *err)
 {
+	struct bnetd *d = userdata;
 	struct bnetd_model *mo = NULL;
 	const char *name;
 	int r;
@@ -132,7 +126,7 @@ static int do_unload_model(struct bnetd *d, sd_bus_message *m, sd_bus_error *err
 	r = model_or_error(d, name, false, &mo, err);
 	if (r < 0 || sd_bus_error_is_set(err))
 		return r;
-	r = bnetd_model_unload(d, mo, err);
+	r = bnetd_manager_unload_model(d, mo, err);
 	if (r < 0 || sd_bus_error_is_set(err))
 		return r;
 	return sd_bus_reply_method_return(m, "");
@@ -140,7 +134,9 @@ static int do_unload_model(struct bnetd *d, sd_bus_message *m, sd_bus_error *err
 
 static int method_unload_model(sd_bus_message *m, void *userdata, sd_bus_error *err)
 {
-	return bnetd_authorize(userdata, m, BNETD_ACTION_MANAGE, do_unload_model, err);
+	struct bnetd *d = userdata;
+
+	return bnetd_authorize(d->polkit_bus, m, BNETD_ACTION_MANAGE, do_unload_model, d, err);
 }
 
 static int method_list_sessions(sd_bus_message *m, void *userdata, sd_bus_error *err)
@@ -157,7 +153,7 @@ static int method_list_sessions(sd_bus_message *m, void *userdata, sd_bus_error 
 		r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "(ossus)");
-	bnetd_list_for_each_safe(pos, tmp, &d->sessions) {
+	bnetd_list_for_each_safe(pos, tmp, &d->sessions.list) {
 		struct bnetd_session *s = container_of(pos, struct bnetd_session, link);
 
 		if (s->closed || (uid != 0 && !bnetd_session_visible(s, m)))
@@ -204,19 +200,20 @@ static int method_create_session(sd_bus_message *m, void *userdata, sd_bus_error
 		r = sd_bus_message_exit_container(m);
 	if (r < 0)
 		return r;
-	if (d->stopping)
+	if (d->queue.stopping)
 		return sd_bus_error_setf(err, SD_BUS_ERROR_NO_SERVER, "bitnetd is stopping");
 	r = model_or_error(d, name, true, &mo, err);
 	if (r < 0 || sd_bus_error_is_set(err))
 		return r;
-	r = bnetd_session_create(d, m, mo, n_ctx, &s, err);
+	r = bnetd_manager_create_session(d, m, mo, n_ctx, &s, err);
 	if (r < 0 || sd_bus_error_is_set(err))
 		return r;
 	return sd_bus_reply_method_return(m, "o", s->path);
 }
 
-static int do_kill_session(struct bnetd *d, sd_bus_message *m, sd_bus_error *err)
+static int do_kill_session(void *userdata, sd_bus_message *m, sd_bus_error *err)
 {
+	struct bnetd *d = userdata;
 	struct bnetd_session *s;
 	const char *path;
 	int r;
@@ -224,10 +221,10 @@ static int do_kill_session(struct bnetd *d, sd_bus_message *m, sd_bus_error *err
 	r = sd_bus_message_read(m, "o", &path);
 	if (r < 0)
 		return r;
-	s = bnetd_session_find(d, path);
+	s = bnetd_sessions_find(&d->sessions, path);
 	if (!s)
 		return sd_bus_error_setf(err, BNETD_ERR_NO_SUCH_SESSION, "no session %s", path);
-	bnetd_session_close(s);
+	bnetd_manager_close_session(d, s);
 	return sd_bus_reply_method_return(m, "");
 }
 
@@ -241,16 +238,16 @@ static int method_kill_session(sd_bus_message *m, void *userdata, sd_bus_error *
 	r = sd_bus_message_read(m, "o", &path);
 	if (r < 0)
 		return r;
-	s = bnetd_session_find(d, path);
+	s = bnetd_sessions_find(&d->sessions, path);
 	if (s && bnetd_session_visible(s, m)) {
-		bnetd_session_close(s);
+		bnetd_manager_close_session(d, s);
 		return sd_bus_reply_method_return(m, "");
 	}
 	r = sd_bus_message_rewind(m, true);
 	if (r < 0)
 		return r;
 	/* another's session, or none: only an administrator learns which */
-	return bnetd_authorize(d, m, BNETD_ACTION_MANAGE, do_kill_session, err);
+	return bnetd_authorize(d->polkit_bus, m, BNETD_ACTION_MANAGE, do_kill_session, d, err);
 }
 
 static int method_tokenize(sd_bus_message *m, void *userdata, sd_bus_error *err)
@@ -272,7 +269,8 @@ static int method_tokenize(sd_bus_message *m, void *userdata, sd_bus_error *err)
 	if (r < 0 || sd_bus_error_is_set(err))
 		return r;
 	v = bn_model_vocab(mo->m);
-	r = bnetd_tokenize(v, text, add_special && bn_vocab_add_bos(v), add_special, &ids, &n);
+	r = bnetd_model_tokenize(mo, text, add_special && bn_vocab_add_bos(v), add_special, &ids,
+				 &n);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
@@ -352,40 +350,22 @@ static int method_detokenize(sd_bus_message *m, void *userdata, sd_bus_error *er
 	return r;
 }
 
-static bool kmod_in_use(struct bnetd *d)
-{
-	struct bnetd_list *pos, *tmp;
-
-	bnetd_list_for_each_safe(pos, tmp, &d->models) {
-		struct bnetd_model *mo = container_of(pos, struct bnetd_model, link);
-
-		if (mo->state == BNETD_MODEL_READY && !strcmp(mo->info->backend, "kmod"))
-			return true;
-	}
-	return false;
-}
-
 static int method_device_counters(sd_bus_message *m, void *userdata, sd_bus_error *err)
 {
-	const struct bitnet_info *i;
-	struct bnd_dev *dev = NULL;
-	int r;
+	struct bn_backend_stats st;
 
 	(void)err;
-	if (!kmod_in_use(userdata) || bnd_open("/dev/bitnet", &dev) < 0)
+	if (bnetd_manager_device_stats(userdata, &st) < 0)
 		return sd_bus_reply_method_return(m, "a{st}", 0);
-	i = bnd_info(dev);
-	r = sd_bus_reply_method_return(m, "a{st}", 6, "abi_version", (uint64_t)i->abi_version,
-				       "features", (uint64_t)i->features, "pinned_bytes",
-				       (uint64_t)i->pinned_bytes, "max_global_bytes",
-				       (uint64_t)i->max_global_bytes, "nr_workers",
-				       (uint64_t)i->nr_workers, "isa", (uint64_t)i->isa);
-	bnd_close(dev);
-	return r;
+	return sd_bus_reply_method_return(m, "a{st}", 6, "abi_version", (uint64_t)st.abi_version,
+					  "features", st.features, "pinned_bytes", st.pinned_bytes,
+					  "max_global_bytes", st.max_global_bytes, "nr_workers",
+					  (uint64_t)st.nr_workers, "isa", (uint64_t)st.isa);
 }
 
-static int do_set_limits(struct bnetd *d, sd_bus_message *m, sd_bus_error *err)
+static int do_set_limits(void *userdata, sd_bus_message *m, sd_bus_error *err)
 {
+	struct bnetd *d = userdata;
 	struct bnetd_limits l = d->cfg.limits;
 	const char *key, *contents;
 	char type;
@@ -427,38 +407,15 @@ static int do_set_limits(struct bnetd *d, sd_bus_message *m, sd_bus_error *err)
 		return r;
 	d->cfg.limits = l;
 	bnetd_log(LOG_INFO, NULL, NULL, "limits changed by %s", sd_bus_message_get_sender(m));
-	bnetd_sched_kick_later(d);
+	bnetd_sched_kick_later(&d->sched);
 	return sd_bus_reply_method_return(m, "");
 }
 
 static int method_set_limits(sd_bus_message *m, void *userdata, sd_bus_error *err)
 {
-	return bnetd_authorize(userdata, m, BNETD_ACTION_MANAGE, do_set_limits, err);
-}
+	struct bnetd *d = userdata;
 
-static const char *backend_in_use(struct bnetd *d)
-{
-	struct bnetd_list *pos, *tmp;
-
-	bnetd_list_for_each_safe(pos, tmp, &d->models) {
-		struct bnetd_model *mo = container_of(pos, struct bnetd_model, link);
-
-		if (mo->state == BNETD_MODEL_READY)
-			return mo->info->backend;
-	}
-	if (d->backend == BN_BACKEND_KMOD || (d->backend == BN_BACKEND_AUTO && d->device_available))
-		return "kmod";
-	return "cpu";
-}
-
-static uint32_t count_sessions(struct bnetd *d)
-{
-	struct bnetd_list *pos, *tmp;
-	uint32_t n = 0;
-
-	bnetd_list_for_each_safe(pos, tmp, &d->sessions)
-		n += !container_of(pos, struct bnetd_session, link)->closed;
-	return n;
+	return bnetd_authorize(d->polkit_bus, m, BNETD_ACTION_MANAGE, do_set_limits, d, err);
 }
 
 static int manager_prop(sd_bus *bus, const char *path, const char *iface, const char *prop,
@@ -473,20 +430,21 @@ static int manager_prop(sd_bus *bus, const char *path, const char *iface, const 
 	if (!strcmp(prop, "Version"))
 		return sd_bus_message_append(reply, "s", BNETD_VERSION);
 	if (!strcmp(prop, "Backend"))
-		return sd_bus_message_append(reply, "s", backend_in_use(d));
+		return sd_bus_message_append(reply, "s", bnetd_manager_backend(d));
 	if (!strcmp(prop, "DeviceAvailable"))
-		return sd_bus_message_append(reply, "b", access("/dev/bitnet", R_OK | W_OK) == 0);
+		return sd_bus_message_append(reply, "b", bn_backend_kmod_available());
 	if (!strcmp(prop, "ActiveSessions"))
-		return sd_bus_message_append(reply, "u", count_sessions(d));
+		return sd_bus_message_append(reply, "u", bnetd_sessions_count(&d->sessions));
 	if (!strcmp(prop, "MemoryUsed"))
-		return sd_bus_message_append(reply, "t", bnetd_memory_used(d));
+		return sd_bus_message_append(reply, "t", bnetd_memory_used(&d->sessions));
 	return -ENOENT;
 }
 
 #define MPROP(name, sig) SD_BUS_PROPERTY(name, sig, manager_prop, 0, 0)
 /* A plain field of struct bnetd: sd-bus reads it (no getter). */
 #define FPROP(name, sig, field) SD_BUS_PROPERTY(name, sig, NULL, offsetof(struct bnetd, field), 0)
-_Static_assert(sizeof(((struct bnetd *)0)->n_queue) == sizeof(uint32_t), "QueueLength is 'u'");
+_Static_assert(sizeof(((struct bnetd *)0)->queue.n_queue) == sizeof(uint32_t),
+	       "QueueLength is 'u'");
 
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
@@ -518,12 +476,12 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("Version", "s", manager_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Backend", "s", manager_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	MPROP("DeviceAvailable", "b"),
-	FPROP("Requests", "t", requests),
-	FPROP("TokensIn", "t", tokens_in),
-	FPROP("TokensOut", "t", tokens_out),
-	FPROP("QueueLength", "u", n_queue),
+	FPROP("Requests", "t", queue.requests),
+	FPROP("TokensIn", "t", queue.tokens_in),
+	FPROP("TokensOut", "t", queue.tokens_out),
+	FPROP("QueueLength", "u", queue.n_queue),
 	MPROP("ActiveSessions", "u"),
-	FPROP("DecodeTokensPerSecond", "d", decode_tps),
+	FPROP("DecodeTokensPerSecond", "d", sched.decode_tps),
 	FPROP("MaxQueue", "u", cfg.limits.max_queue),
 	FPROP("MaxSessionsPerUser", "u", cfg.limits.max_sessions_per_user),
 	FPROP("MaxTokensPerUser", "t", cfg.limits.max_tokens_per_user),
@@ -534,7 +492,7 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_END
 };
 
-int bnetd_manager_register(struct bnetd *d)
+int bnetd_manager_bus_register(struct bnetd *d)
 {
 	return sd_bus_add_object_vtable(d->bus, NULL, BNETD_ROOT_PATH, BNETD_IFACE_MANAGER,
 					manager_vtable, d);
