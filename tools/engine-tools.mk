@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The engine's programs (bitnet-run, bitnet-mkmodel) and tests; included
-# from daemon/engine/engine.mk.
+# from daemon/daemon.mk after the engine library.
 
 ENGINE_LINK_DEPS = $(BUILD)/lib/libbitnet-engine.a \
 		  $(filter %/libbitnet-dev.a,$(LIBS)) $(BUILD)/lib/libbitnet-core.a

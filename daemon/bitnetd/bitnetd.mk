@@ -25,7 +25,7 @@ BITNETD_LIBS	:= $(BUILD)/lib/libbitnet-engine.a \
 SYSTEMD_LIBS	= $(shell pkg-config --libs libsystemd)
 # Like the engine's programs, bitnetd links the kmod backend: only offered
 # once it exists in the tree (the integration tests SKIP without bitnetd).
-ifneq ($(wildcard daemon/engine/backend_kmod.c),)
+ifneq ($(wildcard daemon/engine/backend/backend_kmod.c),)
 BINS		+= $(BUILD)/bin/bitnetd
 CHECK_DEPS	+= $(BUILD)/bin/bitnetd
 endif
