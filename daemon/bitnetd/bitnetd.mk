@@ -54,7 +54,8 @@ $(BUILD)/tests/daemon/test-bitnetd-stop: $(BUILD)/obj/tests/unit/daemon/test_sto
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # The layers above stay a DAG: no include circle among bitnetd's files, and
-# no libdev header (the device is the engine's business).
+# no libdev header (the device is the engine's business); the engine's parts
+# form a DAG too and keep their private headers to themselves.
 CHECK_PROGS	+= $(SRC)/tests/style/run-include-graph.sh
 
 BITNETD_OBJECTS	:= model session wakeup log

@@ -1,19 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Backends as the engine's users see them: by kind and through a loaded
- * model, never the backend or the device behind it.
+ * Backends as the engine's users see them: by kind, never the backend or
+ * the device behind it (a loaded model's backend: bn_model_backend_stats()).
  */
 #include <errno.h>
 #include <string.h>
 
-#include "daemon/engine/model/model_internal.h"
-
-int bn_model_backend_stats(const struct bn_model *m, struct bn_backend_stats *st)
-{
-	if (!m || !m->backend)
-		return -EINVAL;
-	return m->backend->ops->stats(m->backend, st);
-}
+#include "daemon/engine/engine.h"
 
 int bn_backend_kind_parse(const char *name, enum bn_backend_kind *kind)
 {

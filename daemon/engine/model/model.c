@@ -741,3 +741,10 @@ const struct bn_vocab *bn_model_vocab(const struct bn_model *m)
 {
 	return m->vocab;
 }
+
+int bn_model_backend_stats(const struct bn_model *m, struct bn_backend_stats *st)
+{
+	if (!m || !m->backend)
+		return -EINVAL;
+	return m->backend->ops->stats(m->backend, st);
+}
