@@ -8,7 +8,7 @@
 #   manager.c					 the daemon's top object
 #   scheduler.c					 continuous batching
 #   request.c session.c model.c		 the objects
-#   wakeup.c polkit.c bus-util.c errors.c log.c config.c params.c stop.c
+#   wakeup.c polkit.c bus-util.c errors.c log.c config.c params.c
 #   (list.h, bus-names.h, time-util.h: header only)
 BITNETD_SRCS	:= daemon/bitnetd/main.c \
 		   daemon/bitnetd/manager-bus.c daemon/bitnetd/model-bus.c \
@@ -17,7 +17,7 @@ BITNETD_SRCS	:= daemon/bitnetd/main.c \
 		   daemon/bitnetd/session.c daemon/bitnetd/model.c \
 		   daemon/bitnetd/wakeup.c daemon/bitnetd/polkit.c daemon/bitnetd/bus-util.c \
 		   daemon/bitnetd/errors.c daemon/bitnetd/log.c daemon/bitnetd/config.c \
-		   daemon/bitnetd/params.c daemon/bitnetd/stop.c
+		   daemon/bitnetd/params.c
 BITNETD_OBJS	:= $(BITNETD_SRCS:%.c=$(BUILD)/obj/%.o)
 # libbitnet-dev.a and -core.a come from other fragments (included earlier)
 BITNETD_LIBS	:= $(BUILD)/lib/libbitnet-engine.a \
@@ -35,21 +35,16 @@ $(BUILD)/bin/bitnetd: $(BITNETD_OBJS) $(BITNETD_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(BITNETD_OBJS) $(BITNETD_LIBS) $(ENGINE_LDLIBS) \
 		$(SYSTEMD_LIBS) -lpthread -lm
 
-# Unit tests: configuration and stop strings (no engine), and the objects
-# below the bus (model loading, sessions' KV caches under a budget).
+# Unit tests: configuration (no engine), and the objects below the bus
+# (model loading, sessions' KV caches under a budget). Stop strings are the
+# engine's generator's: tests/unit/engine/test_stop.c.
 BITNETD_UNIT	:= $(BUILD)/tests/daemon/test-bitnetd-config \
-		   $(BUILD)/tests/daemon/test-bitnetd-stop \
 		   $(BUILD)/tests/daemon/test-bitnetd-objects
 CHECK_PROGS	+= $(BITNETD_UNIT)
 CHECK_DEPS	+= $(BITNETD_UNIT)
 
 $(BUILD)/tests/daemon/test-bitnetd-config: $(BUILD)/obj/tests/unit/daemon/test_config.o \
 		$(BUILD)/obj/daemon/bitnetd/config.o
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^
-
-$(BUILD)/tests/daemon/test-bitnetd-stop: $(BUILD)/obj/tests/unit/daemon/test_stop.o \
-		$(BUILD)/obj/daemon/bitnetd/stop.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

@@ -8,23 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/bitnetd/stop.h"
+#include "daemon/engine/gen/stop.h"
 
-void bnetd_stop_init(struct bnetd_stop *st, char **stops, size_t n_stops)
+void bn_stop_init(struct bn_stop *st, const char *const *stops, size_t n_stops)
 {
 	memset(st, 0, sizeof(*st));
 	st->stops = stops;
 	st->n_stops = n_stops;
 }
 
-void bnetd_stop_free(struct bnetd_stop *st)
+void bn_stop_free(struct bn_stop *st)
 {
 	free(st->text);
 	st->text = NULL;
 	st->len = st->cap = st->released = 0;
 }
 
-static size_t longest_stop(const struct bnetd_stop *st)
+static size_t longest_stop(const struct bn_stop *st)
 {
 	size_t m = 0;
 
@@ -34,7 +34,7 @@ static size_t longest_stop(const struct bnetd_stop *st)
 	return m;
 }
 
-int bnetd_stop_append(struct bnetd_stop *st, const char *s, size_t len)
+int bn_stop_append(struct bn_stop *st, const char *s, size_t len)
 {
 	size_t from, maxs;
 
@@ -73,7 +73,7 @@ int bnetd_stop_append(struct bnetd_stop *st, const char *s, size_t len)
 	return 0;
 }
 
-size_t bnetd_stop_releasable(const struct bnetd_stop *st, bool final)
+size_t bn_stop_releasable(const struct bn_stop *st, bool final)
 {
 	size_t keep = 0;
 

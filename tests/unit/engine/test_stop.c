@@ -5,38 +5,39 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/bitnetd/stop.h"
+#include "daemon/engine/gen/stop.h"
 #include "tests/tap.h"
 
 /* Streams @pieces through the matcher; returns what a client would see. */
-static void stream(char **stops, size_t n, const char *const *pieces, char *seen, int *hit)
+static void stream(const char *const *stops, size_t n, const char *const *pieces, char *seen,
+		   int *hit)
 {
-	struct bnetd_stop st;
+	struct bn_stop st;
 	size_t i;
 
 	seen[0] = '\0';
-	bnetd_stop_init(&st, stops, n);
+	bn_stop_init(&st, stops, n);
 	for (i = 0; pieces[i] && !st.hit; i++) {
 		size_t end;
 
-		bnetd_stop_append(&st, pieces[i], strlen(pieces[i]));
-		end = bnetd_stop_releasable(&st, false);
+		bn_stop_append(&st, pieces[i], strlen(pieces[i]));
+		end = bn_stop_releasable(&st, false);
 		strncat(seen, st.text + st.released, end - st.released);
 		st.released = end;
 	}
-	strncat(seen, st.text + st.released, bnetd_stop_releasable(&st, true) - st.released);
+	strncat(seen, st.text + st.released, bn_stop_releasable(&st, true) - st.released);
 	*hit = st.hit;
-	bnetd_stop_free(&st);
+	bn_stop_free(&st);
 }
 
 int main(void)
 {
-	char *stops[] = { "\n\n", "END" };
+	const char *const stops[] = { "\n\n", "END" };
 	const char *const a[] = { "Hello", " wor", "ld\n", "\nmore", NULL };
 	const char *const b[] = { "E", "N", "X", " E", "ND", "after", NULL };
 	const char *const c[] = { "no stop", " here\n", NULL };
 	const char *const e[] = { "xEN", "Dy", NULL };
-	struct bnetd_stop st;
+	struct bn_stop st;
 	char seen[256];
 	int hit;
 
@@ -52,11 +53,11 @@ int main(void)
 	stream(NULL, 0, c, seen, &hit);
 	tap_ok(!hit && !strcmp(seen, "no stop here\n"), "no stop strings: everything passes");
 
-	bnetd_stop_init(&st, stops, 2);
-	bnetd_stop_append(&st, "abcE", 4);
-	tap_ok(bnetd_stop_releasable(&st, false) == 3, "only a possible stop prefix is held back");
-	bnetd_stop_append(&st, "N", 1);
-	tap_ok(bnetd_stop_releasable(&st, false) == 3 && !st.hit, "longer prefix still held");
-	bnetd_stop_free(&st);
+	bn_stop_init(&st, stops, 2);
+	bn_stop_append(&st, "abcE", 4);
+	tap_ok(bn_stop_releasable(&st, false) == 3, "only a possible stop prefix is held back");
+	bn_stop_append(&st, "N", 1);
+	tap_ok(bn_stop_releasable(&st, false) == 3 && !st.hit, "longer prefix still held");
+	bn_stop_free(&st);
 	return tap_exit();
 }
