@@ -227,7 +227,7 @@ struct bn_gen_params {
 	const struct bn_sampler_params *sp; /* borrowed until bn_gen_free() */
 	const char *const *stops;	    /* borrowed too; may be empty */
 	size_t n_stops;
-	uint32_t max_tokens; /* tokens to generate at most, >= 1 */
+	uint32_t max_tokens; /* the step generating this many ends with LENGTH */
 	bool ignore_eos;
 };
 
