@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "daemon/engine/engine.h"
-#include "daemon/engine/ops.h"
+#include "daemon/engine/kernels/ops.h"
 #include "tests/tap.h"
 
 #define SHAPE "--embd 256 --layers 2 --heads 4 --kv-heads 2 --ff 512 --vocab 600 --ctx 256"

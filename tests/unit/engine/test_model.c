@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/engine/engine.h"
-#include "daemon/engine/gguf.h"
+#include "daemon/engine/gguf/gguf.h"
 #include "tests/tap.h"
 
 #define SHAPE "--embd 256 --layers 2 --heads 4 --kv-heads 2 --ff 512 --vocab 600 --ctx 512"
