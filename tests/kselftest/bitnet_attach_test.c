@@ -29,7 +29,11 @@ enum {
 static const uint32_t fmts[] = { BNC_FMT_I2_S, BNC_FMT_TQ2_0, BNC_FMT_TQ1_0 };
 
 /* What the attaching child loads: the owner's tensors, or not quite. */
-enum { SAME, OTHER_SHAPE, OTHER_VALUES };
+enum {
+	SAME,
+	OTHER_SHAPE,
+	OTHER_VALUES
+};
 
 static int make_weights(struct kw *w)
 {
