@@ -126,8 +126,9 @@ pack_daemon_userland() {
 				     $1 ~ /^\/.*ld-linux/ { print $1 }' | sort -u); do
 		mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib" || return
 	done
-	echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
-	echo 'root:x:0:' >"$root/etc/group"
+	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' \
+		>"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 	echo 0123456789abcdef0123456789abcdef >"$root/etc/machine-id"
 }
 
