@@ -21,6 +21,7 @@ static const sd_bus_error_map bitnet_error_map[] = {
 	SD_BUS_ERROR_MAP("org.bitnet.Inference1.Error.QuotaExceeded", EDQUOT),
 	SD_BUS_ERROR_MAP("org.bitnet.Inference1.Error.ContextFull", ENOSPC),
 	SD_BUS_ERROR_MAP("org.bitnet.Inference1.Error.OutOfMemory", ENOMEM),
+	SD_BUS_ERROR_MAP("org.bitnet.Inference1.Error.NotOnDevice", ENODEV),
 	SD_BUS_ERROR_MAP_END
 };
 

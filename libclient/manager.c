@@ -4,6 +4,7 @@
  * tokenizer and the session list.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,27 @@ int bitnet_unload_model(struct bitnet_client *client, const char *name)
 		return -EINVAL;
 	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "UnloadModel",
 			       NULL, "s", name);
+}
+
+int bitnet_model_share_weights(struct bitnet_client *client, const char *model, int *fd)
+{
+	sd_bus_message *reply = NULL;
+	int r, h;
+
+	if (!client || !model || !fd)
+		return -EINVAL;
+	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ShareWeights",
+			    &reply, "s", model);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "h", &h);
+	if (r >= 0) {
+		/* the reply owns h */
+		*fd = fcntl(h, F_DUPFD_CLOEXEC, 3);
+		r = *fd < 0 ? -errno : 0;
+	}
+	sd_bus_message_unref(reply);
+	return r < 0 ? r : 0;
 }
 
 int bitnet_tokenize(struct bitnet_client *client, const char *model, const char *text,

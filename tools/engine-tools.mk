@@ -9,9 +9,13 @@ ENGINE_LINK	= $(ENGINE_LINK_DEPS) $(ENGINE_LDLIBS) -lpthread -lm
 
 BINS		+= $(BUILD)/bin/bitnet-run $(BUILD)/bin/bitnet-mkmodel
 
-$(BUILD)/bin/bitnet-run: $(BUILD)/obj/tools/run/run.o $(ENGINE_LINK_DEPS)
+# --attach asks bitnetd for a model's weights through libbitnet-client.
+RUN_OBJS	:= $(BUILD)/obj/tools/run/run.o $(BUILD)/obj/tools/run/attach.o
+
+$(BUILD)/bin/bitnet-run: $(RUN_OBJS) $(ENGINE_LINK_DEPS) $(BUILD)/lib/libbitnet-client.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(ENGINE_LINK)
+	$(CC) $(LDFLAGS) -o $@ $(RUN_OBJS) $(BUILD)/lib/libbitnet-client.a -lsystemd \
+		$(ENGINE_LINK)
 
 MKMODEL_OBJS	:= $(BUILD)/obj/tools/mkmodel/mkmodel.o $(BUILD)/obj/tools/mkmodel/requant.o \
 		   $(BUILD)/obj/tools/mkmodel/vocab_bpe.o

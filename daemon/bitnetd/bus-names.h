@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The service's names on the bus: its well-known name, object paths,
- * interfaces, named errors and polkit action (docs/dbus-api.md).
+ * interfaces, named errors and polkit actions (docs/dbus-api.md).
  */
 #ifndef BITNETD_BUS_NAMES_H
 #define BITNETD_BUS_NAMES_H
@@ -24,7 +24,9 @@
 #define BNETD_ERR_QUOTA "org.bitnet.Inference1.Error.QuotaExceeded"
 #define BNETD_ERR_CONTEXT_FULL "org.bitnet.Inference1.Error.ContextFull"
 #define BNETD_ERR_NO_MEMORY "org.bitnet.Inference1.Error.OutOfMemory"
+#define BNETD_ERR_NOT_ON_DEVICE "org.bitnet.Inference1.Error.NotOnDevice"
 
 #define BNETD_ACTION_MANAGE "org.bitnet.manage"
+#define BNETD_ACTION_SHARE "org.bitnet.share-weights"
 
 #endif /* BITNETD_BUS_NAMES_H */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/bitnetd/bus-names.h"
 #include "daemon/bitnetd/log.h"
@@ -418,6 +419,77 @@ static int method_set_limits(sd_bus_message *m, void *userdata, sd_bus_error *er
 	return bnetd_authorize(d->polkit_bus, m, BNETD_ACTION_MANAGE, do_set_limits, d, err);
 }
 
+/* A ready model whose weights are on /dev/bitnet: public facts, no authorization. */
+static int shareable_model(struct bnetd *d, const char *name, struct bnetd_model **out,
+			   sd_bus_error *err)
+{
+	struct bnetd_model *mo = NULL;
+	int r;
+
+	r = model_or_error(d, name, true, &mo, err);
+	if (r < 0 || sd_bus_error_is_set(err))
+		return r ? r : -EINVAL;
+	if (strcmp(mo->info->backend, "kmod"))
+		return sd_bus_error_setf(
+			err, BNETD_ERR_NOT_ON_DEVICE,
+			"'%s' runs on the %s backend, not on /dev/bitnet: no weights to share",
+			name, mo->info->backend);
+	*out = mo;
+	return 0;
+}
+
+static int do_share_weights(void *userdata, sd_bus_message *m, sd_bus_error *err)
+{
+	struct bnetd *d = userdata;
+	struct bnetd_model *mo;
+	const char *name;
+	uid_t uid = (uid_t)-1;
+	int fd = -1, r;
+
+	r = sd_bus_message_read(m, "s", &name);
+	if (r < 0)
+		return r;
+	/* polkit may have taken a while: the model may be gone */
+	r = shareable_model(d, name, &mo, err);
+	if (r < 0 || sd_bus_error_is_set(err))
+		return r;
+	r = bnetd_model_share_weights(mo, &fd);
+	if (r == -ENODEV)
+		return sd_bus_error_setf(err, BNETD_ERR_NOT_ON_DEVICE, "'%s' is not on /dev/bitnet",
+					 name);
+	if (r == -EOPNOTSUPP)
+		return sd_bus_error_setf(err, SD_BUS_ERROR_NOT_SUPPORTED,
+					 "/dev/bitnet cannot export the weights of '%s'", name);
+	if (r < 0)
+		return sd_bus_error_set_errnof(err, -r, "sharing the weights of '%s' failed: %s",
+					       name, strerror(-r));
+	bnetd_sender_uid(m, &uid);
+	bnetd_log(LOG_INFO, name, NULL, "weights shared with %s (uid %d), read-only",
+		  sd_bus_message_get_sender(m), (int)uid);
+	r = sd_bus_reply_method_return(m, "h", fd);
+	close(fd);
+	return r;
+}
+
+static int method_share_weights(sd_bus_message *m, void *userdata, sd_bus_error *err)
+{
+	struct bnetd *d = userdata;
+	struct bnetd_model *mo;
+	const char *name;
+	int r;
+
+	r = sd_bus_message_read(m, "s", &name);
+	if (r < 0)
+		return r;
+	r = shareable_model(d, name, &mo, err);
+	if (r < 0 || sd_bus_error_is_set(err))
+		return r;
+	r = sd_bus_message_rewind(m, true);
+	if (r < 0)
+		return r;
+	return bnetd_authorize(d->polkit_bus, m, BNETD_ACTION_SHARE, do_share_weights, d, err);
+}
+
 static int manager_prop(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			sd_bus_message *reply, void *userdata, sd_bus_error *err)
 {
@@ -470,6 +542,9 @@ static const sd_bus_vtable manager_vtable[] = {
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetDeviceCounters", SD_BUS_NO_ARGS,
 				SD_BUS_RESULT("a{st}", counters), method_device_counters,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ShareWeights", SD_BUS_ARGS("s", model),
+				SD_BUS_RESULT("h", weights), method_share_weights,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetLimits", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,
 				method_set_limits, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -5,10 +5,13 @@
  * the event loop, which takes the result with bnetd_model_take_loaded().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
 
 #include "daemon/bitnetd/bus-names.h"
 #include "daemon/bitnetd/log.h"
@@ -231,5 +234,26 @@ int bnetd_model_tokenize(const struct bnetd_model *mo, const char *text, bool ad
 	}
 	*out = ids;
 	*n_out = (uint32_t)n;
+	return 0;
+}
+
+int bnetd_model_share_weights(struct bnetd_model *mo, int *fd)
+{
+	int sv[2], r;
+
+	if (mo->state != BNETD_MODEL_READY)
+		return -EBUSY;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	/* the event loop never waits for the peer: all is queued at once */
+	r = fcntl(sv[0], F_SETFL, O_NONBLOCK) ? -errno : 0;
+	if (!r)
+		r = bn_model_share_weights(mo->m, sv[0]);
+	close(sv[0]);
+	if (r) {
+		close(sv[1]);
+		return r;
+	}
+	*fd = sv[1];
 	return 0;
 }

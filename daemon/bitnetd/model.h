@@ -69,6 +69,14 @@ struct bnetd_model *bnetd_model_find(struct bnetd_list *models, const char *name
 /* Weights of the ready models of @models. */
 uint64_t bnetd_models_weight_bytes(struct bnetd_list *models);
 
+/*
+ * A unix socket whose peer end carries the model's weights pinned on
+ * /dev/bitnet (bn_model_share_weights()): the caller hands *@fd to another
+ * process, which attaches to them read-only. -ENODEV when the weights are
+ * not on the device.
+ */
+int bnetd_model_share_weights(struct bnetd_model *mo, int *fd);
+
 /* Text to a malloc'd id array; -EINVAL for text the vocab cannot encode. */
 int bnetd_model_tokenize(const struct bnetd_model *mo, const char *text, bool add_bos,
 			 bool parse_special, int32_t **out, uint32_t *n_out);

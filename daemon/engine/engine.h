@@ -65,6 +65,14 @@ struct bn_load_opts {
 	 * full-precision baseline of bitnet-bench e2e.
 	 */
 	bool dense;
+	/*
+	 * No weights of our own: the kmod backend attaches, read-only, to the
+	 * ones another process shares over unix socket @attach_sock
+	 * (bn_model_share_weights(); bitnet-run --attach). The file must be
+	 * the one that process loaded: -ESTALE else. Backend AUTO or KMOD.
+	 */
+	bool attach;
+	int attach_sock;
 };
 
 struct bn_model_info {
@@ -111,6 +119,15 @@ const struct bn_vocab *bn_model_vocab(const struct bn_model *m);
 int bn_model_backend_stats(const struct bn_model *m, struct bn_backend_stats *st);
 /* Whether /dev/bitnet may be opened read-write (BN_BACKEND_AUTO tries it first). */
 bool bn_backend_kmod_available(void);
+/*
+ * Hands the weights a model pinned on /dev/bitnet to the process at the
+ * other end of unix socket @sock (export fds, SCM_RIGHTS), which loads the
+ * same file with bn_load_opts.attach: it imports them read-only. -ENODEV
+ * when the weights are not on /dev/bitnet (cpu backend), -EINVAL for a
+ * model that is itself attached, -EOPNOTSUPP when the device cannot export
+ * them, -EPERM when the peer runs as another uid than ours (and not root).
+ */
+int bn_model_share_weights(struct bn_model *m, int sock);
 
 /* ---- tokenizer ---- */
 

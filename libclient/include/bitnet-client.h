@@ -169,6 +169,17 @@ int bitnet_wait_model_ready(struct bitnet_client *client, const char *name, uint
 			    uint64_t timeout_usec, bitnet_progress_fn progress, void *userdata);
 int bitnet_unload_model(struct bitnet_client *client, const char *name);
 
+/*
+ * The weights model name has pinned on /dev/bitnet, for this process to
+ * run on read-only instead of loading its own copy: *fd is a unix socket
+ * (close-on-exec, the caller's to close) carrying their export fds, for
+ * the engine's attach (bitnet-run --attach). Needs the polkit action
+ * org.bitnet.share-weights (root: always). -ENODEV (NotOnDevice) when the
+ * model runs on the cpu backend, -ENOENT unknown, -EBUSY still loading,
+ * -EBADMSG failed, -EACCES not authorized.
+ */
+int bitnet_model_share_weights(struct bitnet_client *client, const char *model, int *fd);
+
 /* ---- tokenizer -------------------------------------------------------- */
 
 int bitnet_tokenize(struct bitnet_client *client, const char *model, const char *text,

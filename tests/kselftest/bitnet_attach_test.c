@@ -3,9 +3,10 @@
  * bitnet kselftest: a second process runs on a loaded kmod backend's
  * objects instead of its own copy. The owner loads and seals, then
  * bn_backend_kmod_export() over a unix socket; the child
- * bn_backend_kmod_attach()es, "loads" the same tensors without their data
- * and must match the cpu backend bit for bit. A peer of another uid is
- * refused; a child that loads another shape is told the model is stale.
+ * bn_backend_kmod_attach()es, "loads" the same tensors (half of them
+ * without their data) and must match the cpu backend bit for bit. A peer of
+ * another uid is refused; a child that loads another shape, or the same
+ * shape with other values (another scale), is told the model is stale.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -27,6 +28,13 @@ enum {
 
 static const uint32_t fmts[] = { BNC_FMT_I2_S, BNC_FMT_TQ2_0, BNC_FMT_TQ1_0 };
 
+/* What the attaching child loads: the owner's tensors, or not quite. */
+enum {
+	SAME,
+	OTHER_SHAPE,
+	OTHER_VALUES
+};
+
 static int make_weights(struct kw *w)
 {
 	int i, rc = 0;
@@ -37,7 +45,7 @@ static int make_weights(struct kw *w)
 }
 
 /* Child: attach, check against the cpu backend; exit code is the verdict. */
-static int attach_child(int sock, int wrong_shape)
+static int attach_child(int sock, int mode)
 {
 	struct bn_backend *cpu, *kmod;
 	bn_weight_id idc[NW], idk[NW];
@@ -52,14 +60,23 @@ static int attach_child(int sock, int wrong_shape)
 	if (bn_backend_kmod_attach(NULL, sock, &kmod, err, sizeof(err)))
 		return 11;
 	for (i = 0; i < NW; i++) {
-		uint32_t rows = w[i].rows + (wrong_shape && i == NW - 1);
+		int last = i == NW - 1;
+		uint32_t rows = w[i].rows + (mode == OTHER_SHAPE && last);
+		const void *data = i % 2 ? w[i].packed : NULL;
+		struct kw other;
 
 		if (cpu->ops->add_weight(cpu, w[i].fmt, w[i].rows, K, w[i].packed, w[i].bytes,
 					 &idc[i]))
 			return 12;
-		/* No data: an attached backend must not read it. */
-		rc = kmod->ops->add_weight(kmod, w[i].fmt, rows, K, NULL, w[i].bytes, &idk[i]);
-		if (wrong_shape && i == NW - 1)
+		if (mode == OTHER_VALUES && last) {
+			/* same format and shape, another seed: another scale */
+			if (kw_make(&other, w[i].fmt, w[i].rows, K, 900))
+				return 10;
+			data = other.packed;
+		}
+		/* Without data the backend cannot check the scale, and must not read it. */
+		rc = kmod->ops->add_weight(kmod, w[i].fmt, rows, K, data, w[i].bytes, &idk[i]);
+		if (mode != SAME && last)
 			return rc == -ESTALE ? 0 : 13;
 		if (rc)
 			return 14;
@@ -98,7 +115,7 @@ static int owner_load(struct bn_backend **kmod, char *err, size_t errlen)
 	return rc ? rc : (*kmod)->ops->finish_load(*kmod);
 }
 
-static int run_attach(struct __test_metadata *_metadata, int wrong_shape)
+static int run_attach(struct __test_metadata *_metadata, int mode)
 {
 	struct bn_backend *kmod;
 	char err[256] = "";
@@ -112,7 +129,7 @@ static int run_attach(struct __test_metadata *_metadata, int wrong_shape)
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		_exit(attach_child(sv[1], wrong_shape));
+		_exit(attach_child(sv[1], mode));
 	}
 	close(sv[1]);
 	EXPECT_EQ(0, bn_backend_kmod_export(kmod, sv[0]));
@@ -129,7 +146,7 @@ TEST(attach_bit_identical)
 
 	if (!ksft_have_device(&why))
 		SKIP(return, "%s", why);
-	EXPECT_EQ(0, run_attach(_metadata, 0));
+	EXPECT_EQ(0, run_attach(_metadata, SAME));
 }
 
 TEST(attach_other_model_is_stale)
@@ -138,7 +155,16 @@ TEST(attach_other_model_is_stale)
 
 	if (!ksft_have_device(&why))
 		SKIP(return, "%s", why);
-	EXPECT_EQ(0, run_attach(_metadata, 1));
+	EXPECT_EQ(0, run_attach(_metadata, OTHER_SHAPE));
+}
+
+TEST(attach_other_values_is_stale)
+{
+	const char *why;
+
+	if (!ksft_have_device(&why))
+		SKIP(return, "%s", why);
+	EXPECT_EQ(0, run_attach(_metadata, OTHER_VALUES));
 }
 
 /* A client of another uid on a named socket (SO_PEERCRED is the connecter's). */

@@ -4,7 +4,8 @@
 # The VM test harness, a TAP program. For each kernel release (by default
 # the two tests/vm/kernels.sh names) it builds the module against that
 # release's headers, packs a busybox initramfs with the module, the
-# kselftests and tests/vm/guest/init, boots Debian's kernel image under
+# kselftests, tests/vm/guest/init and the daemon test's userland (dynamic
+# binaries with their libraries: guest/daemon-share-test), boots Debian's kernel image under
 # qemu-system-x86_64 (TCG) and turns what the guest reports into TAP:
 #	ok N - <release>: build module | boot | insmod | ksft:<prog> | rmmod |
 #			  taint | kernel log clean | finished
@@ -88,6 +89,49 @@ if [ -z "$ksft_dir" ]; then
 	fi
 fi
 
+# The userland of the guest's daemon test (guest/daemon-share-test): bitnetd,
+# bitnetctl and bitnet-run from this build, the host's dbus-daemon, the
+# shared libraries ldd lists for them and the dynamic loader, a bus
+# configuration and a tiny model from ../shared (and the same model as
+# TQ1_0, which must be refused as stale). The same for every kernel: packed
+# once into $WORK/daemon-root, or the reason it cannot be into its skip file.
+SHARED_MODELS=$SRC/../shared/models/tiny-shakespeare-a
+pack_daemon_userland() {
+	local root=$WORK/daemon-root d=$WORK/daemon-root/opt/bitnet b bins lib why=
+	rm -rf "$root" && mkdir -p "$d/bin" "$root/etc" || return
+	if ! make -C "$SRC" BUILD="$BUILD" "$BUILD/bin/bitnetd" "$BUILD/bin/bitnetctl" \
+			"$BUILD/bin/bitnet-run" >"$WORK/daemon-build.log" 2>&1; then
+		why="bitnetd, bitnetctl or bitnet-run did not build (see $WORK/daemon-build.log)"
+	fi
+	bins="$BUILD/bin/bitnetd $BUILD/bin/bitnetctl $BUILD/bin/bitnet-run"
+	bins+=" $(command -v dbus-daemon || echo dbus-daemon)"
+	for b in $bins; do
+		[ -n "$why" ] || [ -x "$b" ] || why="$b missing (dbus-daemon: make deps)"
+	done
+	for b in tq2_0 tq1_0; do
+		[ -n "$why" ] || [ -f "$SHARED_MODELS/tiny-shakespeare-a-$b.gguf" ] ||
+			why="../shared/models/tiny-shakespeare-a missing"
+	done
+	command -v ldd >/dev/null || why=${why:-"ldd missing"}
+	if [ -n "$why" ]; then
+		echo "$why" >"$d/skip"
+		return 0
+	fi
+	cp $bins "$d/bin/" &&
+		cp "$SHARED_MODELS/tiny-shakespeare-a-tq2_0.gguf" "$d/model.gguf" &&
+		cp "$SHARED_MODELS/tiny-shakespeare-a-tq1_0.gguf" "$d/other.gguf" &&
+		cp "$HERE/guest/bus.conf" "$d/bus.conf" && : >"$d/bitnetd.conf" || return
+	# Libraries by the path the loader looks for them at, and the loader.
+	for lib in $(ldd $bins | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+				     $1 ~ /^\/.*ld-linux/ { print $1 }' | sort -u); do
+		mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib" || return
+	done
+	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' \
+		>"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	echo 0123456789abcdef0123456789abcdef >"$root/etc/machine-id"
+}
+
 # Builds the module for one kernel and packs its initramfs; writes
 # "ok build" or "fail|skip NAME reason" to $WORK/<release>/results.
 prepare_kernel() {
@@ -128,6 +172,11 @@ prepare_kernel() {
 	if [ -n "$ksft_dir" ] && [ -d "$ksft_dir" ]; then
 		find "$ksft_dir" -maxdepth 1 -type f -perm -u+x \
 			-exec cp {} "$dir/root/kselftest/" \;
+	fi
+	if [ -d "$WORK/daemon-root" ]; then
+		cp -r "$WORK/daemon-root"/. "$dir/root/" &&
+			cp "$HERE/guest/daemon-share-test" \
+				"$dir/root/kselftest/bitnet_daemon_share_test" || return
 	fi
 	printf 'MODULE=%s\nINSMOD_ARGS="%s"\nKSFT_TIMEOUT=%s\n' \
 		"$mod" "$VM_INSMOD_ARGS" "$VM_KSFT_TIMEOUT" >"$dir/root/etc/vmtest.conf"
@@ -263,6 +312,13 @@ report_kernel() {
 }
 
 t0=$(date +%s)
+# Another module under test (VM_KBUILD_DIR, the harness's self-test): no
+# /dev/bitnet, so no daemon test.
+rm -rf "$WORK/daemon-root"
+if [ -z "$VM_KBUILD_DIR" ] && ! pack_daemon_userland; then
+	mkdir -p "$WORK/daemon-root/opt/bitnet" &&
+		echo "packing the daemon test's userland failed" >"$WORK/daemon-root/opt/bitnet/skip"
+fi
 for_each_kernel prepare_kernel
 t1=$(date +%s)
 for_each_kernel boot_kernel

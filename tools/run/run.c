@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "daemon/engine/engine.h"
+#include "tools/run/attach.h"
 
 #define MAX_STOPS 16
 
@@ -23,6 +24,7 @@ struct run_opts {
 	const char *ppl_file;
 	const char *tok_text;
 	const char *tok_file;
+	const char *attach; /* bitnetd's model name */
 	const char *stops[MAX_STOPS];
 	int n_stops;
 	long n_gen;
@@ -50,7 +52,8 @@ static void usage(FILE *f)
 		   "  perplexity: --perplexity FILE [--ctx N] [--chunks N] [--all-positions]\n"
 		   "  tokenize:   --tokenize TEXT | --tokenize-file FILE [--no-bos] [--special]\n"
 		   "  common:     --backend cpu|kmod|auto  --threads N  --quiet\n"
-		   "              --head auto|file|q8|q4  --dense\n");
+		   "              --head auto|file|q8|q4  --dense\n"
+		   "              --attach NAME (bitnetd's model NAME's weights, same file)\n");
 }
 
 static double now(void)
@@ -453,6 +456,7 @@ enum {
 	OPT_HELP,
 	OPT_HEAD,
 	OPT_DENSE,
+	OPT_ATTACH,
 };
 
 static const struct option long_opts[] = {
@@ -484,6 +488,7 @@ static const struct option long_opts[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "head", required_argument, NULL, OPT_HEAD },
 	{ "dense", no_argument, NULL, OPT_DENSE },
+	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -623,6 +628,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case OPT_DENSE:
 			o->load.dense = true;
 			break;
+		case OPT_ATTACH:
+			o->attach = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout);
@@ -662,7 +670,12 @@ int main(int argc, char **argv)
 		o.load.progress = progress;
 		o.load.userdata = &last;
 	}
-	rc = bn_model_load(o.model, &o.load, &m, err, sizeof(err));
+	rc = o.attach ? run_attach_setup(o.attach, &o.load, err, sizeof(err)) : 0;
+	if (!rc) {
+		rc = bn_model_load(o.model, &o.load, &m, err, sizeof(err));
+		if (o.attach)
+			run_attach_done(&o.load, rc, err, sizeof(err));
+	}
 	if (rc) {
 		fprintf(stderr, "bitnet-run: %s\n", err);
 		return 1;

@@ -32,7 +32,7 @@ static int kmod_add_weight(struct bn_backend *b, unsigned int fmt, uint32_t rows
 	int rc;
 
 	if (k->attached)
-		return kmod_attach_weight(k, fmt, rows, cols, bytes, id);
+		return kmod_attach_weight(k, fmt, rows, cols, data, bytes, id);
 	if (k->n_sealed)
 		return -EBUSY;
 	if (k->n_w == k->cap_w) {

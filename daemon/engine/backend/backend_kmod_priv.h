@@ -50,7 +50,7 @@ int kmod_submit_group(struct kmod_backend *k, const bn_weight_id *ids, uint32_t 
 
 /* Attached backends (backend_kmod_share.c): the model's next tensor is the next object. */
 int kmod_attach_weight(struct kmod_backend *k, unsigned int fmt, uint32_t rows, uint32_t cols,
-		       size_t bytes, bn_weight_id *id);
+		       const void *data, size_t bytes, bn_weight_id *id);
 int kmod_attach_finish(struct kmod_backend *k);
 
 #endif /* BITNET_ENGINE_BACKEND_KMOD_PRIV_H */

@@ -4,7 +4,8 @@
  * (their export fds) to another process over a unix socket; that process
  * attaches a backend to them, read-only, instead of loading a copy. The
  * attached backend's add_weight() only checks that the model's next tensor
- * is the next shared object (format, shape, size); its data is not read.
+ * is the next shared object (format, shape, size and, given the data, the
+ * scale the device recorded at seal); the rest of the data is not read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "daemon/engine/backend/backend_kmod_priv.h"
+#include "kmod/core/bnc_formats.h"
 
 int bn_backend_kmod_export(struct bn_backend *b, int sock)
 {
@@ -60,9 +62,35 @@ int bn_backend_kmod_attach(const char *dev_path, int sock, struct bn_backend **o
 	return 0;
 }
 
-int kmod_attach_weight(struct kmod_backend *k, unsigned int fmt, uint32_t rows, uint32_t cols,
-		       size_t bytes, bn_weight_id *id)
+/*
+ * The scale the device records for packed @data at seal (bnc_repack()):
+ * I2_S's tail, or a TQ format's first block's when that block has a
+ * non-zero weight (all blocks with one share it). 0 when unknown.
+ */
+static int packed_scale(unsigned int fmt, const void *data, uint32_t rows, uint32_t cols,
+			uint32_t *bits)
 {
+	uint8_t c[BNC_MAX_BLOCK_WEIGHTS];
+	const struct bnc_block_fmt *bf;
+	uint32_t i;
+
+	if (fmt == BNC_FMT_I2_S) {
+		*bits = bnc_get_le32((const uint8_t *)data + (uint64_t)rows * cols / 4);
+		return 1;
+	}
+	bf = bnc_block_fmt(fmt);
+	if (!bf || bnc_block_read(fmt, data, c, bits))
+		return 0;
+	for (i = 0; i < bf->weights; i++)
+		if (c[i] != 1) /* codes are t + 1 */
+			return 1;
+	return 0;
+}
+
+int kmod_attach_weight(struct kmod_backend *k, unsigned int fmt, uint32_t rows, uint32_t cols,
+		       const void *data, size_t bytes, bn_weight_id *id)
+{
+	uint32_t bits;
 	struct bitnet_obj_info info;
 	int rc;
 
@@ -73,6 +101,8 @@ int kmod_attach_weight(struct kmod_backend *k, unsigned int fmt, uint32_t rows, 
 		return rc;
 	if (info.format != fmt || info.rows != rows || info.cols != cols || info.bytes != bytes)
 		return -ESTALE; /* the exporter loaded another model */
+	if (data && packed_scale(fmt, data, rows, cols, &bits) && bits != info.scale_bits)
+		return -ESTALE; /* same shapes, other values: another checkpoint */
 	k->bytes += info.pinned_bytes;
 	*id = k->n_w++;
 	return 0;

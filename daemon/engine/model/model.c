@@ -176,6 +176,9 @@ static int packed_fmt(uint32_t type)
 	}
 }
 
+/* An attached backend's weights are another model's (bn_load_opts.attach). */
+#define STALE_MSG "not the shared model's weights (the sharing process loaded another file)"
+
 static int add_dense(struct loader *ld, const struct gguf_tensor *t, struct bn_linear *lin)
 {
 	struct bn_ftensor ft;
@@ -207,7 +210,9 @@ static int add_dense(struct loader *ld, const struct gguf_tensor *t, struct bn_l
 	if (!rc)
 		rc = ld->m->backend->ops->add_weight(ld->m->backend, BNC_FMT_I2_S, lin->rows,
 						     lin->cols, packed, bytes, &lin->id);
-	if (rc)
+	if (rc == -ESTALE)
+		fail(ld, rc, "tensor %.*s: " STALE_MSG, (int)t->name.len, t->name.ptr);
+	else if (rc)
 		fail(ld, rc, "tensor %.*s: backend refused it (%s)", (int)t->name.len, t->name.ptr,
 		     strerror(-rc));
 out:
@@ -278,6 +283,9 @@ static int load_linear(struct loader *ld, int layer, const char *what, uint32_t 
 				    need);
 		rc = ld->m->backend->ops->add_weight(ld->m->backend, fmt, rows, cols, t->data,
 						     t->size, &lin->id);
+		if (rc == -ESTALE)
+			return fail(ld, rc, "tensor %.*s: " STALE_MSG, (int)t->name.len,
+				    t->name.ptr);
 		if (rc)
 			return fail(ld, rc, "tensor %.*s: not a per-tensor ternary weight (%s)",
 				    (int)t->name.len, t->name.ptr, strerror(-rc));
@@ -552,6 +560,15 @@ static int make_backend(struct loader *ld)
 
 	if (threads < 0 || threads > 1024)
 		return fail(ld, -EINVAL, "threads must be 0..1024");
+	if (ld->opts && ld->opts->attach) {
+		if (kind == BN_BACKEND_CPU)
+			return fail(ld, -EINVAL, "attaching needs the kmod backend");
+		rc = bn_backend_kmod_attach(NULL, ld->opts->attach_sock, &ld->m->backend, why,
+					    sizeof(why));
+		if (rc)
+			return fail(ld, rc, "kmod backend: %s", why[0] ? why : strerror(-rc));
+		return 0;
+	}
 	if (kind == BN_BACKEND_KMOD || kind == BN_BACKEND_AUTO) {
 		rc = bn_backend_kmod_new(NULL, &ld->m->backend, why, sizeof(why));
 		if (!rc)
@@ -650,6 +667,8 @@ static int load_all(struct loader *ld, const char *path)
 	if (rc)
 		return rc;
 	rc = m->backend->ops->finish_load(m->backend);
+	if (rc == -ESTALE)
+		return fail(ld, rc, "%s", STALE_MSG);
 	if (rc)
 		return fail(ld, rc, "backend: finishing the load failed (%s)", strerror(-rc));
 	m->info.weight_bytes = m->backend->ops->weight_bytes(m->backend);
@@ -747,4 +766,13 @@ int bn_model_backend_stats(const struct bn_model *m, struct bn_backend_stats *st
 	if (!m || !m->backend)
 		return -EINVAL;
 	return m->backend->ops->stats(m->backend, st);
+}
+
+int bn_model_share_weights(struct bn_model *m, int sock)
+{
+	if (!m || !m->backend || sock < 0)
+		return -EINVAL;
+	if (!bn_backend_kmod_submit_path(m->backend))
+		return -ENODEV;
+	return bn_backend_kmod_export(m->backend, sock);
 }

@@ -244,6 +244,12 @@ class Manager(PropObject):
         return dbus.Dictionary({"mock_cancelled": dbus.UInt64(self.cancelled)},
                                signature="st")
 
+    @dbus.service.method(MANAGER, in_signature="s", out_signature="h")
+    def ShareWeights(self, model):
+        self.model(model)
+        raise Error(ERR + "NotOnDevice",
+                    "'%s' runs on the cpu backend, not on /dev/bitnet" % model)
+
     @dbus.service.method(MANAGER, in_signature="a{sv}")
     def SetLimits(self, limits):
         for key, value in limits.items():

@@ -188,6 +188,38 @@ static void test_info(struct bitnet_client *c, const char *model)
 		bitnet_model_info_clear(&info);
 }
 
+/*
+ * ShareWeights: on the cpu backend (no /dev/bitnet here) the named error;
+ * on kmod a unix socket. The attach itself is the VM test's (bitnet-run).
+ */
+static void test_share(struct bitnet_client *c, const char *model)
+{
+	struct bitnet_status st;
+	bool on_cpu;
+	int r, fd = -1;
+
+	r = bitnet_get_status(c, &st);
+	on_cpu = r == 0 && !strcmp(st.backend, "cpu");
+	if (r == 0)
+		bitnet_status_clear(&st);
+	r = bitnet_model_share_weights(c, model, &fd);
+	if (on_cpu)
+		tap_ok(r == -ENODEV && fd == -1 &&
+			       strstr(bitnet_client_last_error(c), "/dev/bitnet"),
+		       "share weights of a cpu-backend model: -ENODEV, \"%s\"",
+		       bitnet_client_last_error(c));
+	else
+		tap_ok(r == 0 && fd >= 3, "share weights of a kmod-backend model: a socket (%d)",
+		       r);
+	if (fd >= 0)
+		close(fd);
+	r = bitnet_model_share_weights(c, "no-such-model", &fd);
+	tap_ok(r == -ENOENT && strstr(bitnet_client_last_error(c), "ShareWeights"),
+	       "share weights of an unknown model: -ENOENT, \"%s\"", bitnet_client_last_error(c));
+	r = bitnet_model_share_weights(c, model, NULL);
+	tap_ok(r == -EINVAL, "share weights without an fd pointer: -EINVAL");
+}
+
 static void test_tokenizer(struct bitnet_client *c, const char *model)
 {
 	const char *text = "To be, or not to be";
@@ -486,6 +518,7 @@ int main(void)
 	test_errors(c);
 	test_info(c, model);
 	test_tokenizer(c, model);
+	test_share(c, model);
 	test_generate(c, model);
 	test_fd(c, model);
 	test_threads(model);

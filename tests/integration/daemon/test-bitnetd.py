@@ -6,7 +6,8 @@ B = 1..8 concurrent sessions with prompts of their own bit-identical to each
 prompt alone (on both shared tiny models),
 streaming to signals and to a pipe, KV reuse and eviction, cancel, a client
 killed mid-stream, QueueFull, quotas, polkit refusals, session isolation,
-malformed params, a corrupt model, and SIGTERM with requests in flight."""
+malformed params, a corrupt model, ShareWeights refused off /dev/bitnet,
+and SIGTERM with requests in flight."""
 
 import json
 import os
@@ -549,6 +550,32 @@ def t_corrupt(ctx):
     return (state == "failed" and err != "" and e is not None
             and e.get_dbus_name().endswith("ModelLoadFailed") and done
             and c._res(reqs[0][2])["ids"] == GREEDY[2]), (state, err, e)
+
+
+@test
+def t_share_weights(ctx):
+    """ShareWeights on the cpu backend is NotOnDevice, NoSuchModel for an
+    unknown model; bitnet-run --attach says so and exits 1, and says the
+    daemon is unreachable on a dead bus address."""
+    c = ctx["root"]
+    if str(c.mprop("Backend")) != "cpu":
+        return None, "the daemon runs on /dev/bitnet here: the VM test covers it"
+    m = c.manager()
+    e1 = dbus_error(lambda: m.ShareWeights("tiny"))
+    e2 = dbus_error(lambda: m.ShareWeights("no-such"))
+    run = os.path.join(h.BUILD, "bin", "bitnet-run")
+    cmd = [run, h.TINY, "--attach", "tiny", "--prompt", "To be", "-n", "4", "--quiet"]
+    p1 = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                        env=dict(os.environ, BITNET_BUS_ADDRESS=ctx["address"]))
+    p2 = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                        env=dict(os.environ,
+                                 BITNET_BUS_ADDRESS="unix:path=/nonexistent/bitnet-bus"))
+    nod = "org.bitnet.Inference1.Error.NotOnDevice"
+    return (e1 is not None and e1.get_dbus_name() == nod and "/dev/bitnet" in str(e1)
+            and e2 is not None and e2.get_dbus_name().endswith("NoSuchModel")
+            and p1.returncode == 1 and "not on /dev/bitnet" in p1.stderr and not p1.stdout
+            and p2.returncode == 1 and "cannot reach bitnetd" in p2.stderr), \
+        (e1, e2, p1.returncode, p1.stderr, p1.stdout, p2.returncode, p2.stderr)
 
 
 @test

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "daemon/engine/engine.h"
 #include "daemon/engine/gguf/gguf.h"
@@ -293,6 +294,28 @@ static void bad_file_tests(void)
 	tap_ok(rc < 0 && !m, "truncated model file refused");
 }
 
+/* Sharing needs the kmod backend: a cpu model has nothing to share or attach to. */
+static void share_tests(struct bn_model *m)
+{
+	struct bn_load_opts o = { .backend = BN_BACKEND_CPU, .attach = true };
+	struct bn_model *m2 = NULL;
+	char path[256], err[512] = "";
+	int sv[2], rc;
+
+	tap_ok(!socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair");
+	tap_ok(bn_model_share_weights(m, sv[0]) == -ENODEV, "sharing a cpu model: -ENODEV");
+	tap_ok(bn_model_share_weights(NULL, sv[0]) == -EINVAL &&
+		       bn_model_share_weights(m, -1) == -EINVAL,
+	       "sharing without a model or socket: -EINVAL");
+	o.attach_sock = sv[1];
+	snprintf(path, sizeof(path), "%s/i2s.gguf", dir);
+	rc = bn_model_load(path, &o, &m2, err, sizeof(err));
+	tap_ok(rc == -EINVAL && !m2 && strstr(err, "attaching needs the kmod backend"),
+	       "attaching on the cpu backend refused: %s", err);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	struct bn_model *m;
@@ -302,7 +325,7 @@ int main(void)
 		printf("1..0 # SKIP cannot create a temporary directory\n");
 		return 0;
 	}
-	printf("1..24\n");
+	printf("1..28\n");
 	tap_ok(!mk("--type i2_s", "i2s.gguf") && !mk("--type f16", "f16.gguf") &&
 		       !mk("--type tq2_0", "tq2.gguf"),
 	       "bitnet-mkmodel writes I2_S, F16 and TQ2_0 models");
@@ -316,6 +339,7 @@ int main(void)
 	forward_tests(m);
 	encoding_tests(m);
 	chat_tests(m);
+	share_tests(m);
 	bad_file_tests();
 	bn_model_free(m);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
