@@ -153,21 +153,37 @@ TEST_F(uring, needs_sqe128)
 	io_uring_queue_exit(&ring);
 }
 
+/*
+ * Only the whole ioctl-encoded BITNET_URING_CMD_JOB is a job: another
+ * number, direction or size, an ioctl's code or the old bare 0xb17 is
+ * ENOTTY.
+ */
 TEST_F(uring, unknown_cmd_op)
 {
+	static const __u32 ops[] = {
+		0x1234,
+		0xb17,
+		BITNET_IOC_ENTER,
+		_IOW(BITNET_IOC_MAGIC, 0x80, struct bitnet_job),
+		_IOWR(BITNET_IOC_MAGIC, 0x80, struct bitnet_sqe),
+		_IOWR(BITNET_IOC_MAGIC, 0x81, struct bitnet_job),
+	};
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
+	size_t i;
 
 	ASSERT_EQ(0, io_uring_queue_init(4, &ring, IORING_SETUP_SQE128));
-	sqe = io_uring_get_sqe(&ring);
-	memset(sqe, 0, 2 * sizeof(*sqe));
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, bnd_fd(self->dev), NULL, 0, 0);
-	sqe->cmd_op = 0x1234;
-	ASSERT_EQ(1, io_uring_submit(&ring));
-	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
-	EXPECT_EQ(-ENOTTY, cqe->res);
-	io_uring_cqe_seen(&ring, cqe);
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		sqe = io_uring_get_sqe(&ring);
+		memset(sqe, 0, 2 * sizeof(*sqe));
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, bnd_fd(self->dev), NULL, 0, 0);
+		sqe->cmd_op = ops[i];
+		ASSERT_EQ(1, io_uring_submit(&ring));
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		EXPECT_EQ(-ENOTTY, cqe->res) TH_LOG("cmd_op %#x", ops[i]);
+		io_uring_cqe_seen(&ring, cqe);
+	}
 	io_uring_queue_exit(&ring);
 }
 
