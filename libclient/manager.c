@@ -74,14 +74,14 @@ int bitnet_get_status(struct bitnet_client *client, struct bitnet_status *status
 	if (!client || !status)
 		return -EINVAL;
 	memset(status, 0, sizeof(*status));
-	return bnc_props_get_all(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, status_props,
+	return bcl_props_get_all(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, status_props,
 				 status);
 }
 
 void bitnet_status_clear(struct bitnet_status *status)
 {
 	if (status)
-		bnc_props_free_strings(status_props, status);
+		bcl_props_free_strings(status_props, status);
 }
 
 int bitnet_set_limit(struct bitnet_client *client, const char *name, uint64_t value)
@@ -96,12 +96,12 @@ int bitnet_set_limit(struct bitnet_client *client, const char *name, uint64_t va
 		if (!strcmp(d->name, name) && d->type == 'u')
 			type = 'u';
 	if (type == 'u' && value > UINT32_MAX)
-		return bnc_client_fail(client, -EINVAL, "limit %s: %llu is out of range", name,
+		return bcl_client_fail(client, -EINVAL, "limit %s: %llu is out of range", name,
 				       (unsigned long long)value);
 	if (type == 'u')
-		return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
+		return bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
 				       "SetLimits", NULL, "a{sv}", 1, name, "u", (uint32_t)value);
-	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "SetLimits", NULL,
+	return bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "SetLimits", NULL,
 			       "a{sv}", 1, name, "t", value);
 }
 
@@ -135,7 +135,7 @@ int bitnet_get_device_counters(struct bitnet_client *client, struct bitnet_count
 
 	if (!client || !counters || !n)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "GetDeviceCounters",
+	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "GetDeviceCounters",
 			    &reply, NULL);
 	if (r < 0)
 		return r;
@@ -159,7 +159,7 @@ int bitnet_get_device_counters(struct bitnet_client *client, struct bitnet_count
 	sd_bus_message_unref(reply);
 	if (r < 0) {
 		bitnet_counters_free(list, count);
-		return bnc_client_fail(client, r, "reading device counters");
+		return bcl_client_fail(client, r, "reading device counters");
 	}
 	*counters = list;
 	*n = count;
@@ -182,7 +182,7 @@ int bitnet_list_models(struct bitnet_client *client, struct bitnet_model **model
 
 	if (!client || !models || !n)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListModels", &reply,
+	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListModels", &reply,
 			    NULL);
 	if (r < 0)
 		return r;
@@ -205,7 +205,7 @@ int bitnet_list_models(struct bitnet_client *client, struct bitnet_model **model
 	sd_bus_message_unref(reply);
 	if (r < 0) {
 		bitnet_models_free(list, count);
-		return bnc_client_fail(client, r, "reading the model list");
+		return bcl_client_fail(client, r, "reading the model list");
 	}
 	*models = list;
 	*n = count;
@@ -223,7 +223,7 @@ void bitnet_models_free(struct bitnet_model *models, size_t n)
 	free(models);
 }
 
-int bnc_manager_model_path(struct bitnet_client *client, const char *name, char **path)
+int bcl_manager_model_path(struct bitnet_client *client, const char *name, char **path)
 {
 	struct bitnet_model *models;
 	size_t n, i;
@@ -237,7 +237,7 @@ int bnc_manager_model_path(struct bitnet_client *client, const char *name, char 
 			break;
 	if (i == n) {
 		bitnet_models_free(models, n);
-		return bnc_client_fail(client, -ENOENT, "model \"%s\"", name);
+		return bcl_client_fail(client, -ENOENT, "model \"%s\"", name);
 	}
 	*path = models[i].object_path;
 	models[i].object_path = NULL;
@@ -254,10 +254,10 @@ int bitnet_get_model_info(struct bitnet_client *client, const char *name,
 	if (!client || !name || !info)
 		return -EINVAL;
 	memset(info, 0, sizeof(*info));
-	r = bnc_manager_model_path(client, name, &path);
+	r = bcl_manager_model_path(client, name, &path);
 	if (r < 0)
 		return r;
-	r = bnc_props_get_all(client, path, BITNET_MODEL_IFACE, model_props, info);
+	r = bcl_props_get_all(client, path, BITNET_MODEL_IFACE, model_props, info);
 	free(path);
 	return r;
 }
@@ -265,7 +265,7 @@ int bitnet_get_model_info(struct bitnet_client *client, const char *name,
 void bitnet_model_info_clear(struct bitnet_model_info *info)
 {
 	if (info)
-		bnc_props_free_strings(model_props, info);
+		bcl_props_free_strings(model_props, info);
 }
 
 int bitnet_load_model(struct bitnet_client *client, const char *name, const char *path,
@@ -277,7 +277,7 @@ int bitnet_load_model(struct bitnet_client *client, const char *name, const char
 
 	if (!client || !name || !path)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "LoadModel", &reply,
+	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "LoadModel", &reply,
 			    "ssa{sv}", name, path, 0);
 	if (r < 0)
 		return r;
@@ -289,7 +289,7 @@ int bitnet_load_model(struct bitnet_client *client, const char *name, const char
 	}
 	sd_bus_message_unref(reply);
 	if (r < 0)
-		return bnc_client_fail(client, r, "reading LoadModel's reply");
+		return bcl_client_fail(client, r, "reading LoadModel's reply");
 	return 0;
 }
 
@@ -346,7 +346,7 @@ int bitnet_wait_model_ready(struct bitnet_client *client, const char *name, uint
 			return 0;
 		}
 		if (strcmp(info.state, "failed") == 0) {
-			bnc_client_fail(client, -EBADMSG, "loading model \"%s\"", name);
+			bcl_client_fail(client, -EBADMSG, "loading model \"%s\"", name);
 			if (*info.error) {
 				free(client->error);
 				if (asprintf(&client->error, "loading model \"%s\": %s", name,
@@ -360,7 +360,7 @@ int bitnet_wait_model_ready(struct bitnet_client *client, const char *name, uint
 			progress(info.load_progress, userdata);
 		bitnet_model_info_clear(&info);
 		if (timeout_usec != UINT64_MAX && now_usec() - start >= timeout_usec)
-			return bnc_client_fail(client, -ETIMEDOUT, "loading model \"%s\"", name);
+			return bcl_client_fail(client, -ETIMEDOUT, "loading model \"%s\"", name);
 		r = pump_for(client, poll_usec);
 		if (r < 0)
 			return r;
@@ -371,7 +371,7 @@ int bitnet_unload_model(struct bitnet_client *client, const char *name)
 {
 	if (!client || !name)
 		return -EINVAL;
-	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "UnloadModel",
+	return bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "UnloadModel",
 			       NULL, "s", name);
 }
 
@@ -385,7 +385,7 @@ int bitnet_tokenize(struct bitnet_client *client, const char *model, const char 
 
 	if (!client || !model || !text || !ids || !n)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Tokenize", &reply,
+	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Tokenize", &reply,
 			    "ssb", model, text, (int)add_special);
 	if (r < 0)
 		return r;
@@ -401,7 +401,7 @@ int bitnet_tokenize(struct bitnet_client *client, const char *model, const char 
 	}
 	sd_bus_message_unref(reply);
 	if (r < 0)
-		return bnc_client_fail(client, r, "reading Tokenize's reply");
+		return bcl_client_fail(client, r, "reading Tokenize's reply");
 	return 0;
 }
 
@@ -414,7 +414,7 @@ int bitnet_detokenize(struct bitnet_client *client, const char *model, const int
 
 	if (!client || !model || (!ids && n) || !text)
 		return -EINVAL;
-	r = bnc_client_new_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Detokenize",
+	r = bcl_client_new_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Detokenize",
 				&m);
 	if (r < 0)
 		return r;
@@ -423,9 +423,9 @@ int bitnet_detokenize(struct bitnet_client *client, const char *model, const int
 		r = sd_bus_message_append_array(m, 'i', ids, n * sizeof(int32_t));
 	if (r < 0) {
 		sd_bus_message_unref(m);
-		return bnc_client_fail(client, r, "Detokenize: building the call");
+		return bcl_client_fail(client, r, "Detokenize: building the call");
 	}
-	r = bnc_client_send(client, m, &reply);
+	r = bcl_client_send(client, m, &reply);
 	sd_bus_message_unref(m);
 	if (r < 0)
 		return r;
@@ -437,7 +437,7 @@ int bitnet_detokenize(struct bitnet_client *client, const char *model, const int
 	}
 	sd_bus_message_unref(reply);
 	if (r < 0)
-		return bnc_client_fail(client, r, "reading Detokenize's reply");
+		return bcl_client_fail(client, r, "reading Detokenize's reply");
 	return 0;
 }
 
@@ -451,7 +451,7 @@ int bitnet_list_sessions(struct bitnet_client *client, struct bitnet_session_inf
 
 	if (!client || !sessions || !n)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListSessions",
+	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListSessions",
 			    &reply, NULL);
 	if (r < 0)
 		return r;
@@ -476,7 +476,7 @@ int bitnet_list_sessions(struct bitnet_client *client, struct bitnet_session_inf
 	sd_bus_message_unref(reply);
 	if (r < 0) {
 		bitnet_sessions_free(list, count);
-		return bnc_client_fail(client, r, "reading the session list");
+		return bcl_client_fail(client, r, "reading the session list");
 	}
 	*sessions = list;
 	*n = count;
@@ -503,18 +503,18 @@ int bitnet_session_get_info(struct bitnet_client *client, const char *object_pat
 		return -EINVAL;
 	memset(details, 0, sizeof(*details));
 	if (!sd_bus_object_path_is_valid(object_path))
-		return bnc_client_fail(client, -EINVAL, "\"%s\" is not a session object path",
+		return bcl_client_fail(client, -EINVAL, "\"%s\" is not a session object path",
 				       object_path);
-	r = bnc_props_get_all(client, object_path, BITNET_SESSION_IFACE, session_props, details);
+	r = bcl_props_get_all(client, object_path, BITNET_SESSION_IFACE, session_props, details);
 	/* No object there (sd-bus: UnknownObject): the same as no such session. */
 	if (r == -EBADR)
-		r = bnc_client_fail(client, -ENOENT, "session %s", object_path);
+		r = bcl_client_fail(client, -ENOENT, "session %s", object_path);
 	if (r < 0)
 		return r;
 	details->object_path = strdup(object_path);
 	if (!details->object_path) {
 		bitnet_session_details_clear(details);
-		return bnc_client_fail(client, -ENOMEM, "session %s", object_path);
+		return bcl_client_fail(client, -ENOMEM, "session %s", object_path);
 	}
 	return 0;
 }
@@ -523,7 +523,7 @@ void bitnet_session_details_clear(struct bitnet_session_details *details)
 {
 	if (!details)
 		return;
-	bnc_props_free_strings(session_props, details);
+	bcl_props_free_strings(session_props, details);
 	free(details->object_path);
 	details->object_path = NULL;
 }
@@ -533,8 +533,8 @@ int bitnet_kill_session(struct bitnet_client *client, const char *object_path)
 	if (!client || !object_path)
 		return -EINVAL;
 	if (!sd_bus_object_path_is_valid(object_path))
-		return bnc_client_fail(client, -EINVAL, "\"%s\" is not a session object path",
+		return bcl_client_fail(client, -EINVAL, "\"%s\" is not a session object path",
 				       object_path);
-	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "KillSession",
+	return bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "KillSession",
 			       NULL, "o", object_path);
 }

@@ -251,7 +251,7 @@ static int append_logit_bias(sd_bus_message *m, const struct bitnet_params *para
 	return r;
 }
 
-int bnc_params_append(sd_bus_message *m, const struct bitnet_params *params)
+int bcl_params_append(sd_bus_message *m, const struct bitnet_params *params)
 {
 	int r;
 
