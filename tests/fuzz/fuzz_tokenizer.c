@@ -13,13 +13,9 @@
 
 #include "daemon/engine/unicode_utf8.h"
 #include "daemon/engine/vocab.h"
+#include "tests/unit/format/vocab_test.h"
 
-static const char *const names[] = {
-	"ggml-vocab-llama-bpe.gguf",
-	"ggml-vocab-llama-spm.gguf",
-	"ggml-vocab-gpt-2.gguf",
-};
-static struct bn_vocab *vocabs[3];
+static struct bn_vocab *vocabs[TEST_N_VOCABS];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -31,8 +27,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (!dir)
 		dir = "../shared/vocab";
-	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+	for (i = 0; i < TEST_N_VOCABS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, test_vocabs[i]);
 		if (bn_vocab_load(path, &vocabs[i], err, sizeof(err))) {
 			fprintf(stderr, "fuzz_tokenizer: %s\n", err);
 			exit(1);
@@ -56,26 +52,6 @@ static void check_detok(const struct bn_vocab *v, const int32_t *ids, int n)
 	}
 }
 
-/* Byte-level BPE loses nothing: the token bytes are the text. */
-static void check_bytes(const struct bn_vocab *v, const int32_t *ids, int n, const char *text,
-			size_t len)
-{
-	size_t pos = 0;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		const char *b;
-		size_t bl;
-
-		if (bn_token_bytes(v, ids[i], &b, &bl) || pos + bl > len ||
-		    memcmp(text + pos, b, bl))
-			__builtin_trap();
-		pos += bl;
-	}
-	if (pos != len)
-		__builtin_trap();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct bn_vocab *v;
@@ -87,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!size)
 		return 0;
-	v = vocabs[data[0] % 3];
+	v = vocabs[data[0] % TEST_N_VOCABS];
 	special = data[0] & 4;
 	bos = data[0] & 8;
 	text = (const char *)data + 1;
@@ -105,8 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	if (n >= 0) {
 		check_detok(v, ids, n);
-		if (!bos && !special && strcmp(bn_vocab_model(v), "gpt2") == 0)
-			check_bytes(v, ids, n, text, len);
+		/* byte-level BPE gives the text back exactly */
+		if (!bos && !special && strcmp(bn_vocab_model(v), "gpt2") == 0 &&
+		    !test_decodes_to(v, ids, n, text, len))
+			__builtin_trap();
 	}
 	free(ids);
 	return 0;

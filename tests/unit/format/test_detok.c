@@ -11,14 +11,9 @@
 #include "daemon/engine/unicode_utf8.h"
 #include "daemon/engine/vocab.h"
 #include "tests/unit/format/fmt_test.h"
+#include "tests/unit/format/vocab_test.h"
 
 #define SEP "\n__ggml_vocab_test__\n"
-
-static const char *const vocabs[] = {
-	"ggml-vocab-llama-bpe.gguf",
-	"ggml-vocab-llama-spm.gguf",
-	"ggml-vocab-gpt-2.gguf",
-};
 
 static const char *const models[] = { "tiny-shakespeare-a", "tiny-shakespeare-c-b158" };
 
@@ -247,8 +242,7 @@ int main(void)
 	size_t i;
 
 	tap_plan(PLAN);
-	for (i = 0; i < 3; i++)
-		run_vocab(vocabs[i]);
+	test_each_vocab(run_vocab);
 	run_bytes();
 	for (i = 0; i < 2; i++)
 		run_reference(models[i]);
