@@ -15,24 +15,11 @@
 #include "kselftest_harness.h"
 #include "ksft_common.h"
 
-FIXTURE(ring)
-{
-	struct bnd_dev *dev;
-};
+KSFT_DEV_FIXTURE(ring);
 
-FIXTURE_SETUP(ring)
+static int run_dev(void *dev, const struct bitnet_job *job)
 {
-	const char *why;
-
-	self->dev = NULL;
-	if (!ksft_have_device(&why))
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, bnd_open(NULL, &self->dev));
-}
-
-FIXTURE_TEARDOWN(ring)
-{
-	bnd_close(self->dev);
+	return bnd_run(dev, job);
 }
 
 static const uint32_t ks[] = { 128, 256, 384, 640, 1024, 2560 };
@@ -45,8 +32,6 @@ TEST_F(ring, random_shapes)
 		uint32_t m = 1 + ksft_rand(&st) % 300, k = ks[ksft_rand(&st) % 6];
 		uint32_t n = 1 + ksft_rand(&st) % 9;
 		uint8_t out_type = i % 2 ? BITNET_OUT_F32 : BITNET_OUT_I32;
-		void *got, *want;
-		struct bitnet_job job;
 		struct ka a;
 		struct kw w;
 		uint32_t h;
@@ -54,24 +39,10 @@ TEST_F(ring, random_shapes)
 		ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, m, k, 100 + i));
 		ASSERT_EQ(0, ka_make(&a, n, k, 200 + i));
 		ASSERT_EQ(0, kw_load(self->dev, &w, &h));
-		got = calloc((size_t)n * m, 4);
-		want = calloc((size_t)n * m, 4);
-		ASSERT_TRUE(got && want);
 		/* with and without caller-provided sums */
-		bnd_job_matmul(&job, h, n, a.q, a.sigma, i % 3 ? a.sum : NULL, got, out_type);
-		ASSERT_EQ(0, bnd_run(self->dev, &job));
-		if (out_type == BITNET_OUT_F32) {
-			ASSERT_EQ(0, kw_ref_f32(&w, &a, want));
-			EXPECT_EQ(-1, ksft_diff_f32(got, want, (size_t)n * m))
-			TH_LOG("f32 %ux%u n=%u", m, k, n);
-		} else {
-			ASSERT_EQ(0, kw_ref_i32(&w, &a, want));
-			EXPECT_EQ(-1, ksft_diff_i32(got, want, (size_t)n * m))
-			TH_LOG("i32 %ux%u n=%u", m, k, n);
-		}
+		EXPECT_EQ(-1, ksft_check_job(&w, h, &a, out_type, i % 3, run_dev, self->dev))
+		TH_LOG("%s %ux%u n=%u", out_type == BITNET_OUT_F32 ? "f32" : "i32", m, k, n);
 		EXPECT_EQ(0, bnd_obj_destroy(self->dev, h));
-		free(got);
-		free(want);
 		ka_free(&a);
 		kw_free(&w);
 	}
@@ -271,45 +242,21 @@ TEST_F(ring, poll)
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
 }
 
-struct thread_arg {
-	int export_fd;
-	const struct kw *w;
-	int seed;
-	int failures;
-};
-
 static void *submit_thread(void *p)
 {
-	struct thread_arg *t = p;
+	struct ksft_thread *t = p;
 	struct bnd_dev *dev;
-	struct bitnet_job job;
-	int32_t *got, *want;
-	struct ka a;
 	uint32_t h;
-	int i;
 
-	got = calloc(3 * t->w->rows, sizeof(*got));
-	want = calloc(3 * t->w->rows, sizeof(*want));
-	if (!got || !want || bnd_open(NULL, &dev)) {
+	if (bnd_open(NULL, &dev)) {
 		t->failures++;
 		return NULL;
 	}
 	if (bnd_obj_import(dev, t->export_fd, &h))
 		t->failures++;
-	for (i = 0; i < 20 && !t->failures; i++) {
-		if (ka_make(&a, 3, t->w->cols, t->seed * 100 + i)) {
-			t->failures++;
-			break;
-		}
-		bnd_job_matmul(&job, h, 3, a.q, NULL, NULL, got, BITNET_OUT_I32);
-		if (bnd_run(dev, &job) || kw_ref_i32(t->w, &a, want) ||
-		    ksft_diff_i32(got, want, 3 * t->w->rows) >= 0)
-			t->failures++;
-		ka_free(&a);
-	}
+	else
+		t->failures += ksft_check_jobs(t->w, h, 3, 20, t->seed * 100, run_dev, dev);
 	bnd_close(dev);
-	free(got);
-	free(want);
 	return NULL;
 }
 
@@ -319,8 +266,7 @@ TEST_F(ring, threads)
 	enum {
 		THREADS = 4
 	};
-	struct thread_arg args[THREADS];
-	pthread_t tid[THREADS];
+	struct ksft_thread args[THREADS];
 	struct bnd_dev *shared;
 	struct bitnet_job job;
 	int32_t *out;
@@ -332,10 +278,8 @@ TEST_F(ring, threads)
 	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 300, 640, 70));
 	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
 	ASSERT_EQ(0, bnd_obj_export(self->dev, h, BITNET_EXPORT_CLOEXEC, &fd));
-	for (i = 0; i < THREADS; i++) {
-		args[i] = (struct thread_arg){ .export_fd = fd, .w = &w, .seed = i + 1 };
-		ASSERT_EQ(0, pthread_create(&tid[i], NULL, submit_thread, &args[i]));
-	}
+	ASSERT_EQ(0, ksft_threads_start(args, THREADS, submit_thread,
+					&(struct ksft_thread){ .export_fd = fd, .w = &w }));
 	/* Meanwhile, several threads on one file through bnd_run(). */
 	shared = self->dev;
 	ASSERT_EQ(0, ka_make(&a, 1, 640, 5));
@@ -344,10 +288,7 @@ TEST_F(ring, threads)
 	bnd_job_matmul(&job, h, 1, a.q, NULL, NULL, out, BITNET_OUT_I32);
 	for (i = 0; i < 20; i++)
 		EXPECT_EQ(0, bnd_run(shared, &job));
-	for (i = 0; i < THREADS; i++) {
-		pthread_join(tid[i], NULL);
-		EXPECT_EQ(0, args[i].failures) TH_LOG("thread %d", i);
-	}
+	EXPECT_EQ(-1, ksft_threads_join(args, THREADS));
 	close(fd);
 	free(out);
 	ka_free(&a);

@@ -23,14 +23,10 @@ FIXTURE(uring)
 
 FIXTURE_SETUP(uring)
 {
-	const char *why;
 	int ret;
 
-	self->dev = NULL;
 	self->u = NULL;
-	if (!ksft_have_device(&why))
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, bnd_open(NULL, &self->dev));
+	KSFT_OPEN_DEV(&self->dev);
 	ret = bnd_uring_open(self->dev, 64, &self->u);
 	if (ret == -EOPNOTSUPP)
 		SKIP(return, "module built without io_uring_cmd support");
@@ -45,6 +41,11 @@ FIXTURE_TEARDOWN(uring)
 	bnd_close(self->dev);
 }
 
+static int run_uring(void *u, const struct bitnet_job *job)
+{
+	return bnd_uring_run(u, job);
+}
+
 TEST_F(uring, random_shapes)
 {
 	static const uint32_t ks[] = { 128, 256, 512, 1152, 2560 };
@@ -54,8 +55,6 @@ TEST_F(uring, random_shapes)
 		uint32_t m = 1 + ksft_rand(&st) % 400, k = ks[ksft_rand(&st) % 5];
 		uint32_t n = 1 + ksft_rand(&st) % 7;
 		uint8_t out_type = i % 2 ? BITNET_OUT_F32 : BITNET_OUT_I32;
-		struct bitnet_job job;
-		void *got, *want;
 		struct ka a;
 		struct kw w;
 		uint32_t h;
@@ -64,21 +63,8 @@ TEST_F(uring, random_shapes)
 				     i % 4 == 3 ? 512 : k, 300 + i));
 		ASSERT_EQ(0, ka_make(&a, n, w.cols, 400 + i));
 		ASSERT_EQ(0, kw_load(self->dev, &w, &h));
-		got = calloc((size_t)n * m, 4);
-		want = calloc((size_t)n * m, 4);
-		ASSERT_TRUE(got && want);
-		bnd_job_matmul(&job, h, n, a.q, a.sigma, i % 3 ? a.sum : NULL, got, out_type);
-		ASSERT_EQ(0, bnd_uring_run(self->u, &job));
-		if (out_type == BITNET_OUT_F32) {
-			ASSERT_EQ(0, kw_ref_f32(&w, &a, want));
-			EXPECT_EQ(-1, ksft_diff_f32(got, want, (size_t)n * m));
-		} else {
-			ASSERT_EQ(0, kw_ref_i32(&w, &a, want));
-			EXPECT_EQ(-1, ksft_diff_i32(got, want, (size_t)n * m));
-		}
+		EXPECT_EQ(-1, ksft_check_job(&w, h, &a, out_type, i % 3, run_uring, self->u));
 		EXPECT_EQ(0, bnd_obj_destroy(self->dev, h));
-		free(got);
-		free(want);
 		ka_free(&a);
 		kw_free(&w);
 	}
@@ -187,43 +173,17 @@ TEST_F(uring, unknown_cmd_op)
 	io_uring_queue_exit(&ring);
 }
 
-struct uring_thread {
-	struct bnd_dev *dev;
-	const struct kw *w;
-	uint32_t handle;
-	int seed;
-	int failures;
-};
-
 static void *uring_thread_fn(void *p)
 {
-	struct uring_thread *t = p;
+	struct ksft_thread *t = p;
 	struct bnd_uring *u;
-	struct bitnet_job job;
-	int32_t *got, *want;
-	struct ka a;
-	int i;
 
-	got = calloc(2 * t->w->rows, sizeof(*got));
-	want = calloc(2 * t->w->rows, sizeof(*want));
-	if (!got || !want || bnd_uring_open(t->dev, 8, &u)) {
+	if (bnd_uring_open(t->dev, 8, &u)) {
 		t->failures++;
 		return NULL;
 	}
-	for (i = 0; i < 20; i++) {
-		if (ka_make(&a, 2, t->w->cols, t->seed * 50 + i)) {
-			t->failures++;
-			break;
-		}
-		bnd_job_matmul(&job, t->handle, 2, a.q, NULL, NULL, got, BITNET_OUT_I32);
-		if (bnd_uring_run(u, &job) || kw_ref_i32(t->w, &a, want) ||
-		    ksft_diff_i32(got, want, 2 * t->w->rows) >= 0)
-			t->failures++;
-		ka_free(&a);
-	}
+	t->failures += ksft_check_jobs(t->w, t->handle, 2, 20, t->seed * 50, run_uring, u);
 	bnd_uring_close(u);
-	free(got);
-	free(want);
 	return NULL;
 }
 
@@ -233,27 +193,16 @@ TEST_F(uring, threads)
 	enum {
 		THREADS = 4
 	};
-	struct uring_thread args[THREADS];
-	pthread_t tid[THREADS];
+	struct ksft_thread args[THREADS];
 	struct kw w;
 	uint32_t h;
-	int i;
 
 	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 160, 1024, 700));
 	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
-	for (i = 0; i < THREADS; i++) {
-		args[i] = (struct uring_thread){
-			.dev = self->dev,
-			.w = &w,
-			.handle = h,
-			.seed = i + 1,
-		};
-		ASSERT_EQ(0, pthread_create(&tid[i], NULL, uring_thread_fn, &args[i]));
-	}
-	for (i = 0; i < THREADS; i++) {
-		pthread_join(tid[i], NULL);
-		EXPECT_EQ(0, args[i].failures) TH_LOG("thread %d", i);
-	}
+	ASSERT_EQ(0, ksft_threads_start(
+			     args, THREADS, uring_thread_fn,
+			     &(struct ksft_thread){ .dev = self->dev, .w = &w, .handle = h }));
+	EXPECT_EQ(-1, ksft_threads_join(args, THREADS));
 	kw_free(&w);
 }
 

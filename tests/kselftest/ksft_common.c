@@ -158,6 +158,74 @@ int kw_load(struct bnd_dev *dev, const struct kw *w, uint32_t *handle)
 	return bnd_obj_load(dev, w->fmt, w->rows, w->cols, w->packed, w->bytes, chunk, handle);
 }
 
+long ksft_check_job(const struct kw *w, uint32_t handle, const struct ka *a, uint8_t out_type,
+		    int with_sum, ksft_run_fn run, void *runner)
+{
+	size_t len = (size_t)a->n * w->rows;
+	void *got = calloc(len, 4), *want = calloc(len, 4);
+	struct bitnet_job job;
+	long diff = -2;
+
+	if (!got || !want)
+		goto out;
+	bnd_job_matmul(&job, handle, a->n, a->q, a->sigma, with_sum ? a->sum : NULL, got, out_type);
+	if (run(runner, &job))
+		goto out;
+	if (out_type == BITNET_OUT_F32)
+		diff = kw_ref_f32(w, a, want) ? -2 : ksft_diff_f32(got, want, len);
+	else
+		diff = kw_ref_i32(w, a, want) ? -2 : ksft_diff_i32(got, want, len);
+out:
+	free(got);
+	free(want);
+	return diff;
+}
+
+int ksft_check_jobs(const struct kw *w, uint32_t handle, uint32_t n, int n_jobs, uint32_t seed,
+		    ksft_run_fn run, void *runner)
+{
+	int i, failed = 0;
+	struct ka a;
+
+	for (i = 0; i < n_jobs && !failed; i++) {
+		if (ka_make(&a, n, w->cols, seed + i))
+			return 1;
+		failed = ksft_check_job(w, handle, &a, BITNET_OUT_I32, 0, run, runner) != -1;
+		ka_free(&a);
+	}
+	return failed;
+}
+
+int ksft_threads_start(struct ksft_thread *t, int n, void *(*fn)(void *),
+		       const struct ksft_thread *proto)
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		t[i] = *proto;
+		t[i].seed = i + 1;
+		t[i].failures = 0;
+		ret = pthread_create(&t[i].tid, NULL, fn, &t[i]);
+		if (ret) {
+			ksft_threads_join(t, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int ksft_threads_join(struct ksft_thread *t, int n)
+{
+	int i, failed = -1;
+
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i].tid, NULL);
+		if (t[i].failures && failed < 0)
+			failed = i;
+	}
+	return failed;
+}
+
 long ksft_diff_i32(const int32_t *a, const int32_t *b, size_t n)
 {
 	size_t i;

@@ -6,6 +6,7 @@
 #ifndef BITNET_KSFT_COMMON_H
 #define BITNET_KSFT_COMMON_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "libdev/bitnet-dev.h"
@@ -46,6 +47,45 @@ int kw_ref_f32(const struct kw *w, const struct ka *a, float *out);
 /* Load @w into the device: create, fill in @chunk pieces, seal. */
 int kw_load(struct bnd_dev *dev, const struct kw *w, uint32_t *handle);
 
+/* Runs one job to completion: bnd_run(), bnd_uring_run(), ... on @runner. */
+typedef int (*ksft_run_fn)(void *runner, const struct bitnet_job *job);
+
+/*
+ * One job of @a on the loaded @w at @handle, output @out_type, with the
+ * caller-provided sums if @with_sum, run by @run(@runner, job): the index
+ * of the first difference from the reference, -1 if none, -2 if the job
+ * failed.
+ */
+long ksft_check_job(const struct kw *w, uint32_t handle, const struct ka *a, uint8_t out_type,
+		    int with_sum, ksft_run_fn run, void *runner);
+/*
+ * @n_jobs BITNET_OUT_I32 jobs of @n random tokens (seeds @seed, @seed + 1,
+ * ...) through ksft_check_job(); stops at the first failure. Returns 0, or
+ * 1 on a failure.
+ */
+int ksft_check_jobs(const struct kw *w, uint32_t handle, uint32_t n, int n_jobs, uint32_t seed,
+		    ksft_run_fn run, void *runner);
+
+/* A test's submitting thread: what it runs on, and how many checks failed. */
+struct ksft_thread {
+	struct bnd_dev *dev; /* the test's open file */
+	int export_fd;	     /* the object, exported */
+	const struct kw *w;
+	uint32_t handle; /* the object in @dev */
+	int seed;	 /* 1, 2, ... */
+	int failures;
+	pthread_t tid;
+};
+
+/*
+ * Starts @n threads running @fn, each on its own copy of @proto with seed
+ * 1..n; 0 or the pthread_create() error (the threads started are joined).
+ */
+int ksft_threads_start(struct ksft_thread *t, int n, void *(*fn)(void *),
+		       const struct ksft_thread *proto);
+/* Joins the @n threads; the index of the first that failed, or -1. */
+int ksft_threads_join(struct ksft_thread *t, int n);
+
 /* Index of the first difference, or -1. Floats compare bit-exactly. */
 long ksft_diff_i32(const int32_t *a, const int32_t *b, size_t n);
 long ksft_diff_f32(const float *a, const float *b, size_t n);
@@ -59,5 +99,34 @@ int ksft_param_set(const char *name, const char *val, char *old, size_t oldlen);
 
 /* Whether /dev/bitnet can be opened; the reason in @why when not. */
 int ksft_have_device(const char **why);
+
+/*
+ * With kselftest_harness.h: in a FIXTURE_SETUP, opens /dev/bitnet into
+ * *@devp (NULL first), or SKIPs the test without the device.
+ */
+#define KSFT_OPEN_DEV(devp)                           \
+	do {                                          \
+		const char *why_;                     \
+                                                      \
+		*(devp) = NULL;                       \
+		if (!ksft_have_device(&why_))         \
+			SKIP(return, "%s", why_);     \
+		ASSERT_EQ(0, bnd_open(NULL, (devp))); \
+	} while (0)
+
+/* A FIXTURE @name whose tests each get their own open /dev/bitnet, self->dev. */
+#define KSFT_DEV_FIXTURE(name)             \
+	FIXTURE(name)                      \
+	{                                  \
+		struct bnd_dev *dev;       \
+	};                                 \
+	FIXTURE_SETUP(name)                \
+	{                                  \
+		KSFT_OPEN_DEV(&self->dev); \
+	}                                  \
+	FIXTURE_TEARDOWN(name)             \
+	{                                  \
+		bnd_close(self->dev);      \
+	}
 
 #endif /* BITNET_KSFT_COMMON_H */
