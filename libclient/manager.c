@@ -125,45 +125,84 @@ static int dup_strings(char **a, const char *sa, char **b, const char *sb)
 	return (!*a || (b && !*b)) ? -ENOMEM : 0;
 }
 
-int bitnet_get_device_counters(struct bitnet_client *client, struct bitnet_counter **counters,
-			       size_t *n)
+/* A list a Manager method returns: an array of structs or dict entries. */
+struct list_desc {
+	const char *method;
+	const char *array;    /* the array's element signature: "(soss)", "{st}" */
+	char type;	      /* SD_BUS_TYPE_STRUCT or SD_BUS_TYPE_DICT_ENTRY */
+	const char *contents; /* "soss", "st" */
+	size_t size;	      /* of one element of the list */
+	/* reads one element's fields into @elem (zeroed); < 0 on failure */
+	int (*read)(sd_bus_message *reply, void *elem);
+	void (*free)(void *list, size_t n);
+	const char *what; /* "reading <what>" in the error */
+};
+
+/* Calls @d's method and reads its reply into *list, *n elements. */
+static int read_list(struct bitnet_client *client, const struct list_desc *d, void **list,
+		     size_t *n)
 {
 	sd_bus_message *reply = NULL;
-	struct bitnet_counter *list = NULL;
+	void *elems = NULL;
 	size_t count = 0;
 	int r;
 
-	if (!client || !counters || !n)
-		return -EINVAL;
-	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "GetDeviceCounters",
-			    &reply, NULL);
+	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, d->method, &reply,
+			    NULL);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_enter_container(reply, 'a', "{st}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "st")) > 0) {
-		struct bitnet_counter *c;
-		const char *name;
-		uint64_t value;
+	r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, d->array);
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, d->type, d->contents)) > 0) {
+		void *elem = array_grow(&elems, &count, d->size);
 
-		r = sd_bus_message_read(reply, "st", &name, &value);
-		if (r < 0)
-			break;
-		c = array_grow((void **)&list, &count, sizeof(*c));
-		if (!c || dup_strings(&c->name, name, NULL, NULL) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		c->value = value;
-		r = sd_bus_message_exit_container(reply);
+		r = elem ? d->read(reply, elem) : -ENOMEM;
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
 	}
 	sd_bus_message_unref(reply);
 	if (r < 0) {
-		bitnet_counters_free(list, count);
-		return bcl_client_fail(client, r, "reading device counters");
+		d->free(elems, count);
+		return bcl_client_fail(client, r, "reading %s", d->what);
 	}
-	*counters = list;
+	*list = elems;
 	*n = count;
 	return 0;
+}
+
+static int read_counter(sd_bus_message *reply, void *elem)
+{
+	struct bitnet_counter *c = elem;
+	const char *name;
+	int r;
+
+	r = sd_bus_message_read(reply, "st", &name, &c->value);
+	if (r < 0)
+		return r;
+	return dup_strings(&c->name, name, NULL, NULL);
+}
+
+static void free_counters(void *list, size_t n)
+{
+	bitnet_counters_free(list, n);
+}
+
+static const struct list_desc counter_list = {
+	.method = "GetDeviceCounters",
+	.array = "{st}",
+	.type = SD_BUS_TYPE_DICT_ENTRY,
+	.contents = "st",
+	.size = sizeof(struct bitnet_counter),
+	.read = read_counter,
+	.free = free_counters,
+	.what = "device counters",
+};
+
+int bitnet_get_device_counters(struct bitnet_client *client, struct bitnet_counter **counters,
+			       size_t *n)
+{
+	if (!client || !counters || !n)
+		return -EINVAL;
+	return read_list(client, &counter_list, (void **)counters, n);
 }
 
 void bitnet_counters_free(struct bitnet_counter *counters, size_t n)
@@ -173,43 +212,42 @@ void bitnet_counters_free(struct bitnet_counter *counters, size_t n)
 	free(counters);
 }
 
-int bitnet_list_models(struct bitnet_client *client, struct bitnet_model **models, size_t *n)
+static int read_model(sd_bus_message *reply, void *elem)
 {
-	sd_bus_message *reply = NULL;
-	struct bitnet_model *list = NULL;
-	size_t count = 0;
+	const char *name, *path, *arch, *state;
+	struct bitnet_model *m = elem;
 	int r;
 
-	if (!client || !models || !n)
-		return -EINVAL;
-	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListModels", &reply,
-			    NULL);
+	r = sd_bus_message_read(reply, "soss", &name, &path, &arch, &state);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_enter_container(reply, 'a', "(soss)");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "soss")) > 0) {
-		const char *name, *path, *arch, *state;
-		struct bitnet_model *m;
-
-		r = sd_bus_message_read(reply, "soss", &name, &path, &arch, &state);
-		if (r < 0)
-			break;
-		m = array_grow((void **)&list, &count, sizeof(*m));
-		if (!m || dup_strings(&m->name, name, &m->object_path, path) < 0 ||
-		    dup_strings(&m->architecture, arch, &m->state, state) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		r = sd_bus_message_exit_container(reply);
-	}
-	sd_bus_message_unref(reply);
-	if (r < 0) {
-		bitnet_models_free(list, count);
-		return bcl_client_fail(client, r, "reading the model list");
-	}
-	*models = list;
-	*n = count;
+	if (dup_strings(&m->name, name, &m->object_path, path) < 0 ||
+	    dup_strings(&m->architecture, arch, &m->state, state) < 0)
+		return -ENOMEM;
 	return 0;
+}
+
+static void free_models(void *list, size_t n)
+{
+	bitnet_models_free(list, n);
+}
+
+static const struct list_desc model_list = {
+	.method = "ListModels",
+	.array = "(soss)",
+	.type = SD_BUS_TYPE_STRUCT,
+	.contents = "soss",
+	.size = sizeof(struct bitnet_model),
+	.read = read_model,
+	.free = free_models,
+	.what = "the model list",
+};
+
+int bitnet_list_models(struct bitnet_client *client, struct bitnet_model **models, size_t *n)
+{
+	if (!client || !models || !n)
+		return -EINVAL;
+	return read_list(client, &model_list, (void **)models, n);
 }
 
 void bitnet_models_free(struct bitnet_model *models, size_t n)
@@ -441,46 +479,43 @@ int bitnet_detokenize(struct bitnet_client *client, const char *model, const int
 	return 0;
 }
 
+static int read_session(sd_bus_message *reply, void *elem)
+{
+	const char *path, *model, *owner, *state;
+	struct bitnet_session_info *s = elem;
+	int r;
+
+	r = sd_bus_message_read(reply, "ossus", &path, &model, &owner, &s->uid, &state);
+	if (r < 0)
+		return r;
+	if (dup_strings(&s->object_path, path, &s->model, model) < 0 ||
+	    dup_strings(&s->owner, owner, &s->state, state) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void free_sessions(void *list, size_t n)
+{
+	bitnet_sessions_free(list, n);
+}
+
+static const struct list_desc session_list = {
+	.method = "ListSessions",
+	.array = "(ossus)",
+	.type = SD_BUS_TYPE_STRUCT,
+	.contents = "ossus",
+	.size = sizeof(struct bitnet_session_info),
+	.read = read_session,
+	.free = free_sessions,
+	.what = "the session list",
+};
+
 int bitnet_list_sessions(struct bitnet_client *client, struct bitnet_session_info **sessions,
 			 size_t *n)
 {
-	sd_bus_message *reply = NULL;
-	struct bitnet_session_info *list = NULL;
-	size_t count = 0;
-	int r;
-
 	if (!client || !sessions || !n)
 		return -EINVAL;
-	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListSessions",
-			    &reply, NULL);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_enter_container(reply, 'a', "(ossus)");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "ossus")) > 0) {
-		const char *path, *model, *owner, *state;
-		struct bitnet_session_info *s;
-		uint32_t uid;
-
-		r = sd_bus_message_read(reply, "ossus", &path, &model, &owner, &uid, &state);
-		if (r < 0)
-			break;
-		s = array_grow((void **)&list, &count, sizeof(*s));
-		if (!s || dup_strings(&s->object_path, path, &s->model, model) < 0 ||
-		    dup_strings(&s->owner, owner, &s->state, state) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		s->uid = uid;
-		r = sd_bus_message_exit_container(reply);
-	}
-	sd_bus_message_unref(reply);
-	if (r < 0) {
-		bitnet_sessions_free(list, count);
-		return bcl_client_fail(client, r, "reading the session list");
-	}
-	*sessions = list;
-	*n = count;
-	return 0;
+	return read_list(client, &session_list, (void **)sessions, n);
 }
 
 void bitnet_sessions_free(struct bitnet_session_info *sessions, size_t n)
