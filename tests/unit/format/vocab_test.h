@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "daemon/engine/unicode_utf8.h"
 #include "daemon/engine/vocab.h"
 
 /* LLaMA-3 BPE, LLaMA-2 SentencePiece, GPT-2 */
@@ -45,6 +46,36 @@ static inline bool test_decodes_to(const struct bn_vocab *v, const int32_t *ids,
 		pos += bl;
 	}
 	return pos == len;
+}
+
+/*
+ * Detokenizes @ids one at a time, then flushes: false if a piece is not
+ * whole, valid UTF-8 or anything fails. With @text, the pieces are
+ * collected there (@cap bytes, NUL-terminated), *@len bytes of them.
+ */
+static inline bool test_detok_stream(const struct bn_vocab *v, const int32_t *ids, int n,
+				     char *text, size_t cap, size_t *len)
+{
+	struct bn_detok d;
+	char piece[1024];
+	size_t at = 0;
+	int i, k;
+
+	bn_detok_init(&d, v);
+	for (i = 0; i <= n; i++) {
+		k = i < n ? bn_detok_push(&d, ids[i], piece, sizeof(piece)) :
+			    bn_detok_flush(&d, piece, sizeof(piece));
+		if (k < 0 || !utf8_valid(piece, k) || (text && at + k >= cap))
+			return false;
+		if (text)
+			memcpy(text + at, piece, k);
+		at += k;
+	}
+	if (text)
+		text[at] = '\0';
+	if (len)
+		*len = at;
+	return true;
 }
 
 #endif /* BITNET_VOCAB_TEST_H */
