@@ -102,29 +102,9 @@ static int write_vocab(struct gguf_writer *w, uint32_t n)
 		scores[i] = i < N_FIXED ? 0.0f : -(float)(i - N_FIXED);
 		types[i] = i == 0 ? 2 : i < 3 || i == 259 ? 3 : i < 259 ? 6 : 1;
 	}
-	uint32_t bos = 1, eos = 2, unk = 0, eot = 259;
-	bool add_bos = true;
-
-	rc = gguf_writer_kv_str(w, "tokenizer.ggml.model", "llama");
-	if (!rc)
-		rc = gguf_writer_kv_str(w, "tokenizer.ggml.pre", "default");
-	if (!rc)
-		rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)toks,
-					    n);
-	if (!rc)
-		rc = gguf_writer_kv_arr(w, "tokenizer.ggml.scores", GGUF_V_FLOAT32, scores, n);
-	if (!rc)
-		rc = gguf_writer_kv_arr(w, "tokenizer.ggml.token_type", GGUF_V_INT32, types, n);
-	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.bos_token_id", GGUF_V_UINT32, &bos);
-	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.eos_token_id", GGUF_V_UINT32, &eos);
-	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.unknown_token_id", GGUF_V_UINT32, &unk);
-	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.eot_token_id", GGUF_V_UINT32, &eot);
-	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.add_bos_token", GGUF_V_BOOL, &add_bos);
+	/* model, pre, tokens, scores, types, n, no merges, bos, eos, unk, eot */
+	rc = mkmodel_put_vocab(w, &(struct mkmodel_vocab){ "llama", "default", toks, scores, types,
+							   n, NULL, 0, 1, 2, 0, 259 });
 out:
 	if (toks)
 		for (i = 0; i < n; i++)
