@@ -301,35 +301,27 @@ TEST_F(ring, threads)
  */
 TEST(exit_in_flight)
 {
-	long long objs0, pinned0;
+	struct ksft_live live;
 	const char *why;
 	int mode, status;
 
 	if (!ksft_have_device(&why))
 		SKIP(return, "%s", why);
-	objs0 = ksft_stat("live_objects");
-	pinned0 = ksft_stat("pinned_bytes");
+	live = ksft_live_now();
 	for (mode = 0; mode < 2; mode++) {
 		pid_t pid = fork();
 
 		ASSERT_GE(pid, 0);
 		if (pid == 0) {
-			struct bnd_dev *dev;
 			struct bitnet_job job;
-			int32_t *out;
-			struct kw w;
-			struct ka a;
-			uint32_t h;
+			struct bnd_dev *dev;
 			int i;
 
-			if (bnd_open(NULL, &dev) || kw_make(&w, BNC_FMT_I2_S, 2048, 2048, 80) ||
-			    ka_make(&a, 4, 2048, 81) || kw_load(dev, &w, &h) ||
+			if (bnd_open(NULL, &dev) || ksft_busy_job(dev, 80, &job) ||
 			    bnd_ring_setup(dev, 8, 0))
 				_exit(1);
-			out = calloc(4 * 2048, sizeof(*out));
 			for (i = 0; i < 8; i++) {
-				bnd_job_matmul(&job, h, 4, a.q, a.sigma, NULL, out,
-					       i % 2 ? BITNET_OUT_F32 : BITNET_OUT_I32);
+				job.out_type = i % 2 ? BITNET_OUT_F32 : BITNET_OUT_I32;
 				if (bnd_ring_push(dev, &job, i))
 					_exit(2);
 			}
@@ -342,8 +334,7 @@ TEST(exit_in_flight)
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("mode %d", mode);
 	}
-	EXPECT_EQ(objs0, ksft_stat_wait("live_objects", objs0));
-	EXPECT_EQ(pinned0, ksft_stat_wait("pinned_bytes", pinned0));
+	EXPECT_TRUE(ksft_live_back(&live));
 }
 
 /*

@@ -212,46 +212,36 @@ TEST_F(uring, threads)
  */
 TEST(exit_in_flight)
 {
-	long long objs0, pinned0;
+	struct ksft_live live;
 	const char *why;
 	int status;
 	pid_t pid;
 
 	if (!ksft_have_device(&why))
 		SKIP(return, "%s", why);
-	objs0 = ksft_stat("live_objects");
-	pinned0 = ksft_stat("pinned_bytes");
+	live = ksft_live_now();
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
+		struct bitnet_job job;
 		struct bnd_uring *u;
 		struct bnd_dev *dev;
-		struct bitnet_job job;
-		int32_t *out;
-		struct kw w;
-		struct ka a;
-		uint32_t h;
 		int i;
 
 		if (bnd_open(NULL, &dev) || bnd_uring_open(dev, 16, &u))
 			_exit(4);
-		if (kw_make(&w, BNC_FMT_I2_S, 2048, 2048, 90) || ka_make(&a, 4, 2048, 91) ||
-		    kw_load(dev, &w, &h))
+		if (ksft_busy_job(dev, 90, &job))
 			_exit(1);
-		out = calloc(4 * 2048, sizeof(*out));
-		for (i = 0; i < 8; i++) {
-			bnd_job_matmul(&job, h, 4, a.q, NULL, NULL, out, BITNET_OUT_I32);
+		for (i = 0; i < 8; i++)
 			if (bnd_uring_push(u, &job, i))
 				_exit(2);
-		}
 		_exit(bnd_uring_submit(u) == 8 ? 0 : 3);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	if (WEXITSTATUS(status) == 4)
 		SKIP(return, "io_uring unavailable");
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	EXPECT_EQ(objs0, ksft_stat_wait("live_objects", objs0));
-	EXPECT_EQ(pinned0, ksft_stat_wait("pinned_bytes", pinned0));
+	EXPECT_TRUE(ksft_live_back(&live));
 }
 
 #define IO_URING_SYSCTL "/proc/sys/kernel/io_uring_disabled"

@@ -293,6 +293,40 @@ int ksft_param_set(const char *name, const char *val, char *old, size_t oldlen)
 	return n < 0 ? -errno : 0;
 }
 
+struct ksft_live ksft_live_now(void)
+{
+	return (struct ksft_live){ ksft_stat("live_objects"), ksft_stat("pinned_bytes") };
+}
+
+bool ksft_live_back(const struct ksft_live *then)
+{
+	long long objects = ksft_stat_wait("live_objects", then->objects);
+	long long pinned = ksft_stat_wait("pinned_bytes", then->pinned);
+
+	if (objects != then->objects)
+		printf("# live_objects %lld, was %lld\n", objects, then->objects);
+	if (pinned != then->pinned)
+		printf("# pinned_bytes %lld, was %lld\n", pinned, then->pinned);
+	return objects == then->objects && pinned == then->pinned;
+}
+
+int ksft_busy_job(struct bnd_dev *dev, uint32_t seed, struct bitnet_job *job)
+{
+	static struct kw w;
+	static struct ka a;
+	int32_t *out;
+	uint32_t h;
+
+	if (kw_make(&w, BNC_FMT_I2_S, 2048, 2048, seed) || ka_make(&a, 4, 2048, seed + 1) ||
+	    kw_load(dev, &w, &h))
+		return -1;
+	out = calloc(4 * 2048, sizeof(*out));
+	if (!out)
+		return -1;
+	bnd_job_matmul(job, h, 4, a.q, a.sigma, NULL, out, BITNET_OUT_I32);
+	return 0;
+}
+
 int ksft_have_device(const char **why)
 {
 	int fd = open(BND_DEFAULT_PATH, O_RDWR);

@@ -7,6 +7,7 @@
 #define BITNET_KSFT_COMMON_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "libdev/bitnet-dev.h"
@@ -96,6 +97,26 @@ long long ksft_stat(const char *name);
 long long ksft_stat_wait(const char *name, long long want);
 /* Write a module parameter; returns 0 or -errno. Old value in @old. */
 int ksft_param_set(const char *name, const char *val, char *old, size_t oldlen);
+
+/* The module's live objects and pinned bytes: what a test must give back. */
+struct ksft_live {
+	long long objects;
+	long long pinned;
+};
+
+struct ksft_live ksft_live_now(void);
+/*
+ * Waits (bounded) until both are back at @then's; false, the differences
+ * printed as TAP comments, if they are not.
+ */
+bool ksft_live_back(const struct ksft_live *then);
+
+/*
+ * For a child that leaves jobs in flight and exits: a 2048 x 2048 weight
+ * (seed @seed) loaded into @dev and, in @job, 4 tokens (seed @seed + 1) on
+ * it, into memory never freed. 0, or -1 if anything failed.
+ */
+int ksft_busy_job(struct bnd_dev *dev, uint32_t seed, struct bitnet_job *job);
 
 /* Whether /dev/bitnet can be opened; the reason in @why when not. */
 int ksft_have_device(const char **why);
