@@ -32,19 +32,11 @@ TEST_F(ring, random_shapes)
 		uint32_t m = 1 + ksft_rand(&st) % 300, k = ks[ksft_rand(&st) % 6];
 		uint32_t n = 1 + ksft_rand(&st) % 9;
 		uint8_t out_type = i % 2 ? BITNET_OUT_F32 : BITNET_OUT_I32;
-		struct ka a;
-		struct kw w;
-		uint32_t h;
 
-		ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, m, k, 100 + i));
-		ASSERT_EQ(0, ka_make(&a, n, k, 200 + i));
-		ASSERT_EQ(0, kw_load(self->dev, &w, &h));
 		/* with and without caller-provided sums */
-		EXPECT_EQ(-1, ksft_check_job(&w, h, &a, out_type, i % 3, run_dev, self->dev))
+		EXPECT_EQ(-1, ksft_check_shape(self->dev, BNC_FMT_I2_S, m, k, n, out_type, i % 3,
+					       100 + i, run_dev, self->dev))
 		TH_LOG("%s %ux%u n=%u", out_type == BITNET_OUT_F32 ? "f32" : "i32", m, k, n);
-		EXPECT_EQ(0, bnd_obj_destroy(self->dev, h));
-		ka_free(&a);
-		kw_free(&w);
 	}
 }
 
@@ -88,28 +80,16 @@ TEST_F(ring, batch)
 	enum {
 		JOBS = 32
 	};
-	int32_t *got[JOBS], *want;
+	struct ksft_batch b;
 	struct bitnet_cqe cqe;
-	struct bitnet_job job;
 	int seen[JOBS] = { 0 };
 	int i, done = 0, ret;
-	struct ka a[JOBS];
-	struct kw w;
-	uint32_t h;
 
 	ASSERT_EQ(0, bnd_ring_setup(self->dev, JOBS, 0));
-	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 200, 512, 50));
-	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
-	want = calloc(2 * 200, sizeof(*want));
-	ASSERT_NE(NULL, want);
-	for (i = 0; i < JOBS; i++) {
-		ASSERT_EQ(0, ka_make(&a[i], 2, 512, 60 + i));
-		got[i] = calloc(2 * 200, sizeof(int32_t));
-		ASSERT_NE(NULL, got[i]);
-		bnd_job_matmul(&job, h, 2, a[i].q, NULL, NULL, got[i], BITNET_OUT_I32);
-		ASSERT_EQ(0, bnd_ring_push(self->dev, &job, 1000 + i));
-	}
-	ASSERT_EQ(-EBUSY, bnd_ring_push(self->dev, &job, 1));
+	ASSERT_EQ(0, ksft_batch_make(&b, self->dev, JOBS, 200, 512, 2, 50, 60));
+	for (i = 0; i < JOBS; i++)
+		ASSERT_EQ(0, bnd_ring_push(self->dev, &b.jobs[i], 1000 + i));
+	ASSERT_EQ(-EBUSY, bnd_ring_push(self->dev, &b.jobs[0], 1));
 	ret = bnd_ring_enter(self->dev, JOBS, 1);
 	ASSERT_EQ(JOBS, ret);
 	while (done < JOBS) {
@@ -123,16 +103,11 @@ TEST_F(ring, batch)
 		seen[cqe.user_data - 1000]++;
 		done++;
 	}
-	for (i = 0; i < JOBS; i++) {
-		EXPECT_EQ(1, seen[i]);
-		ASSERT_EQ(0, kw_ref_i32(&w, &a[i], want));
-		EXPECT_EQ(-1, ksft_diff_i32(got[i], want, 2 * 200)) TH_LOG("job %d", i);
-		free(got[i]);
-		ka_free(&a[i]);
-	}
+	for (i = 0; i < JOBS; i++)
+		EXPECT_EQ(1, seen[i]) TH_LOG("job %d", i);
+	EXPECT_EQ(-1, ksft_batch_check(&b));
 	EXPECT_EQ(0, bnd_ring_overflow(self->dev));
-	free(want);
-	kw_free(&w);
+	ksft_batch_free(&b);
 }
 
 /* An SQE with bad header fields still gets its CQE, counted as dropped. */
@@ -263,10 +238,7 @@ static void *submit_thread(void *p)
 /* Threads with their own files share one exported object. */
 TEST_F(ring, threads)
 {
-	enum {
-		THREADS = 4
-	};
-	struct ksft_thread args[THREADS];
+	struct ksft_thread args[KSFT_THREADS];
 	struct bnd_dev *shared;
 	struct bitnet_job job;
 	int32_t *out;
@@ -278,7 +250,7 @@ TEST_F(ring, threads)
 	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 300, 640, 70));
 	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
 	ASSERT_EQ(0, bnd_obj_export(self->dev, h, BITNET_EXPORT_CLOEXEC, &fd));
-	ASSERT_EQ(0, ksft_threads_start(args, THREADS, submit_thread,
+	ASSERT_EQ(0, ksft_threads_start(args, KSFT_THREADS, submit_thread,
 					&(struct ksft_thread){ .export_fd = fd, .w = &w }));
 	/* Meanwhile, several threads on one file through bnd_run(). */
 	shared = self->dev;
@@ -288,7 +260,7 @@ TEST_F(ring, threads)
 	bnd_job_matmul(&job, h, 1, a.q, NULL, NULL, out, BITNET_OUT_I32);
 	for (i = 0; i < 20; i++)
 		EXPECT_EQ(0, bnd_run(shared, &job));
-	EXPECT_EQ(-1, ksft_threads_join(args, THREADS));
+	EXPECT_EQ(-1, ksft_threads_join(args, KSFT_THREADS));
 	close(fd);
 	free(out);
 	ka_free(&a);

@@ -55,18 +55,11 @@ TEST_F(uring, random_shapes)
 		uint32_t m = 1 + ksft_rand(&st) % 400, k = ks[ksft_rand(&st) % 5];
 		uint32_t n = 1 + ksft_rand(&st) % 7;
 		uint8_t out_type = i % 2 ? BITNET_OUT_F32 : BITNET_OUT_I32;
-		struct ka a;
-		struct kw w;
-		uint32_t h;
+		bool tq2 = i % 4 == 3;
 
-		ASSERT_EQ(0, kw_make(&w, i % 4 == 3 ? BNC_FMT_TQ2_0 : BNC_FMT_I2_S, m,
-				     i % 4 == 3 ? 512 : k, 300 + i));
-		ASSERT_EQ(0, ka_make(&a, n, w.cols, 400 + i));
-		ASSERT_EQ(0, kw_load(self->dev, &w, &h));
-		EXPECT_EQ(-1, ksft_check_job(&w, h, &a, out_type, i % 3, run_uring, self->u));
-		EXPECT_EQ(0, bnd_obj_destroy(self->dev, h));
-		ka_free(&a);
-		kw_free(&w);
+		EXPECT_EQ(-1, ksft_check_shape(self->dev, tq2 ? BNC_FMT_TQ2_0 : BNC_FMT_I2_S, m,
+					       tq2 ? 512 : k, n, out_type, i % 3, 300 + i,
+					       run_uring, self->u));
 	}
 }
 
@@ -75,31 +68,21 @@ TEST_F(uring, batch_and_errors)
 	enum {
 		JOBS = 24
 	};
-	int32_t *got[JOBS], *want;
-	struct bitnet_job job;
 	int seen[JOBS + 2] = { 0 };
-	struct ka a[JOBS];
+	struct bitnet_job job;
+	struct ksft_batch b;
 	uint64_t ud;
 	int32_t res;
-	struct kw w;
-	uint32_t h;
 	int i;
 
-	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 100, 768, 500));
-	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
-	want = calloc(3 * 100, sizeof(*want));
-	ASSERT_NE(NULL, want);
-	for (i = 0; i < JOBS; i++) {
-		ASSERT_EQ(0, ka_make(&a[i], 3, 768, 600 + i));
-		got[i] = calloc(3 * 100, sizeof(int32_t));
-		ASSERT_NE(NULL, got[i]);
-		bnd_job_matmul(&job, h, 3, a[i].q, NULL, NULL, got[i], BITNET_OUT_I32);
-		ASSERT_EQ(0, bnd_uring_push(self->u, &job, i));
-	}
+	ASSERT_EQ(0, ksft_batch_make(&b, self->dev, JOBS, 100, 768, 3, 500, 600));
+	for (i = 0; i < JOBS; i++)
+		ASSERT_EQ(0, bnd_uring_push(self->u, &b.jobs[i], i));
 	/* two bad ones in the same batch: unknown handle, non-zero pad */
-	job.handle = h + 50;
+	job = b.jobs[0];
+	job.handle = b.handle + 50;
 	ASSERT_EQ(0, bnd_uring_push(self->u, &job, JOBS));
-	job.handle = h;
+	job.handle = b.handle;
 	job.pad = 1;
 	ASSERT_EQ(0, bnd_uring_push(self->u, &job, JOBS + 1));
 	ASSERT_EQ(JOBS + 2, bnd_uring_submit(self->u));
@@ -110,15 +93,10 @@ TEST_F(uring, batch_and_errors)
 		EXPECT_EQ(ud == JOBS ? -ENOENT : ud == JOBS + 1 ? -EINVAL : 0, res)
 		TH_LOG("job %llu", (unsigned long long)ud);
 	}
-	for (i = 0; i < JOBS; i++) {
-		EXPECT_EQ(1, seen[i]);
-		ASSERT_EQ(0, kw_ref_i32(&w, &a[i], want));
-		EXPECT_EQ(-1, ksft_diff_i32(got[i], want, 3 * 100));
-		free(got[i]);
-		ka_free(&a[i]);
-	}
-	free(want);
-	kw_free(&w);
+	for (i = 0; i < JOBS; i++)
+		EXPECT_EQ(1, seen[i]) TH_LOG("job %d", i);
+	EXPECT_EQ(-1, ksft_batch_check(&b));
+	ksft_batch_free(&b);
 }
 
 /* Without IORING_SETUP_SQE128 the job does not fit: EINVAL. */
@@ -190,19 +168,16 @@ static void *uring_thread_fn(void *p)
 /* Several threads, each with its own io_uring, on one file at once. */
 TEST_F(uring, threads)
 {
-	enum {
-		THREADS = 4
-	};
-	struct ksft_thread args[THREADS];
+	struct ksft_thread args[KSFT_THREADS];
 	struct kw w;
 	uint32_t h;
 
 	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 160, 1024, 700));
 	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
 	ASSERT_EQ(0, ksft_threads_start(
-			     args, THREADS, uring_thread_fn,
+			     args, KSFT_THREADS, uring_thread_fn,
 			     &(struct ksft_thread){ .dev = self->dev, .w = &w, .handle = h }));
-	EXPECT_EQ(-1, ksft_threads_join(args, THREADS));
+	EXPECT_EQ(-1, ksft_threads_join(args, KSFT_THREADS));
 	kw_free(&w);
 }
 

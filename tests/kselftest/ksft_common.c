@@ -181,6 +181,28 @@ out:
 	return diff;
 }
 
+long ksft_check_shape(struct bnd_dev *dev, uint32_t fmt, uint32_t m, uint32_t k, uint32_t n,
+		      uint8_t out_type, int with_sum, uint32_t seed, ksft_run_fn run, void *runner)
+{
+	long diff = -3;
+	struct ka a;
+	struct kw w;
+	uint32_t h;
+
+	if (kw_make(&w, fmt, m, k, seed))
+		return -3;
+	if (!ka_make(&a, n, k, seed + 100)) {
+		if (!kw_load(dev, &w, &h)) {
+			diff = ksft_check_job(&w, h, &a, out_type, with_sum, run, runner);
+			if (bnd_obj_destroy(dev, h))
+				diff = -3;
+		}
+		ka_free(&a);
+	}
+	kw_free(&w);
+	return diff;
+}
+
 int ksft_check_jobs(const struct kw *w, uint32_t handle, uint32_t n, int n_jobs, uint32_t seed,
 		    ksft_run_fn run, void *runner)
 {
@@ -194,6 +216,59 @@ int ksft_check_jobs(const struct kw *w, uint32_t handle, uint32_t n, int n_jobs,
 		ka_free(&a);
 	}
 	return failed;
+}
+
+int ksft_batch_make(struct ksft_batch *b, struct bnd_dev *dev, int n_jobs, uint32_t rows,
+		    uint32_t cols, uint32_t n, uint32_t w_seed, uint32_t a_seed)
+{
+	int i;
+
+	memset(b, 0, sizeof(*b));
+	b->a = calloc(n_jobs, sizeof(*b->a));
+	b->got = calloc(n_jobs, sizeof(*b->got));
+	b->jobs = calloc(n_jobs, sizeof(*b->jobs));
+	if (!b->a || !b->got || !b->jobs || kw_make(&b->w, BNC_FMT_I2_S, rows, cols, w_seed))
+		return -1;
+	if (kw_load(dev, &b->w, &b->handle))
+		return -1;
+	for (i = 0; i < n_jobs; i++, b->n_jobs++) {
+		if (ka_make(&b->a[i], n, cols, a_seed + i))
+			return -1;
+		b->got[i] = calloc((size_t)n * rows, sizeof(int32_t));
+		if (!b->got[i])
+			return -1;
+		bnd_job_matmul(&b->jobs[i], b->handle, n, b->a[i].q, NULL, NULL, b->got[i],
+			       BITNET_OUT_I32);
+	}
+	return 0;
+}
+
+int ksft_batch_check(const struct ksft_batch *b)
+{
+	size_t len = (size_t)b->a[0].n * b->w.rows;
+	int32_t *want = calloc(len, sizeof(*want));
+	int i, bad = -1;
+
+	for (i = 0; i < b->n_jobs && bad < 0; i++)
+		if (!want || kw_ref_i32(&b->w, &b->a[i], want) ||
+		    ksft_diff_i32(b->got[i], want, len) >= 0)
+			bad = i;
+	free(want);
+	return bad;
+}
+
+void ksft_batch_free(struct ksft_batch *b)
+{
+	int i;
+
+	for (i = 0; i < b->n_jobs; i++) {
+		free(b->got[i]);
+		ka_free(&b->a[i]);
+	}
+	free(b->a);
+	free(b->got);
+	free(b->jobs);
+	kw_free(&b->w);
 }
 
 int ksft_threads_start(struct ksft_thread *t, int n, void *(*fn)(void *),

@@ -60,12 +60,42 @@ typedef int (*ksft_run_fn)(void *runner, const struct bitnet_job *job);
 long ksft_check_job(const struct kw *w, uint32_t handle, const struct ka *a, uint8_t out_type,
 		    int with_sum, ksft_run_fn run, void *runner);
 /*
+ * ksft_check_job() on a random weight of @fmt, @m x @k (seed @seed) loaded
+ * into @dev for the job and destroyed after, and @n random tokens (seed
+ * @seed + 100). Its result, or -3 if the weight or tokens failed.
+ */
+long ksft_check_shape(struct bnd_dev *dev, uint32_t fmt, uint32_t m, uint32_t k, uint32_t n,
+		      uint8_t out_type, int with_sum, uint32_t seed, ksft_run_fn run, void *runner);
+/*
  * @n_jobs BITNET_OUT_I32 jobs of @n random tokens (seeds @seed, @seed + 1,
  * ...) through ksft_check_job(); stops at the first failure. Returns 0, or
  * 1 on a failure.
  */
 int ksft_check_jobs(const struct kw *w, uint32_t handle, uint32_t n, int n_jobs, uint32_t seed,
 		    ksft_run_fn run, void *runner);
+
+/*
+ * A batch: @n_jobs BITNET_OUT_I32 jobs, each of its own @n random tokens
+ * (seeds @a_seed, @a_seed + 1, ...), on one random @rows x @cols weight
+ * (seed @w_seed) loaded into @dev.
+ */
+struct ksft_batch {
+	struct kw w;
+	uint32_t handle;
+	int n_jobs;
+	struct ka *a;
+	int32_t **got;
+	struct bitnet_job *jobs;
+};
+
+int ksft_batch_make(struct ksft_batch *b, struct bnd_dev *dev, int n_jobs, uint32_t rows,
+		    uint32_t cols, uint32_t n, uint32_t w_seed, uint32_t a_seed);
+/* The first job whose result is not the reference's, or -1. */
+int ksft_batch_check(const struct ksft_batch *b);
+void ksft_batch_free(struct ksft_batch *b);
+
+/* How many threads the tests that submit concurrently start. */
+#define KSFT_THREADS 4
 
 /* A test's submitting thread: what it runs on, and how many checks failed. */
 struct ksft_thread {
