@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The engine's programs (bitnet-run, bitnet-mkmodel) and tests; included
-# from daemon/engine/engine.mk.
+# from daemon/daemon.mk after the engine library.
 
 ENGINE_LINK_DEPS = $(BUILD)/lib/libbitnet-engine.a \
 		  $(filter %/libbitnet-dev.a,$(LIBS)) $(BUILD)/lib/libbitnet-core.a
@@ -29,6 +29,7 @@ ENGINE_TESTS	:= $(BUILD)/tests/engine/test-sampler $(BUILD)/tests/engine/test-mo
 		   $(BUILD)/tests/engine/test-head $(BUILD)/tests/engine/test-attention \
 		   $(BUILD)/tests/engine/test-kquant $(BUILD)/tests/engine/test-headsimd \
 		   $(BUILD)/tests/engine/test-headfmt $(BUILD)/tests/engine/test-llama \
+		   $(BUILD)/tests/engine/test-stop $(BUILD)/tests/engine/test-gen \
 		   $(BUILD)/tests/exact/test-exact $(BUILD)/tests/exact/test-run-cli
 CHECK_PROGS	+= $(ENGINE_TESTS)
 CHECK_DEPS	+= $(ENGINE_TESTS) $(BUILD)/bin/bitnet-run $(BUILD)/bin/bitnet-mkmodel

@@ -8,7 +8,7 @@
 #   manager.c					 the daemon's top object
 #   scheduler.c					 continuous batching
 #   request.c session.c model.c		 the objects
-#   wakeup.c polkit.c bus-util.c errors.c log.c config.c params.c stop.c
+#   wakeup.c polkit.c bus-util.c errors.c log.c config.c params.c
 #   (list.h, bus-names.h, time-util.h: header only)
 BITNETD_SRCS	:= daemon/bitnetd/main.c \
 		   daemon/bitnetd/manager-bus.c daemon/bitnetd/model-bus.c \
@@ -17,7 +17,7 @@ BITNETD_SRCS	:= daemon/bitnetd/main.c \
 		   daemon/bitnetd/session.c daemon/bitnetd/model.c \
 		   daemon/bitnetd/wakeup.c daemon/bitnetd/polkit.c daemon/bitnetd/bus-util.c \
 		   daemon/bitnetd/errors.c daemon/bitnetd/log.c daemon/bitnetd/config.c \
-		   daemon/bitnetd/params.c daemon/bitnetd/stop.c
+		   daemon/bitnetd/params.c
 BITNETD_OBJS	:= $(BITNETD_SRCS:%.c=$(BUILD)/obj/%.o)
 # libbitnet-dev.a and -core.a come from other fragments (included earlier)
 BITNETD_LIBS	:= $(BUILD)/lib/libbitnet-engine.a \
@@ -25,7 +25,7 @@ BITNETD_LIBS	:= $(BUILD)/lib/libbitnet-engine.a \
 SYSTEMD_LIBS	= $(shell pkg-config --libs libsystemd)
 # Like the engine's programs, bitnetd links the kmod backend: only offered
 # once it exists in the tree (the integration tests SKIP without bitnetd).
-ifneq ($(wildcard daemon/engine/backend_kmod.c),)
+ifneq ($(wildcard daemon/engine/backend/backend_kmod.c),)
 BINS		+= $(BUILD)/bin/bitnetd
 CHECK_DEPS	+= $(BUILD)/bin/bitnetd
 endif
@@ -35,10 +35,10 @@ $(BUILD)/bin/bitnetd: $(BITNETD_OBJS) $(BITNETD_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(BITNETD_OBJS) $(BITNETD_LIBS) $(ENGINE_LDLIBS) \
 		$(SYSTEMD_LIBS) -lpthread -lm
 
-# Unit tests: configuration and stop strings (no engine), and the objects
-# below the bus (model loading, sessions' KV caches under a budget).
+# Unit tests: configuration (no engine), and the objects below the bus
+# (model loading, sessions' KV caches under a budget). Stop strings are the
+# engine's generator's: tests/unit/engine/test_stop.c.
 BITNETD_UNIT	:= $(BUILD)/tests/daemon/test-bitnetd-config \
-		   $(BUILD)/tests/daemon/test-bitnetd-stop \
 		   $(BUILD)/tests/daemon/test-bitnetd-objects
 CHECK_PROGS	+= $(BITNETD_UNIT)
 CHECK_DEPS	+= $(BITNETD_UNIT)
@@ -48,13 +48,9 @@ $(BUILD)/tests/daemon/test-bitnetd-config: $(BUILD)/obj/tests/unit/daemon/test_c
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/tests/daemon/test-bitnetd-stop: $(BUILD)/obj/tests/unit/daemon/test_stop.o \
-		$(BUILD)/obj/daemon/bitnetd/stop.o
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^
-
 # The layers above stay a DAG: no include circle among bitnetd's files, and
-# no libdev header (the device is the engine's business).
+# no libdev header (the device is the engine's business); the engine's parts
+# form a DAG too and keep their private headers to themselves.
 CHECK_PROGS	+= $(SRC)/tests/style/run-include-graph.sh
 
 BITNETD_OBJECTS	:= model session wakeup log

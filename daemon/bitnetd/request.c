@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Generation requests: queued by Submit/Chat, started by the scheduler,
- * fed one sampled token at a time, streamed as Tokens signals (or into a
+ * fed one token at a time by the engine's generator (sampling, end of
+ * generation, stop strings, text), streamed as Tokens signals (or into a
  * pipe) and ended with a Finished signal.
  */
 #include <errno.h>
@@ -205,8 +206,7 @@ int bnetd_request_start(struct bnetd_request *r)
 	if (!base && !r->n_prompt)
 		return -EINVAL;
 	r->target = malloc(((size_t)base + r->n_prompt) * sizeof(int32_t));
-	r->logits = malloc((size_t)mo->info->n_vocab * sizeof(float));
-	if (!r->target || !r->logits)
+	if (!r->target)
 		return -ENOMEM;
 	memcpy(r->target, s->ctx, (size_t)base * sizeof(int32_t));
 	memcpy(r->target + base, r->prompt, (size_t)r->n_prompt * sizeof(int32_t));
@@ -239,13 +239,17 @@ int bnetd_request_start(struct bnetd_request *r)
 	}
 	memcpy(s->ctx, r->target, (size_t)r->n_target * sizeof(int32_t));
 	s->n_ctx_tokens = r->n_target;
-	r->sampler = bn_sampler_new(&r->p.sp);
-	if (!r->sampler)
+	r->gen = bn_gen_new(mo->m, &(struct bn_gen_params){
+					   .sp = &r->p.sp,
+					   .stops = (const char *const *)r->p.stop,
+					   .n_stops = r->p.n_stop,
+					   .max_tokens = r->max_gen,
+					   .ignore_eos = r->p.ignore_eos,
+				   });
+	if (!r->gen)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < r->n_target; i++)
-		bn_sampler_accept(r->sampler, r->target[i]);
-	bn_detok_init(&r->detok, bn_model_vocab(mo->m));
-	bnetd_stop_init(&r->stop, r->p.stop, r->p.n_stop);
+	bn_gen_prompt(r->gen, r->target, r->n_target);
+	r->logits = bn_gen_logits(r->gen);
 	r->phase = BNETD_REQ_PREFILL;
 	r->t_prefill_start = bnetd_now();
 	return 0;
@@ -285,15 +289,17 @@ static void fd_write(struct bnetd_request *r, const char *text, size_t len)
 void bnetd_request_flush(struct bnetd_request *r, bool force)
 {
 	struct bnetd_queue *q = r->q;
-	size_t end = bnetd_stop_releasable(&r->stop, force);
-	const char *text = r->stop.text ? r->stop.text + r->stop.released : "";
-	size_t len = end > r->stop.released ? end - r->stop.released : 0;
+	const char *text = "";
+	size_t len = 0;
 	sd_bus_message *sig = NULL;
 	char *copy;
 	int rc;
 
 	if (!force && r->n_pend < q->limits->tokens_per_signal)
 		return;
+	/* forced only at the end: then the held-back tail goes out too */
+	if (r->gen)
+		len = bn_gen_take_text(r->gen, force, &text);
 	if (!r->n_pend && !len)
 		return;
 	r->t_last_flush = bnetd_now();
@@ -322,7 +328,6 @@ void bnetd_request_flush(struct bnetd_request *r, bool force)
 	sd_bus_message_unref(sig);
 	free(copy);
 done:
-	r->stop.released += len;
 	r->n_pend = 0;
 }
 
@@ -336,6 +341,7 @@ static void send_finished(struct bnetd_request *r, const char *reason, const cha
 	struct bnetd_queue *q = r->q;
 	uint64_t now = bnetd_now();
 	uint32_t prefilled = r->n_target > r->cached ? r->n_target - r->cached : 0;
+	uint32_t n_generated = r->gen ? bn_gen_n_tokens(r->gen) : 0;
 	uint64_t t_prefill_end = r->t_first_token ? r->t_first_token : now;
 	double prefill_tps = 0, decode_tps = 0;
 	sd_bus_message *sig = NULL;
@@ -343,8 +349,8 @@ static void send_finished(struct bnetd_request *r, const char *reason, const cha
 
 	if (r->t_prefill_start)
 		prefill_tps = per_second(prefilled, t_prefill_end - r->t_prefill_start);
-	if (r->n_generated > 1)
-		decode_tps = per_second(r->n_generated - 1, now - r->t_first_token);
+	if (n_generated > 1)
+		decode_tps = per_second(n_generated - 1, now - r->t_first_token);
 	rc = sd_bus_message_new_signal(q->bus, &sig, r->s->path, BNETD_IFACE_SESSION, "Finished");
 	if (rc >= 0)
 		rc = sd_bus_message_set_destination(sig, r->s->owner);
@@ -352,10 +358,10 @@ static void send_finished(struct bnetd_request *r, const char *reason, const cha
 		rc = sd_bus_message_append(sig, "ts", r->id, reason);
 	if (rc >= 0)
 		rc = sd_bus_message_append(sig, "a{sv}", error ? 6 : 5, "prompt_tokens", "u",
-					   r->n_prompt, "tokens", "u", r->n_generated,
-					   "prefill_tps", "d", prefill_tps, "decode_tps", "d",
-					   decode_tps, "cached_tokens", "u", r->cached, "error",
-					   "s", error ? error : "");
+					   r->n_prompt, "tokens", "u", n_generated, "prefill_tps",
+					   "d", prefill_tps, "decode_tps", "d", decode_tps,
+					   "cached_tokens", "u", r->cached, "error", "s",
+					   error ? error : "");
 	if (rc >= 0)
 		rc = sd_bus_send(q->bus, sig, NULL);
 	if (rc < 0)
@@ -369,15 +375,12 @@ static void request_free(struct bnetd_request *r)
 	sd_event_source_disable_unref(r->fd_source);
 	if (r->fd >= 0)
 		close(r->fd);
-	if (r->sampler)
-		bn_sampler_free(r->sampler);
-	bnetd_stop_free(&r->stop);
+	bn_gen_free(r->gen);
 	bnetd_params_free(&r->p);
 	free(r->fd_buf);
 	free(r->pend_ids);
 	free(r->prompt);
 	free(r->target);
-	free(r->logits);
 	free(r);
 }
 
@@ -432,43 +435,33 @@ static int push_pending(struct bnetd_request *r, int32_t tok)
 int bnetd_request_take_token(struct bnetd_request *r, const float *logits)
 {
 	struct bnetd_session *s = r->s;
-	const struct bn_vocab *v = bn_model_vocab(s->model->m);
-	char piece[256];
 	int32_t tok;
-	int n;
+	int end;
 
 	if (logits != r->logits)
 		memcpy(r->logits, logits, (size_t)s->model->info->n_vocab * sizeof(float));
-	tok = bn_sampler_sample(r->sampler, r->logits, s->model->info->n_vocab);
+	end = bn_gen_step(r->gen, &tok);
 	if (!r->t_first_token)
 		r->t_first_token = bnetd_now();
-	if (tok < 0) {
+	if (end == -EINVAL) {
 		bnetd_request_finish(r, "error", "sampling failed");
 		return 0;
 	}
-	if (bn_vocab_is_eog(v, tok) && !r->p.ignore_eos) {
+	if (end == BN_GEN_EOS) {
 		bnetd_request_finish(r, "eos", NULL);
 		return 0;
 	}
-	bn_sampler_accept(r->sampler, tok);
-	r->n_generated++;
+	/* a token was generated (with -ENOMEM too: only its text is lost) */
 	s->tokens_generated++;
 	r->q->tokens_out++;
 	s->ctx[s->n_ctx_tokens++] = tok;
-	n = bn_detok_push(&r->detok, tok, piece, sizeof(piece));
-	if (push_pending(r, tok) < 0 || (n > 0 && bnetd_stop_append(&r->stop, piece, n) < 0)) {
+	if (push_pending(r, tok) < 0 || end < 0) {
 		bnetd_request_finish(r, "error", "out of memory");
 		return 0;
 	}
-	if (r->stop.hit) {
-		bnetd_request_finish(r, "stop", NULL);
-		return 0;
-	}
-	if (r->n_generated >= r->max_gen || s->n_ctx_tokens >= s->n_ctx) {
-		n = bn_detok_flush(&r->detok, piece, sizeof(piece));
-		if (n > 0)
-			bnetd_stop_append(&r->stop, piece, n);
-		bnetd_request_finish(r, r->stop.hit ? "stop" : "length", NULL);
+	if (end == BN_GEN_STOP || end == BN_GEN_LENGTH) {
+		/* max_gen is what fits the context too: "length" covers a full one */
+		bnetd_request_finish(r, end == BN_GEN_STOP ? "stop" : "length", NULL);
 		return 0;
 	}
 	r->next_token = tok;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Generation requests: queued by Submit/Chat, started by the scheduler,
- * fed one sampled token at a time, streamed as Tokens signals (or into a
- * pipe) and ended with a Finished signal. The queue holds them all, with
- * the counters the Manager shows.
+ * fed one token at a time by the engine's generator (bn_gen), streamed as
+ * Tokens signals (or into a pipe) and ended with a Finished signal. The
+ * queue holds them all, with the counters the Manager shows.
  */
 #ifndef BITNETD_REQUEST_H
 #define BITNETD_REQUEST_H
@@ -19,7 +19,6 @@
 #include "daemon/bitnetd/config.h"
 #include "daemon/bitnetd/list.h"
 #include "daemon/bitnetd/params.h"
-#include "daemon/bitnetd/stop.h"
 
 struct bnetd_session;
 
@@ -58,13 +57,10 @@ struct bnetd_request {
 	uint32_t prefilled; /* target tokens now in the KV cache */
 	int32_t next_token; /* sampled, not yet fed */
 	uint32_t reserved;  /* tokens counted against the quota */
-	float *logits;
-	struct bn_sampler *sampler;
-	struct bn_detok detok;
-	struct bnetd_stop stop;
-	int32_t *pend_ids; /* ids not yet signalled */
+	struct bn_gen *gen; /* once running */
+	float *logits;	    /* the generator's: the forward pass writes here */
+	int32_t *pend_ids;  /* ids not yet signalled */
 	uint32_t n_pend, cap_pend;
-	uint32_t n_generated;
 	bool in_batch;
 	bool cancelled;
 	uint64_t t_queued, t_prefill_start, t_first_token, t_last_flush;
@@ -95,7 +91,8 @@ struct bnetd_request *bnetd_request_find(struct bnetd_queue *q, struct bnetd_ses
 void bnetd_request_cancel(struct bnetd_request *r);
 void bnetd_request_finish(struct bnetd_request *r, const char *reason, const char *error);
 /*
- * Samples from @logits and handles the token. Returns 1 when the request
+ * Has the generator sample from @logits (copied to r->logits unless they
+ * are there already) and handles the token. Returns 1 when the request
  * goes on (its next_token is to be fed), 0 when it was finished here.
  */
 int bnetd_request_take_token(struct bnetd_request *r, const float *logits);

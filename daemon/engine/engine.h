@@ -210,6 +210,58 @@ void bn_sampler_accept(struct bn_sampler *s, int32_t id);
 /* Picks the next token; @logits may be modified. */
 int32_t bn_sampler_sample(struct bn_sampler *s, float *logits, uint32_t n_vocab);
 
+/* ---- generation: sampling, end of generation, text, stop strings ---- */
+
+/*
+ * One generation, the same in bitnetd and bitnet-run. Each step samples a
+ * token from the logits the caller's forward pass wrote into
+ * bn_gen_logits(), and ends the generation at an end-of-generation token
+ * (unless ignore_eos), a stop string or max_tokens. The forward pass stays
+ * the caller's, so that many generations can share one batched pass: feed
+ * the prompt, then each token a step returns while it says BN_GEN_MORE.
+ * Text comes out as whole UTF-8 characters; a tail that may still become a
+ * stop string is held back until it cannot, and a stop string and what
+ * follows it never come out.
+ */
+struct bn_gen_params {
+	const struct bn_sampler_params *sp; /* borrowed until bn_gen_free() */
+	const char *const *stops;	    /* borrowed too; may be empty */
+	size_t n_stops;
+	uint32_t max_tokens; /* the step generating this many ends with LENGTH */
+	bool ignore_eos;
+};
+
+enum bn_gen_end {
+	BN_GEN_MORE,   /* go on: feed the token to the next forward pass */
+	BN_GEN_EOS,    /* an end-of-generation token: not counted, no text */
+	BN_GEN_STOP,   /* a stop string: the text ends before it */
+	BN_GEN_LENGTH, /* max_tokens generated */
+};
+
+struct bn_gen;
+
+/* NULL when out of memory. */
+struct bn_gen *bn_gen_new(const struct bn_model *m, const struct bn_gen_params *p);
+void bn_gen_free(struct bn_gen *g);
+/* The context before the first step (prompt and history), for the penalties. */
+void bn_gen_prompt(struct bn_gen *g, const int32_t *ids, uint32_t n);
+/* n_vocab floats: where the forward pass puts the logits of the last position. */
+float *bn_gen_logits(struct bn_gen *g);
+/*
+ * Samples the next token into *@token and says whether to go on. -EINVAL:
+ * sampling failed (no token); -ENOMEM: the token was generated (and counted)
+ * but its text was lost.
+ */
+int bn_gen_step(struct bn_gen *g, int32_t *token);
+/* Tokens generated so far (an end-of-generation token is not one). */
+uint32_t bn_gen_n_tokens(const struct bn_gen *g);
+/*
+ * The text not taken yet: *@text and its length. Without @all, the tail
+ * that may still become a stop string is kept for later; @all (the
+ * generation ended or is abandoned) takes everything.
+ */
+size_t bn_gen_take_text(struct bn_gen *g, bool all, const char **text);
+
 /* ---- chat ---- */
 
 struct bn_chat_msg {

@@ -2,7 +2,8 @@
 /*
  * bitnet-run end to end against ../shared/models/tiny-shakespeare-a: its
  * tokenization, greedy --ids and --perplexity output the reference values,
- * and bad input exits non-zero with a message naming the problem.
+ * a stop string cuts the greedy text, and bad input exits non-zero with a
+ * message naming the problem.
  */
 #include <json-c/json.h>
 #include <math.h>
@@ -76,6 +77,45 @@ static bool same_ids(const char *text, struct json_object *arr, int from)
 	return *p == 0;
 }
 
+/*
+ * Five bytes from the middle of the greedy text as the stop string, so that
+ * it most likely spans tokens: what is printed is the greedy text up to its
+ * first occurrence and a newline, nothing of the stop string or after it.
+ */
+static void test_stop(char *out)
+{
+	static char full[OUT_MAX];
+	char stopf[64] = "/tmp/bn-run-stop-XXXXXX", stop[6] = "";
+	size_t len, pos, cut = 0;
+	int fd, rc, rc_full;
+	FILE *f;
+
+	rc_full = sh(full, "'%s' '%s' --quiet --temp 0 -n 48 --prompt \"$(cat '%s')\"", run, model,
+		     tmpf);
+	len = strlen(full);
+	/* no newline inside: $(cat) would drop a trailing one */
+	for (pos = len / 2; pos + 5 < len && memchr(full + pos, '\n', 5); pos++)
+		;
+	if (pos + 5 < len) {
+		memcpy(stop, full + pos, 5);
+		cut = (size_t)(strstr(full, stop) - full);
+	}
+	fd = mkstemp(stopf);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f) {
+		fputs(stop, f);
+		fclose(f);
+	}
+	rc = sh(out,
+		"'%s' '%s' --quiet --temp 0 -n 48 --stop \"$(cat '%s')\" --prompt \"$(cat '%s')\"",
+		run, model, stopf, tmpf);
+	tap_ok(!rc_full && !rc && stop[0] && strlen(out) == cut + 1 && !memcmp(out, full, cut) &&
+		       out[cut] == '\n',
+	       "--stop '%s' (from the middle of the greedy text): the text before it, nothing more",
+	       stop);
+	unlink(stopf);
+}
+
 static struct json_object *get(struct json_object *o, const char *k)
 {
 	struct json_object *v = NULL;
@@ -113,7 +153,7 @@ int main(void)
 	}
 	fputs(json_object_get_string(get(p0, "text")), f);
 	fclose(f);
-	printf("1..7\n");
+	printf("1..8\n");
 
 	rc = sh(out, "'%s' '%s' --tokenize-file '%s'", run, model, tmpf);
 	tap_ok(!rc && same_ids(out, get(p0, "ids"), 0), "--tokenize-file gives the reference ids");
@@ -125,6 +165,7 @@ int main(void)
 	stable = json_object_get_int(get(get(p0, "actq"), "greedy_stable_prefix"));
 	tap_ok(!rc && prefix_ids(out, get(get(p0, "actq"), "greedy_ids"), stable),
 	       "--temp 0 --ids: the reference's greedy ids up to the stable prefix (%d)", stable);
+	test_stop(out);
 
 	want = json_object_get_double(
 		get(get(get(get(ref, "perplexity"), "actq"), "llama_perplexity_method"), "ppl"));

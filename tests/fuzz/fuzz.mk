@@ -14,8 +14,8 @@ FUZZ_FLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
 		   -I$(SRC) -I$(SRC)/uapi
 FUZZ_BINS	:= $(FUZZ_DIR)/fuzz_gguf $(FUZZ_DIR)/fuzz_tokenizer
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FORMAT_SRCS) $(wildcard daemon/engine/*.h) \
-		    tests/unit/format/vocab_test.h
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FORMAT_SRCS) $(wildcard daemon/engine/*.h \
+		daemon/engine/gguf/*.h daemon/engine/tokenizer/*.h) tests/unit/format/vocab_test.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FORMAT_SRCS) $(FORMAT_LDLIBS)
 

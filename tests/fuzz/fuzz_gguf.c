@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/engine/gguf.h"
-#include "daemon/engine/vocab.h"
+#include "daemon/engine/gguf/gguf.h"
+#include "daemon/engine/tokenizer/vocab.h"
 
 static volatile uint8_t sink;
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/engine/unicode_utf8.h"
-#include "daemon/engine/vocab.h"
+#include "daemon/engine/tokenizer/unicode_utf8.h"
+#include "daemon/engine/tokenizer/vocab.h"
 #include "tests/unit/format/vocab_test.h"
 
 static struct bn_vocab *vocabs[TEST_N_VOCABS];

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/engine/gguf.h"
-#include "daemon/engine/unicode_utf8.h"
+#include "daemon/engine/gguf/gguf.h"
+#include "daemon/engine/tokenizer/unicode_utf8.h"
 #include "tests/unit/format/gguf_build.h"
 
 static int spm_vocab(const char *path)

@@ -13,7 +13,7 @@
 #include <time.h>
 #include "ksft_common.h"
 #include "bench_ovh_group.h"
-#include "daemon/engine/backend.h"
+#include "daemon/engine/backend/backend.h"
 
 #define GROUP_N 3
 #define GROUP_ROUNDS 5

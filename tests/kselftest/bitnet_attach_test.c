@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include "kselftest_harness.h"
 #include "ksft_common.h"
-#include "daemon/engine/backend.h"
+#include "daemon/engine/backend/backend.h"
 
 enum {
 	NW = 10,

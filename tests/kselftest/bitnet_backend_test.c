@@ -11,7 +11,7 @@
 #include <string.h>
 #include "kselftest_harness.h"
 #include "ksft_common.h"
-#include "daemon/engine/backend.h"
+#include "daemon/engine/backend/backend.h"
 
 enum {
 	NW = 19, /* three MULTI jobs at max_multi 8 */

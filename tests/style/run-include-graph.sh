@@ -6,6 +6,9 @@
 # "x", must be a DAG (tsort orders it). A circle prints `not ok` with the
 # circle found. The check is first run on two throwaway trees, one with a
 # circle and one without, so a check that cannot fail fails here.
+# The engine's parts (daemon/engine/*/) are checked the same way, one node
+# per part, and no part's private header (*_priv.h, *_internal.h) may be
+# included from outside its folder.
 #
 #   run-include-graph.sh [DIR]	TAP; DIR defaults to daemon/bitnetd
 set -u
@@ -49,7 +52,7 @@ check() {
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..5"
+echo "1..7"
 
 # A circle of three through .c and .h files, beside a leaf.
 mkdir "$tmp/circle" "$tmp/dag"
@@ -103,4 +106,38 @@ if [ -z "$bad" ]; then
 	echo "ok 5 - $dir: only main.c and the *-bus.c files include a *-bus.h"
 else
 	echo "not ok 5 - $dir: a *-bus.h included below the bus layer by $bad"
+fi
+
+# The engine's parts: "includer part, included part" for every include of a
+# header in another part.
+part_edges() {
+	local d part inc
+
+	for d in daemon/engine/*/; do
+		part=$(basename "$d")
+		echo "$part $part"
+		sed -n 's|^[[:space:]]*#[[:space:]]*include[[:space:]]*"daemon/engine/\([^/"]*\)/.*|\1|p' \
+			"$d"*.[ch] 2>/dev/null | sort -u | while read -r inc; do
+			[ "$inc" = "$part" ] || echo "$part $inc"
+		done
+	done
+}
+
+if err=$(part_edges | tsort 2>&1 >/dev/null) && [ -z "$err" ]; then
+	echo "ok 6 - daemon/engine: the parts include each other without a circle"
+	echo "# includers first: $(part_edges | tsort | tr '\n' ' ')"
+else
+	echo "not ok 6 - daemon/engine: the parts include each other in a circle: $err"
+fi
+
+# A part's private header stays in its folder.
+bad=$(grep -rnE --include='*.[ch]' --exclude-dir=.git --exclude-dir=build \
+	'#[[:space:]]*include[[:space:]]*"daemon/engine/[^/"]+/[^/"]*_(priv|internal)\.h"' . |
+	awk -F: '{ f = substr($1, 3); match($0, /"daemon\/engine\/[^\/"]+\//)
+		if (index(f, substr($0, RSTART + 1, RLENGTH - 1)) != 1) print f }' |
+	sort -u | tr '\n' ' ')
+if [ -z "$bad" ]; then
+	echo "ok 7 - daemon/engine: no part's private header is included from outside it"
+else
+	echo "not ok 7 - daemon/engine: a part's private header is included by $bad"
 fi

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/engine/gguf.h"
-#include "daemon/engine/unicode_utf8.h"
+#include "daemon/engine/gguf/gguf.h"
+#include "daemon/engine/tokenizer/unicode_utf8.h"
 #include "tools/mkmodel/vocab_bpe.h"
 
 #define N_SPECIAL 3

@@ -293,40 +293,13 @@ out:
 	return rc;
 }
 
-static bool hit_stop(const struct run_opts *o, char *text, size_t *len)
+/* Tokenizes the prompt, through the chat template with --chat. */
+static int32_t *prompt_ids(struct bn_model *m, const struct run_opts *o, int *n)
 {
-	int i;
-
-	for (i = 0; i < o->n_stops; i++) {
-		char *p = strstr(text, o->stops[i]);
-
-		if (p) {
-			*p = 0;
-			*len = p - text;
-			return true;
-		}
-	}
-	return false;
-}
-
-static int do_generate(struct bn_model *m, const struct run_opts *o)
-{
-	const struct bn_model_info *in = bn_model_info(m);
 	const struct bn_vocab *v = bn_model_vocab(m);
-	struct bn_sampler *smp = NULL;
-	struct bn_seq *seq = NULL;
-	struct bn_detok dt;
-	float *logits = NULL;
-	char *prompt = NULL, *text = NULL, piece[64], err[256];
-	size_t text_len = 0, printed = 0;
-	int32_t *ids = NULL, tok;
-	int n = 0, rc = 1, i, produced = 0;
-	double t0, t1, t2;
+	char *prompt;
+	int32_t *ids = NULL;
 
-	if (bn_sampler_params_check(&o->sp, err, sizeof(err))) {
-		fprintf(stderr, "bitnet-run: %s\n", err);
-		return 1;
-	}
 	if (o->chat) {
 		struct bn_chat_msg msg = { "user", o->prompt };
 		int e;
@@ -334,71 +307,88 @@ static int do_generate(struct bn_model *m, const struct run_opts *o)
 		prompt = bn_chat_format(m, &msg, 1, &e);
 		if (!prompt) {
 			fprintf(stderr, "bitnet-run: chat formatting failed: %s\n", strerror(-e));
-			return 1;
+			return NULL;
 		}
 	} else {
 		prompt = strdup(o->prompt);
 	}
 	if (prompt)
-		ids = tokenize(v, prompt, strlen(prompt), bn_vocab_add_bos(v), o->chat, &n);
+		ids = tokenize(v, prompt, strlen(prompt), bn_vocab_add_bos(v), o->chat, n);
 	free(prompt);
+	return ids;
+}
+
+static void print_text(struct bn_gen *g, bool all)
+{
+	const char *text;
+	size_t len = bn_gen_take_text(g, all, &text);
+
+	fwrite(text, 1, len, stdout);
+	fflush(stdout);
+}
+
+/*
+ * The engine's generator, as bitnetd runs it, on one sequence: each step's
+ * text is printed once it cannot become a stop string.
+ */
+static int do_generate(struct bn_model *m, const struct run_opts *o)
+{
+	struct bn_gen_params gp = {
+		.sp = &o->sp,
+		.stops = o->stops,
+		.n_stops = (size_t)o->n_stops,
+		.ignore_eos = o->ignore_eos,
+	};
+	struct bn_batch_item it;
+	struct bn_gen *g = NULL;
+	struct bn_seq *seq = NULL;
+	char err[256];
+	int32_t *ids, tok;
+	int n = 0, rc = 1, end = BN_GEN_MORE;
+	uint32_t room;
+	double t0, t1, t2;
+
+	if (bn_sampler_params_check(&o->sp, err, sizeof(err))) {
+		fprintf(stderr, "bitnet-run: %s\n", err);
+		return 1;
+	}
+	ids = prompt_ids(m, o, &n);
 	if (!ids)
 		return 1;
 	seq = bn_seq_new(m, o->ctx ? (uint32_t)o->ctx : 0);
-	logits = malloc(in->n_vocab * sizeof(float));
-	smp = bn_sampler_new(&o->sp);
-	text = malloc(((size_t)o->n_gen + 1) * 64 + 1);
-	if (!seq || !logits || !smp || !text) {
+	if (!seq) {
 		fprintf(stderr, "bitnet-run: out of memory\n");
 		goto out;
 	}
-	text[0] = 0;
 	if (!n || (uint32_t)n >= bn_seq_capacity(seq)) {
 		fprintf(stderr, "bitnet-run: the prompt is %d tokens; the context holds %u\n", n,
 			bn_seq_capacity(seq));
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		bn_sampler_accept(smp, ids[i]);
-	bn_detok_init(&dt, v);
+	/* the last token is sampled from the last position: it needs no room */
+	room = bn_seq_capacity(seq) - (uint32_t)n + 1;
+	gp.max_tokens = (uint32_t)o->n_gen < room ? (uint32_t)o->n_gen : room;
+	g = bn_gen_new(m, &gp);
+	if (!g) {
+		fprintf(stderr, "bitnet-run: out of memory\n");
+		goto out;
+	}
+	bn_gen_prompt(g, ids, (uint32_t)n);
 	t0 = now();
-	struct bn_batch_item it = {
-		.seq = seq, .tokens = ids, .n_tokens = (uint32_t)n, .logits = logits
+	it = (struct bn_batch_item){
+		.seq = seq, .tokens = ids, .n_tokens = (uint32_t)n, .logits = bn_gen_logits(g)
 	};
-
 	rc = bn_forward(m, &it, 1);
 	t1 = now();
-	while (!rc && produced < o->n_gen) {
-		tok = bn_sampler_sample(smp, logits, in->n_vocab);
-		if (!o->ignore_eos && bn_vocab_is_eog(v, tok))
+	while (!rc && o->n_gen && end == BN_GEN_MORE) {
+		end = bn_gen_step(g, &tok);
+		if (end < 0 || end == BN_GEN_EOS)
 			break;
-		bn_sampler_accept(smp, tok);
-		produced++;
-		if (o->ids) {
-			printf("%s%d", produced > 1 ? " " : "", tok);
-		} else {
-			int w = bn_detok_push(&dt, tok, piece, sizeof(piece));
-
-			if (w > 0) {
-				memcpy(text + text_len, piece, w);
-				text_len += w;
-				text[text_len] = 0;
-			}
-			if (hit_stop(o, text, &text_len)) {
-				fwrite(text + printed, 1, text_len - printed, stdout);
-				printed = text_len;
-				break;
-			}
-			fwrite(text + printed, 1, text_len - printed, stdout);
-			printed = text_len;
-			fflush(stdout);
-		}
-		if (bn_seq_len(seq) >= bn_seq_capacity(seq)) {
-			fprintf(stderr, "\nbitnet-run: context full (%u tokens)\n",
-				bn_seq_capacity(seq));
-			break;
-		}
-		if (produced < o->n_gen) {
+		if (o->ids)
+			printf("%s%d", bn_gen_n_tokens(g) > 1 ? " " : "", tok);
+		else
+			print_text(g, end != BN_GEN_MORE);
+		if (end == BN_GEN_MORE) {
 			it.tokens = &tok;
 			it.n_tokens = 1;
 			rc = bn_forward(m, &it, 1);
@@ -410,23 +400,25 @@ static int do_generate(struct bn_model *m, const struct run_opts *o)
 		rc = 1;
 		goto out;
 	}
-	if (!o->ids) {
-		int w = bn_detok_flush(&dt, piece, sizeof(piece));
-
-		if (w > 0)
-			fwrite(piece, 1, w, stdout);
+	if (end < 0) {
+		fprintf(stderr, "bitnet-run: %s\n",
+			end == -ENOMEM ? "out of memory" : "sampling failed");
+		rc = 1;
+		goto out;
 	}
+	if (end == BN_GEN_LENGTH && gp.max_tokens == room)
+		fprintf(stderr, "\nbitnet-run: context full (%u tokens)\n", bn_seq_capacity(seq));
+	if (!o->ids)
+		print_text(g, true);
 	printf("\n");
 	if (!o->quiet)
-		fprintf(stderr, "prompt: %d tokens, %.1f tok/s; generated: %d tokens, %.1f tok/s\n",
-			n, n / (t1 - t0), produced,
-			produced > 1 ? (produced - 1) / (t2 - t1) : 0.0);
+		fprintf(stderr, "prompt: %d tokens, %.1f tok/s; generated: %u tokens, %.1f tok/s\n",
+			n, n / (t1 - t0), bn_gen_n_tokens(g),
+			bn_gen_n_tokens(g) > 1 ? (bn_gen_n_tokens(g) - 1) / (t2 - t1) : 0.0);
 	rc = 0;
 out:
-	bn_sampler_free(smp);
+	bn_gen_free(g);
 	bn_seq_free(seq);
-	free(logits);
-	free(text);
 	free(ids);
 	return rc;
 }

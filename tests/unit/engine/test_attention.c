@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "daemon/engine/ops.h"
+#include "daemon/engine/kernels/ops.h"
 #include "tests/tap.h"
 
 static uint32_t rnd_state = 777;

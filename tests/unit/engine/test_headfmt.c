@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "daemon/engine/engine.h"
-#include "daemon/engine/ops.h"
+#include "daemon/engine/kernels/ops.h"
 #include "tests/tap.h"
 #include "tests/unit/engine/engine_test.h"
 

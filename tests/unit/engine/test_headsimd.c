@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/engine/gguf.h"
-#include "daemon/engine/head_q4.h"
-#include "daemon/engine/head_q6k.h"
-#include "daemon/engine/quant_k.h"
+#include "daemon/engine/gguf/gguf.h"
+#include "daemon/engine/kernels/head_q4.h"
+#include "daemon/engine/kernels/head_q6k.h"
+#include "daemon/engine/kernels/quant_k.h"
 #include "tests/tap.h"
 
 static uint32_t rnd_state = 99;

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/engine/gguf.h"
-#include "daemon/engine/ops.h"
-#include "daemon/engine/quant_k.h"
+#include "daemon/engine/gguf/gguf.h"
+#include "daemon/engine/kernels/ops.h"
+#include "daemon/engine/kernels/quant_k.h"
 #include "tests/tap.h"
 
 static void put16(uint8_t *p, uint16_t v)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/engine/engine.h"
-#include "daemon/engine/gguf.h"
+#include "daemon/engine/gguf/gguf.h"
 #include "tests/tap.h"
 #include "tests/unit/engine/engine_test.h"
 

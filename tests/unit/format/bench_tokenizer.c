@@ -7,7 +7,7 @@
  */
 #include <time.h>
 
-#include "daemon/engine/vocab.h"
+#include "daemon/engine/tokenizer/vocab.h"
 #include "tests/unit/format/fmt_test.h"
 
 static double now(void)

@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <json-c/json.h>
 
-#include "daemon/engine/unicode_utf8.h"
-#include "daemon/engine/vocab.h"
+#include "daemon/engine/tokenizer/unicode_utf8.h"
+#include "daemon/engine/tokenizer/vocab.h"
 #include "tests/unit/format/fmt_test.h"
 #include "tests/unit/format/vocab_test.h"
 

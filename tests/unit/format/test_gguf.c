@@ -9,7 +9,7 @@
 #include <glob.h>
 #include <json-c/json.h>
 
-#include "daemon/engine/gguf.h"
+#include "daemon/engine/gguf/gguf.h"
 #include "tests/unit/format/fmt_test.h"
 #include "tests/unit/format/gguf_build.h"
 

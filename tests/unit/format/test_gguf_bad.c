@@ -7,7 +7,7 @@
  */
 #include <errno.h>
 
-#include "daemon/engine/gguf.h"
+#include "daemon/engine/gguf/gguf.h"
 #include "tests/unit/format/fmt_test.h"
 #include "tests/unit/format/gguf_build.h"
 

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "daemon/engine/unicode_utf8.h"
-#include "daemon/engine/vocab.h"
+#include "daemon/engine/tokenizer/unicode_utf8.h"
+#include "daemon/engine/tokenizer/vocab.h"
 
 /* LLaMA-3 BPE, LLaMA-2 SentencePiece, GPT-2 */
 #define TEST_N_VOCABS 3

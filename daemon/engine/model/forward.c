@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The batched forward pass. The tokens of every item are flattened into one
+ * list of rows (each knows its sequence and position) and run through the
+ * layers in slices of at most SLICE_TOKENS rows, so that every ternary matmul
+ * sees many tokens at once (prefill) or every session's decode step at once
+ * (continuous batching). Slices keep the scratch memory bounded whatever the
+ * prompt length; causality holds because a slice's K/V are written to the
+ * cache before its attention reads positions 0..pos.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/engine/kernels/head_q6k.h"
+#include "daemon/engine/model/model_internal.h"
+#include "daemon/engine/model/pool.h"
+#include "kmod/core/bnc_quant.h"
+
+#define SLICE_TOKENS 256
+#define HEAD_ROWS 32  /* rows per pass over the output head */
+#define HEAD_TASKS 64 /* vocab chunks per pass */
+
+struct bn_row {
+	struct bn_seq *seq;
+	uint32_t pos;
+	float *logits;	/* where this row's logits go, or NULL */
+	float *logits2; /* a second copy (last row of an all_logits item) */
+};
+
+struct bn_scratch {
+	uint32_t tokens; /* rows the buffers hold */
+	uint32_t workers;
+	size_t score_cap; /* floats per worker in scores: a K/V group's */
+	float *x, *h, *q, *k, *v, *att, *gate, *up, *out;
+	int8_t *q8;
+	float *sigma;
+	int32_t *sum;
+	float *scores;
+	float *rope;	  /* per row: cos then sin of its position's angles */
+	const float *xin; /* float input of the next matmul (dense linears) */
+	float *head_in, *head_out;
+	uint8_t *head_xq; /* head_in as u8 (q + 128), for the VNNI head */
+	float head_sigma[HEAD_ROWS];
+	struct bn_row *rows;
+};
+
+void bn_scratch_free(struct bn_scratch *s)
+{
+	if (!s)
+		return;
+	free(s->x);
+	free(s->h);
+	free(s->q);
+	free(s->k);
+	free(s->v);
+	free(s->att);
+	free(s->gate);
+	free(s->up);
+	free(s->out);
+	free(s->q8);
+	free(s->sigma);
+	free(s->sum);
+	free(s->scores);
+	free(s->rope);
+	free(s->head_in);
+	free(s->head_out);
+	free(s->head_xq);
+	free(s->rows);
+	free(s);
+}
+
+static struct bn_scratch *scratch_get(struct bn_model *m, uint32_t max_ctx)
+{
+	struct bn_scratch *s = m->scratch;
+	const struct bn_model_info *in = &m->info;
+	size_t t = SLICE_TOKENS, qd = (size_t)in->n_head * m->head_dim;
+	size_t kvd = (size_t)in->n_head_kv * m->head_dim;
+	size_t wide = in->n_ff > qd ? in->n_ff : qd;
+	uint32_t workers = bn_pool_threads(m->pool);
+	size_t cap = (size_t)max_ctx * (in->n_head / in->n_head_kv);
+
+	if (wide < in->n_embd)
+		wide = in->n_embd;
+	if (s && s->score_cap >= cap)
+		return s;
+	if (s) {
+		free(s->scores);
+		s->scores = malloc(workers * cap * sizeof(float));
+		s->score_cap = cap;
+		return s->scores ? s : NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->tokens = SLICE_TOKENS;
+	s->workers = workers;
+	s->score_cap = cap;
+	s->x = malloc(t * in->n_embd * sizeof(float));
+	s->h = malloc(t * wide * sizeof(float));
+	s->q = malloc(t * qd * sizeof(float));
+	s->k = malloc(t * kvd * sizeof(float));
+	s->v = malloc(t * kvd * sizeof(float));
+	s->att = malloc(t * qd * sizeof(float));
+	s->gate = malloc(t * in->n_ff * sizeof(float));
+	s->up = malloc(t * in->n_ff * sizeof(float));
+	s->out = malloc(t * in->n_embd * sizeof(float));
+	s->q8 = malloc(t * wide);
+	s->sigma = malloc(t * sizeof(float));
+	s->sum = malloc(t * sizeof(int32_t));
+	s->scores = malloc(workers * cap * sizeof(float));
+	s->head_in = malloc((size_t)HEAD_ROWS * in->n_embd * sizeof(float));
+	s->head_out = malloc((size_t)HEAD_ROWS * in->n_vocab * sizeof(float));
+	s->rows = malloc(t * sizeof(*s->rows));
+	s->head_xq = malloc((size_t)HEAD_ROWS * in->n_embd);
+	s->rope = malloc(t * m->rope_dim * sizeof(float));
+	if (!s->x || !s->h || !s->q || !s->k || !s->v || !s->att || !s->gate || !s->up || !s->out ||
+	    !s->q8 || !s->sigma || !s->sum || !s->scores || !s->head_in || !s->head_out ||
+	    !s->rows || !s->head_xq || !s->rope) {
+		bn_scratch_free(s);
+		return NULL;
+	}
+	m->scratch = s;
+	return s;
+}
+
+/* Quantizes @n rows of @k floats (row stride @k) into the scratch. */
+static void quantize(struct bn_scratch *s, const float *x, uint32_t n, uint32_t k)
+{
+	s->xin = x;
+	bnc_quant_act_rows(x, n, k, s->q8, s->sigma, s->sum);
+}
+
+#define DENSE_TASKS 64
+
+struct dense_ctx {
+	const struct bn_ftensor *w;
+	const float *x;
+	uint32_t n;
+	float *out;
+};
+
+static void dense_task(void *arg, uint32_t i, uint32_t worker)
+{
+	struct dense_ctx *c = arg;
+	uint32_t r0 = (uint32_t)((uint64_t)c->w->rows * i / DENSE_TASKS);
+	uint32_t r1 = (uint32_t)((uint64_t)c->w->rows * (i + 1) / DENSE_TASKS);
+
+	(void)worker;
+	bn_ftensor_matmul(c->w, r0, r1, c->x, c->n, c->out, c->w->rows);
+}
+
+static int matmul(struct bn_model *m, struct bn_scratch *s, const struct bn_linear **lin,
+		  uint32_t n_w, uint32_t n, float **out)
+{
+	bn_weight_id ids[3];
+	float *touts[3];
+	uint32_t i, nt = 0;
+	int rc;
+
+	for (i = 0; i < n_w; i++) {
+		if (lin[i]->is_dense) {
+			struct dense_ctx c = { &lin[i]->dense, s->xin, n, out[i] };
+
+			bn_pool_for(m->pool, DENSE_TASKS, dense_task, &c);
+			continue;
+		}
+		ids[nt] = lin[i]->id;
+		touts[nt++] = out[i];
+	}
+	if (nt) {
+		rc = m->backend->ops->matmul(m->backend, ids, nt, s->q8, s->sigma, s->sum, n,
+					     touts);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < n_w; i++) {
+		float ps = lin[i]->post_scale;
+		size_t j, cnt = (size_t)n * lin[i]->rows;
+
+		if (ps != 1.0f)
+			for (j = 0; j < cnt; j++)
+				out[i][j] *= ps;
+	}
+	return 0;
+}
+
+struct attn_ctx {
+	struct bn_model *m;
+	struct bn_scratch *s;
+	uint32_t layer;
+	uint32_t heads; /* query heads per task, all of one K/V head */
+};
+
+static void attn_task(void *arg, uint32_t i, uint32_t worker)
+{
+	struct attn_ctx *c = arg;
+	struct bn_model *m = c->m;
+	struct bn_scratch *s = c->s;
+	uint32_t hq = m->info.n_head, d = m->head_dim, per_row = hq / c->heads;
+	uint32_t r = i / per_row, h = i % per_row * c->heads;
+	uint32_t g = h / (hq / m->info.n_head_kv);
+	const struct bn_row *row = &s->rows[r];
+	struct bn_seq *seq = row->seq;
+	size_t at = ((size_t)c->layer * m->info.n_head_kv + g) * seq->cap * d;
+
+	bn_attend(s->q + ((size_t)r * hq + h) * d, c->heads, seq->k + at, seq->v + at, d,
+		  row->pos + 1, d, s->scores + (size_t)worker * s->score_cap,
+		  s->att + ((size_t)r * hq + h) * d);
+}
+
+/*
+ * Query heads per task: a whole group reads each K/V row once, but a decode
+ * step has few groups (5 in 2B-4T), so split them until every thread has a
+ * few tasks.
+ */
+static uint32_t attn_heads_per_task(const struct bn_model *m, uint32_t n)
+{
+	uint32_t group = m->info.n_head / m->info.n_head_kv, heads = group, f;
+	uint32_t want = 4 * bn_pool_threads(m->pool);
+
+	for (f = 2; f <= group && (uint64_t)n * m->info.n_head / heads < want; f++)
+		if (group % f == 0)
+			heads = group / f;
+	return heads;
+}
+
+static int attention(struct bn_model *m, struct bn_scratch *s, uint32_t layer, uint32_t n)
+{
+	const struct bn_layer *l = &m->layers[layer];
+	const struct bn_linear *qkv[3] = { &l->wq, &l->wk, &l->wv };
+	float *outs[3] = { s->q, s->k, s->v };
+	uint32_t e = m->info.n_embd, hq = m->info.n_head, hkv = m->info.n_head_kv;
+	uint32_t d = m->head_dim, qd = hq * d, kvd = hkv * d, r, h;
+	struct attn_ctx ctx = { m, s, layer, attn_heads_per_task(m, n) };
+	int rc;
+
+	for (r = 0; r < n; r++)
+		bn_rmsnorm(s->x + (size_t)r * e, l->attn_norm, e, m->eps, s->h + (size_t)r * e);
+	quantize(s, s->h, n, e);
+	rc = matmul(m, s, qkv, 3, n, outs);
+	if (rc)
+		return rc;
+	for (r = 0; r < n; r++) {
+		struct bn_seq *seq = s->rows[r].seq;
+		uint32_t pos = s->rows[r].pos;
+		const float *cs = s->rope + (size_t)r * m->rope_dim, *sn = cs + m->rope_dim / 2;
+
+		for (h = 0; h < hq; h++)
+			bn_rope(s->q + (size_t)r * qd + h * d, m->rope_dim, cs, sn, m->rope_neox);
+		for (h = 0; h < hkv; h++)
+			bn_rope(s->k + (size_t)r * kvd + h * d, m->rope_dim, cs, sn, m->rope_neox);
+		for (h = 0; h < hkv; h++) {
+			size_t at = (((size_t)layer * hkv + h) * seq->cap + pos) * d;
+
+			memcpy(seq->k + at, s->k + (size_t)r * kvd + h * d, d * sizeof(float));
+			memcpy(seq->v + at, s->v + (size_t)r * kvd + h * d, d * sizeof(float));
+		}
+	}
+	bn_pool_for(m->pool, n * (hq / ctx.heads), attn_task, &ctx);
+
+	const float *o = s->att;
+
+	if (m->sub_norms) {
+		for (r = 0; r < n; r++)
+			bn_rmsnorm(s->att + (size_t)r * qd, l->attn_sub_norm, qd, m->eps,
+				   s->h + (size_t)r * qd);
+		o = s->h;
+	}
+	quantize(s, o, n, qd);
+	const struct bn_linear *wo = &l->wo;
+
+	rc = matmul(m, s, &wo, 1, n, &s->out);
+	if (rc)
+		return rc;
+	bn_add_f32(s->x, s->out, (size_t)n * e);
+	return 0;
+}
+
+static int ffn(struct bn_model *m, struct bn_scratch *s, uint32_t layer, uint32_t n)
+{
+	const struct bn_layer *l = &m->layers[layer];
+	const struct bn_linear *gu[2] = { &l->gate, &l->up };
+	const struct bn_linear *down = &l->down;
+	float *outs[2] = { s->gate, s->up };
+	uint32_t e = m->info.n_embd, ff = m->info.n_ff, r;
+	size_t i, cnt = (size_t)n * ff;
+	const float *mid = s->gate;
+	int rc;
+
+	for (r = 0; r < n; r++)
+		bn_rmsnorm(s->x + (size_t)r * e, l->ffn_norm, e, m->eps, s->h + (size_t)r * e);
+	quantize(s, s->h, n, e);
+	rc = matmul(m, s, gu, 2, n, outs);
+	if (rc)
+		return rc;
+	if (m->act == BN_ACT_RELU_SQR) {
+		bn_relu_sqr_mul(s->gate, s->up, cnt);
+	} else {
+		for (i = 0; i < cnt; i++) {
+			float g = s->gate[i];
+
+			s->gate[i] = g / (1.0f + expf(-g)) * s->up[i];
+		}
+	}
+	if (m->sub_norms) {
+		for (r = 0; r < n; r++)
+			bn_rmsnorm(s->gate + (size_t)r * ff, l->ffn_sub_norm, ff, m->eps,
+				   s->h + (size_t)r * ff);
+		mid = s->h;
+	}
+	quantize(s, mid, n, ff);
+	rc = matmul(m, s, &down, 1, n, &s->out);
+	if (rc)
+		return rc;
+	bn_add_f32(s->x, s->out, (size_t)n * e);
+	return 0;
+}
+
+struct head_ctx {
+	struct bn_model *m;
+	struct bn_scratch *s;
+	uint32_t n;
+};
+
+static void head_task(void *arg, uint32_t i, uint32_t worker)
+{
+	struct head_ctx *c = arg;
+	uint32_t v = c->m->info.n_vocab;
+	uint32_t r0 = (uint32_t)((uint64_t)v * i / HEAD_TASKS);
+	uint32_t r1 = (uint32_t)((uint64_t)v * (i + 1) / HEAD_TASKS);
+
+	(void)worker;
+	if (c->m->head_q4.q)
+		bn_q4rows_matmul_q8(&c->m->head_q4, r0, r1, c->s->head_xq, c->s->head_sigma, c->n,
+				    c->s->head_out, v, bn_simd());
+	else if (c->m->head_q6k)
+		bn_q6k_matmul_q8(&c->m->head, r0, r1, c->s->head_xq, c->s->head_sigma, c->n,
+				 c->s->head_out, v, bn_simd());
+	else if (c->m->head_q8.q && bn_q8rows_have_vnni())
+		bn_q8rows_matmul_q8(&c->m->head_q8, r0, r1, c->s->head_xq, c->s->head_sigma, c->n,
+				    c->s->head_out, v);
+	else if (c->m->head_q8.q)
+		bn_q8rows_matmul(&c->m->head_q8, r0, r1, c->s->head_in, c->n, c->s->head_out, v);
+	else
+		bn_ftensor_matmul(&c->m->head, r0, r1, c->s->head_in, c->n, c->s->head_out, v);
+}
+
+/* The head's input as unsigned bytes q + 128 with per-row sigma. */
+static void quantize_head_in(struct bn_scratch *s, uint32_t n, uint32_t e)
+{
+	int8_t *q = (int8_t *)s->head_xq;
+	size_t i;
+
+	bnc_quant_act_rows(s->head_in, n, e, q, s->head_sigma, NULL);
+	for (i = 0; i < (size_t)n * e; i++)
+		s->head_xq[i] = (uint8_t)(q[i] + 128);
+}
+
+/* Final norm and output head for the rows of this slice that want logits. */
+static void head(struct bn_model *m, struct bn_scratch *s, uint32_t n)
+{
+	uint32_t e = m->info.n_embd, v = m->info.n_vocab, r, k = 0, j;
+	uint32_t which[HEAD_ROWS];
+	struct head_ctx ctx = { m, s, 0 };
+
+	for (r = 0; r <= n; r++) {
+		if (r < n && s->rows[r].logits) {
+			bn_rmsnorm(s->x + (size_t)r * e, m->output_norm, e, m->eps,
+				   s->head_in + (size_t)k * e);
+			which[k++] = r;
+		}
+		if (k == HEAD_ROWS || (r == n && k)) {
+			ctx.n = k;
+			if (m->head_q4.q || m->head_q6k || (m->head_q8.q && bn_q8rows_have_vnni()))
+				quantize_head_in(s, k, e);
+			bn_pool_for(m->pool, HEAD_TASKS, head_task, &ctx);
+			for (j = 0; j < k; j++) {
+				const struct bn_row *row = &s->rows[which[j]];
+				const float *src = s->head_out + (size_t)j * v;
+
+				memcpy(row->logits, src, v * sizeof(float));
+				if (row->logits2)
+					memcpy(row->logits2, src, v * sizeof(float));
+			}
+			k = 0;
+		}
+	}
+}
+
+static void embed(struct bn_model *m, struct bn_scratch *s, uint32_t n)
+{
+	uint32_t r, e = m->info.n_embd;
+
+	for (r = 0; r < n; r++) {
+		const struct bn_row *row = &s->rows[r];
+
+		bn_ftensor_row(&m->embd, (uint32_t)row->seq->tokens[row->pos],
+			       s->x + (size_t)r * e);
+	}
+}
+
+static int run_slice(struct bn_model *m, struct bn_scratch *s, uint32_t n)
+{
+	uint32_t l, r, half = m->rope_dim / 2;
+	int rc;
+
+	embed(m, s, n);
+	for (r = 0; r < n; r++) {
+		float *cs = s->rope + (size_t)r * m->rope_dim;
+
+		bn_rope_angles(s->rows[r].pos, m->rope_inv_freq, half, cs, cs + half);
+	}
+	for (l = 0; l < m->info.n_layer; l++) {
+		rc = attention(m, s, l, n);
+		if (!rc)
+			rc = ffn(m, s, l, n);
+		if (rc)
+			return rc;
+	}
+	head(m, s, n);
+	return 0;
+}
+
+static int check_items(struct bn_model *m, struct bn_batch_item *items, uint32_t n_items,
+		       uint32_t *max_ctx)
+{
+	uint32_t i, j;
+
+	*max_ctx = 1;
+	for (i = 0; i < n_items; i++) {
+		struct bn_batch_item *it = &items[i];
+
+		if (!it->seq || it->seq->model != m || (it->n_tokens && !it->tokens))
+			return -EINVAL;
+		for (j = 0; j < i; j++)
+			if (items[j].seq == it->seq)
+				return -EINVAL;
+		for (j = 0; j < it->n_tokens; j++)
+			if (it->tokens[j] < 0 || (uint32_t)it->tokens[j] >= m->info.n_vocab)
+				return -EINVAL;
+		if (it->n_tokens > it->seq->cap - it->seq->len)
+			return -ENOSPC;
+		if (it->seq->len + it->n_tokens > *max_ctx)
+			*max_ctx = it->seq->len + it->n_tokens;
+	}
+	return 0;
+}
+
+int bn_forward(struct bn_model *m, struct bn_batch_item *items, uint32_t n_items)
+{
+	struct bn_scratch *s;
+	uint32_t i, j, n = 0, max_ctx, v;
+	int rc;
+
+	if (!m || (n_items && !items))
+		return -EINVAL;
+	rc = check_items(m, items, n_items, &max_ctx);
+	if (rc)
+		return rc;
+	s = scratch_get(m, max_ctx);
+	if (!s)
+		return -ENOMEM;
+	v = m->info.n_vocab;
+	for (i = 0; i < n_items; i++) {
+		struct bn_batch_item *it = &items[i];
+		struct bn_seq *seq = it->seq;
+
+		for (j = 0; j < it->n_tokens; j++) {
+			struct bn_row *row = &s->rows[n++];
+			bool last = j + 1 == it->n_tokens;
+
+			row->seq = seq;
+			row->pos = seq->len + j;
+			seq->tokens[row->pos] = it->tokens[j];
+			row->logits = it->all_logits ? it->all_logits + (size_t)j * v :
+				      last	     ? it->logits :
+						       NULL;
+			row->logits2 = it->all_logits && last ? it->logits : NULL;
+			if (n == SLICE_TOKENS) {
+				rc = run_slice(m, s, n);
+				if (rc)
+					return rc;
+				n = 0;
+			}
+		}
+	}
+	if (n) {
+		rc = run_slice(m, s, n);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < n_items; i++)
+		items[i].seq->len += items[i].n_tokens;
+	return 0;
+}
