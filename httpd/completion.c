@@ -20,7 +20,7 @@
 #define ANSWER_TIMEOUT 600
 
 struct run {
-	struct completion_req req;
+	struct httpd_completion_req req;
 	struct bitnet_client *client;
 	struct bitnet_session *session;
 	uint64_t request;
@@ -93,7 +93,7 @@ static void run_free(struct run *run)
 	if (run->session)
 		bitnet_session_close(run->session);
 	bitnet_client_free(run->client);
-	completion_req_clear(&run->req);
+	httpd_completion_req_clear(&run->req);
 	free(run->text);
 	free(run->out);
 	free(run);
@@ -373,7 +373,7 @@ enum MHD_Result httpd_completion(struct MHD_Connection *conn, const char *body, 
 
 	if (!run)
 		return MHD_NO;
-	r = completion_parse(&run->req, body, len, chat);
+	r = httpd_completion_parse(&run->req, body, len, chat);
 	if (r < 0) {
 		ret = httpd_reply_error(conn, MHD_HTTP_BAD_REQUEST, "invalid_request_error", "%s",
 					r == -EINVAL ? run->req.error : strerror(-r));

@@ -7,7 +7,7 @@
 
 #include "httpd/httpd.h"
 
-struct completion_req {
+struct httpd_completion_req {
 	bool chat;
 	bool stream;
 	bool include_usage;
@@ -21,7 +21,8 @@ struct completion_req {
 	char error[256]; /* why parsing refused the body */
 };
 
-int completion_parse(struct completion_req *req, const char *body, size_t len, bool chat);
-void completion_req_clear(struct completion_req *req);
+int httpd_completion_parse(struct httpd_completion_req *req, const char *body, size_t len,
+			   bool chat);
+void httpd_completion_req_clear(struct httpd_completion_req *req);
 
 #endif /* BITNET_HTTPD_COMPLETION_H */

@@ -16,7 +16,7 @@
 /* Accepted and meaningless here (no effect on the answer). */
 static const char *const ignored_fields[] = { "user", "stream_options", NULL };
 
-static int fail(struct completion_req *req, const char *fmt, const char *what)
+static int fail(struct httpd_completion_req *req, const char *fmt, const char *what)
 {
 	snprintf(req->error, sizeof(req->error), fmt, what);
 	return -EINVAL;
@@ -27,8 +27,8 @@ static bool is_number(struct json_object *v)
 	return json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int);
 }
 
-static int get_range(struct completion_req *req, struct json_object *v, const char *key, double lo,
-		     double hi, double *out)
+static int get_range(struct httpd_completion_req *req, struct json_object *v, const char *key,
+		     double lo, double hi, double *out)
 {
 	double d;
 
@@ -44,8 +44,8 @@ static int get_range(struct completion_req *req, struct json_object *v, const ch
 	return 0;
 }
 
-static int get_int(struct completion_req *req, struct json_object *v, const char *key, int64_t lo,
-		   int64_t hi, int64_t *out)
+static int get_int(struct httpd_completion_req *req, struct json_object *v, const char *key,
+		   int64_t lo, int64_t hi, int64_t *out)
 {
 	int64_t i;
 
@@ -62,7 +62,7 @@ static int get_int(struct completion_req *req, struct json_object *v, const char
 }
 
 /* Chat content: a string, or an array of {"type": "text", "text": ...} parts. */
-static int get_content(struct completion_req *req, struct json_object *v, size_t i)
+static int get_content(struct httpd_completion_req *req, struct json_object *v, size_t i)
 {
 	size_t k, n;
 	char *s;
@@ -97,7 +97,7 @@ static int get_content(struct completion_req *req, struct json_object *v, size_t
 	return s ? 0 : -ENOMEM;
 }
 
-static int get_messages(struct completion_req *req, struct json_object *v)
+static int get_messages(struct httpd_completion_req *req, struct json_object *v)
 {
 	size_t i, n;
 
@@ -133,7 +133,7 @@ static int get_messages(struct completion_req *req, struct json_object *v)
 	return 0;
 }
 
-static int get_stop(struct completion_req *req, struct json_object *v)
+static int get_stop(struct httpd_completion_req *req, struct json_object *v)
 {
 	size_t i, n;
 
@@ -157,7 +157,7 @@ static int get_stop(struct completion_req *req, struct json_object *v)
 	return 0;
 }
 
-static int get_prompt(struct completion_req *req, struct json_object *v)
+static int get_prompt(struct httpd_completion_req *req, struct json_object *v)
 {
 	/* A batch of prompts would be n > 1 answers: one string only. */
 	if (json_object_is_type(v, json_type_array) && json_object_array_length(v) == 1)
@@ -169,7 +169,7 @@ static int get_prompt(struct completion_req *req, struct json_object *v)
 }
 
 /* One top-level field; -EINVAL with req->error set when it is not acceptable. */
-static int field(struct completion_req *req, const char *key, struct json_object *v)
+static int field(struct httpd_completion_req *req, const char *key, struct json_object *v)
 {
 	double d;
 	int64_t i;
@@ -237,7 +237,8 @@ static int field(struct completion_req *req, const char *key, struct json_object
 	return fail(req, "unknown or unsupported field '%s'", key);
 }
 
-int completion_parse(struct completion_req *req, const char *body, size_t len, bool chat)
+int httpd_completion_parse(struct httpd_completion_req *req, const char *body, size_t len,
+			   bool chat)
 {
 	struct json_tokener *tok;
 	struct json_object *so;
@@ -283,7 +284,7 @@ int completion_parse(struct completion_req *req, const char *body, size_t len, b
 	return 0;
 }
 
-void completion_req_clear(struct completion_req *req)
+void httpd_completion_req_clear(struct httpd_completion_req *req)
 {
 	size_t i;
 

@@ -103,6 +103,34 @@ static void bitnet_handle_drop(struct bitnet_ctx *ctx, struct bitnet_handle *h)
 	kfree(h);
 }
 
+/*
+ * Gives @obj, with our reference to it, a handle in @ctx that owns @charge
+ * bytes of the file's charge, then copies the ioctl's @args (the handle in
+ * them at *@id) back to userspace. If either fails, all of it is undone:
+ * the handle, the reference and the charge.
+ */
+static int bitnet_handle_install(struct bitnet_ctx *ctx, struct bitnet_obj *obj,
+				 bool imported, u64 charge, u32 *id, void __user *arg,
+				 const void *args, size_t len)
+{
+	struct bitnet_handle *h;
+	int ret;
+
+	ret = bitnet_handle_add(ctx, obj, imported, charge, id);
+	if (ret) {
+		bitnet_obj_put(obj);
+		atomic64_sub(charge, &ctx->charged);
+		return ret;
+	}
+	if (copy_to_user(arg, args, len)) {
+		h = xa_erase(&ctx->handles, *id);
+		if (h)
+			bitnet_handle_drop(ctx, h);
+		return -EFAULT;
+	}
+	return 0;
+}
+
 void bitnet_ctx_drop_handles(struct bitnet_ctx *ctx)
 {
 	struct bitnet_handle *h;
@@ -183,19 +211,7 @@ long bitnet_ioc_obj_create(struct bitnet_ctx *ctx, void __user *arg)
 		bitnet_obj_put(obj);
 		goto err_file;
 	}
-	ret = bitnet_handle_add(ctx, obj, false, charge, &c.handle);
-	if (ret) {
-		bitnet_obj_put(obj);
-		goto err_file;
-	}
-	if (copy_to_user(arg, &c, sizeof(c))) {
-		struct bitnet_handle *h = xa_erase(&ctx->handles, c.handle);
-
-		if (h)
-			bitnet_handle_drop(ctx, h);
-		return -EFAULT;
-	}
-	return 0;
+	return bitnet_handle_install(ctx, obj, false, charge, &c.handle, arg, &c, sizeof(c));
 
 err_global:
 	bitnet_pin_release(charge);
@@ -442,7 +458,6 @@ long bitnet_ioc_obj_import(struct bitnet_ctx *ctx, void __user *arg)
 	struct bitnet_obj_import im;
 	struct bitnet_obj *obj;
 	struct file *file;
-	int ret;
 
 	if (copy_from_user(&im, arg, sizeof(im)))
 		return -EFAULT;
@@ -461,17 +476,5 @@ long bitnet_ioc_obj_import(struct bitnet_ctx *ctx, void __user *arg)
 	obj = file->private_data;
 	kref_get(&obj->ref);
 	fput(file);
-	ret = bitnet_handle_add(ctx, obj, true, 0, &im.handle);
-	if (ret) {
-		bitnet_obj_put(obj);
-		return ret;
-	}
-	if (copy_to_user(arg, &im, sizeof(im))) {
-		struct bitnet_handle *h = xa_erase(&ctx->handles, im.handle);
-
-		if (h)
-			bitnet_handle_drop(ctx, h);
-		return -EFAULT;
-	}
-	return 0;
+	return bitnet_handle_install(ctx, obj, true, 0, &im.handle, arg, &im, sizeof(im));
 }

@@ -106,7 +106,7 @@ static int run_blocking(struct bitnet_session *session, struct bitnet_result *re
 		return r;
 	r = wait_collected(session, &c);
 	if (!c.done) {
-		bnc_session_forget(session, request); /* c is about to go away */
+		bcl_session_forget(session, request); /* c is about to go away */
 		free(c.text);
 		bitnet_result_clear(result);
 		return r;
@@ -115,7 +115,7 @@ static int run_blocking(struct bitnet_session *session, struct bitnet_result *re
 	if (!result->text || c.failed_alloc) {
 		free(c.error);
 		bitnet_result_clear(result);
-		return bnc_client_fail(client, -ENOMEM, "collecting the generated text");
+		return bcl_client_fail(client, -ENOMEM, "collecting the generated text");
 	}
 	if (c.error) {
 		free(client->error);

@@ -149,7 +149,7 @@ static void client_set_error(struct bitnet_client *client, const char *fmt, va_l
 	client->error = msg;
 }
 
-int bnc_client_fail(struct bitnet_client *client, int r, const char *fmt, ...)
+int bcl_client_fail(struct bitnet_client *client, int r, const char *fmt, ...)
 {
 	char *what = NULL;
 	va_list ap;
@@ -175,7 +175,7 @@ static void client_set_errorf(struct bitnet_client *client, const char *fmt, ...
 	va_end(ap);
 }
 
-int bnc_client_fail_bus(struct bitnet_client *client, int r, const sd_bus_error *error,
+int bcl_client_fail_bus(struct bitnet_client *client, int r, const sd_bus_error *error,
 			const char *what)
 {
 	if (error && error->message && *error->message)
@@ -187,17 +187,17 @@ int bnc_client_fail_bus(struct bitnet_client *client, int r, const sd_bus_error 
 	return r;
 }
 
-int bnc_client_new_call(struct bitnet_client *client, const char *path, const char *iface,
+int bcl_client_new_call(struct bitnet_client *client, const char *path, const char *iface,
 			const char *member, sd_bus_message **m)
 {
 	int r = sd_bus_message_new_method_call(client->bus, m, BITNET_SERVICE, path, iface, member);
 
 	if (r < 0)
-		return bnc_client_fail(client, r, "%s", member);
+		return bcl_client_fail(client, r, "%s", member);
 	return 0;
 }
 
-int bnc_client_send(struct bitnet_client *client, sd_bus_message *m, sd_bus_message **reply)
+int bcl_client_send(struct bitnet_client *client, sd_bus_message *m, sd_bus_message **reply)
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
 	int r;
@@ -206,20 +206,20 @@ int bnc_client_send(struct bitnet_client *client, sd_bus_message *m, sd_bus_mess
 	if (r < 0) {
 		const char *member = sd_bus_message_get_member(m);
 
-		bnc_client_fail_bus(client, r, &error, member ? member : "call");
+		bcl_client_fail_bus(client, r, &error, member ? member : "call");
 	}
 	sd_bus_error_free(&error);
 	return r < 0 ? r : 0;
 }
 
-int bnc_client_call(struct bitnet_client *client, const char *path, const char *iface,
+int bcl_client_call(struct bitnet_client *client, const char *path, const char *iface,
 		    const char *member, sd_bus_message **reply, const char *types, ...)
 {
 	sd_bus_message *m = NULL;
 	va_list ap;
 	int r;
 
-	r = bnc_client_new_call(client, path, iface, member, &m);
+	r = bcl_client_new_call(client, path, iface, member, &m);
 	if (r < 0)
 		return r;
 	if (types) {
@@ -228,10 +228,10 @@ int bnc_client_call(struct bitnet_client *client, const char *path, const char *
 		va_end(ap);
 		if (r < 0) {
 			sd_bus_message_unref(m);
-			return bnc_client_fail(client, r, "%s: building the call", member);
+			return bcl_client_fail(client, r, "%s: building the call", member);
 		}
 	}
-	r = bnc_client_send(client, m, reply);
+	r = bcl_client_send(client, m, reply);
 	sd_bus_message_unref(m);
 	return r;
 }
@@ -245,11 +245,11 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
 	if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
 		return 0;
 	if (strcmp(name, BITNET_SERVICE) == 0 && *old_owner)
-		bnc_client_fail_pending(client, "bitnetd left the bus");
+		bcl_client_fail_pending(client, "bitnetd left the bus");
 	return 0;
 }
 
-int bnc_client_watch_daemon(struct bitnet_client *client)
+int bcl_client_watch_daemon(struct bitnet_client *client)
 {
 	int r;
 
@@ -262,16 +262,16 @@ int bnc_client_watch_daemon(struct bitnet_client *client)
 			     "member='NameOwnerChanged',arg0='" BITNET_SERVICE "'",
 			     on_name_owner_changed, client);
 	if (r < 0)
-		return bnc_client_fail(client, r, "watching bitnetd's bus name");
+		return bcl_client_fail(client, r, "watching bitnetd's bus name");
 	return 0;
 }
 
-void bnc_client_fail_pending(struct bitnet_client *client, const char *why)
+void bcl_client_fail_pending(struct bitnet_client *client, const char *why)
 {
 	struct bitnet_session *s;
 
 	for (s = client->sessions; s; s = s->next)
-		bnc_session_finish_all(s, "error", why);
+		bcl_session_finish_all(s, "error", why);
 }
 
 int bitnet_client_get_fd(struct bitnet_client *client)
@@ -303,8 +303,8 @@ int bitnet_client_process(struct bitnet_client *client)
 		return -EINVAL;
 	r = sd_bus_process(client->bus, NULL);
 	if (r < 0) {
-		bnc_client_fail(client, r, "processing bus messages");
-		bnc_client_fail_pending(client, "connection to the bus lost");
+		bcl_client_fail(client, r, "processing bus messages");
+		bcl_client_fail_pending(client, "connection to the bus lost");
 	}
 	return r;
 }
@@ -317,6 +317,6 @@ int bitnet_client_wait(struct bitnet_client *client, uint64_t timeout_usec)
 		return -EINVAL;
 	r = sd_bus_wait(client->bus, timeout_usec);
 	if (r < 0 && r != -EINTR)
-		return bnc_client_fail(client, r, "waiting for the bus");
+		return bcl_client_fail(client, r, "waiting for the bus");
 	return r;
 }

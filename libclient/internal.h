@@ -40,23 +40,23 @@ struct bitnet_client {
 };
 
 /* Records "what: strerror(-r)" as the last error; returns r. */
-int bnc_client_fail(struct bitnet_client *client, int r, const char *fmt, ...)
+int bcl_client_fail(struct bitnet_client *client, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Records the D-Bus error (its message, else strerror) after "what: ". */
-int bnc_client_fail_bus(struct bitnet_client *client, int r, const sd_bus_error *error,
+int bcl_client_fail_bus(struct bitnet_client *client, int r, const sd_bus_error *error,
 			const char *what);
 
-int bnc_client_new_call(struct bitnet_client *client, const char *path, const char *iface,
+int bcl_client_new_call(struct bitnet_client *client, const char *path, const char *iface,
 			const char *member, sd_bus_message **m);
 /* Sends m, waits for the reply; on failure records "member: why". */
-int bnc_client_send(struct bitnet_client *client, sd_bus_message *m, sd_bus_message **reply);
+int bcl_client_send(struct bitnet_client *client, sd_bus_message *m, sd_bus_message **reply);
 /* Calls a method whose arguments are all simple (sd_bus_message_append types). */
-int bnc_client_call(struct bitnet_client *client, const char *path, const char *iface,
+int bcl_client_call(struct bitnet_client *client, const char *path, const char *iface,
 		    const char *member, sd_bus_message **reply, const char *types, ...);
 /* Watches the daemon's bus name so pending requests end when it exits. */
-int bnc_client_watch_daemon(struct bitnet_client *client);
+int bcl_client_watch_daemon(struct bitnet_client *client);
 /* Ends every pending request of every session with reason "error". */
-void bnc_client_fail_pending(struct bitnet_client *client, const char *why);
+void bcl_client_fail_pending(struct bitnet_client *client, const char *why);
 
 /* Describes a property (or a{sv} key) to copy into a struct at offset. */
 struct prop_desc {
@@ -69,22 +69,22 @@ struct prop_desc {
  * Reads an a{sv} into base by desc; keys not in desc are skipped, a known
  * key with an unexpected type is -EBADMSG.
  */
-int bnc_props_read(sd_bus_message *m, const struct prop_desc *desc, void *base);
+int bcl_props_read(sd_bus_message *m, const struct prop_desc *desc, void *base);
 /* Frees the 's' members of base described by desc. */
-void bnc_props_free_strings(const struct prop_desc *desc, void *base);
+void bcl_props_free_strings(const struct prop_desc *desc, void *base);
 /* GetAll of iface on path into base. */
-int bnc_props_get_all(struct bitnet_client *client, const char *path, const char *iface,
+int bcl_props_get_all(struct bitnet_client *client, const char *path, const char *iface,
 		      const struct prop_desc *desc, void *base);
 
 /* Appends params (may be NULL) as the a{sv} of Submit/Chat. */
-int bnc_params_append(sd_bus_message *m, const struct bitnet_params *params);
+int bcl_params_append(sd_bus_message *m, const struct bitnet_params *params);
 
 /* The object path of model name from ListModels, -ENOENT when absent. */
-int bnc_manager_model_path(struct bitnet_client *client, const char *name, char **path);
+int bcl_manager_model_path(struct bitnet_client *client, const char *name, char **path);
 
-void bnc_session_free(struct bitnet_session *session);
+void bcl_session_free(struct bitnet_session *session);
 /* Drops a pending request without calling its callbacks. */
-void bnc_session_forget(struct bitnet_session *session, uint64_t request);
-void bnc_session_finish_all(struct bitnet_session *session, const char *reason, const char *error);
+void bcl_session_forget(struct bitnet_session *session, uint64_t request);
+void bcl_session_finish_all(struct bitnet_session *session, const char *reason, const char *error);
 
 #endif /* BITNET_CLIENT_INTERNAL_H */

@@ -75,14 +75,14 @@ int bitnet_get_status(struct bitnet_client *client, struct bitnet_status *status
 	if (!client || !status)
 		return -EINVAL;
 	memset(status, 0, sizeof(*status));
-	return bnc_props_get_all(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, status_props,
+	return bcl_props_get_all(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, status_props,
 				 status);
 }
 
 void bitnet_status_clear(struct bitnet_status *status)
 {
 	if (status)
-		bnc_props_free_strings(status_props, status);
+		bcl_props_free_strings(status_props, status);
 }
 
 int bitnet_set_limit(struct bitnet_client *client, const char *name, uint64_t value)
@@ -97,12 +97,12 @@ int bitnet_set_limit(struct bitnet_client *client, const char *name, uint64_t va
 		if (!strcmp(d->name, name) && d->type == 'u')
 			type = 'u';
 	if (type == 'u' && value > UINT32_MAX)
-		return bnc_client_fail(client, -EINVAL, "limit %s: %llu is out of range", name,
+		return bcl_client_fail(client, -EINVAL, "limit %s: %llu is out of range", name,
 				       (unsigned long long)value);
 	if (type == 'u')
-		return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
+		return bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
 				       "SetLimits", NULL, "a{sv}", 1, name, "u", (uint32_t)value);
-	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "SetLimits", NULL,
+	return bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "SetLimits", NULL,
 			       "a{sv}", 1, name, "t", value);
 }
 
@@ -126,45 +126,84 @@ static int dup_strings(char **a, const char *sa, char **b, const char *sb)
 	return (!*a || (b && !*b)) ? -ENOMEM : 0;
 }
 
-int bitnet_get_device_counters(struct bitnet_client *client, struct bitnet_counter **counters,
-			       size_t *n)
+/* A list a Manager method returns: an array of structs or dict entries. */
+struct list_desc {
+	const char *method;
+	const char *array;    /* the array's element signature: "(soss)", "{st}" */
+	char type;	      /* SD_BUS_TYPE_STRUCT or SD_BUS_TYPE_DICT_ENTRY */
+	const char *contents; /* "soss", "st" */
+	size_t size;	      /* of one element of the list */
+	/* reads one element's fields into @elem (zeroed); < 0 on failure */
+	int (*read)(sd_bus_message *reply, void *elem);
+	void (*free)(void *list, size_t n);
+	const char *what; /* "reading <what>" in the error */
+};
+
+/* Calls @d's method and reads its reply into *list, *n elements. */
+static int read_list(struct bitnet_client *client, const struct list_desc *d, void **list,
+		     size_t *n)
 {
 	sd_bus_message *reply = NULL;
-	struct bitnet_counter *list = NULL;
+	void *elems = NULL;
 	size_t count = 0;
 	int r;
 
-	if (!client || !counters || !n)
-		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "GetDeviceCounters",
-			    &reply, NULL);
+	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, d->method, &reply,
+			    NULL);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_enter_container(reply, 'a', "{st}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "st")) > 0) {
-		struct bitnet_counter *c;
-		const char *name;
-		uint64_t value;
+	r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, d->array);
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, d->type, d->contents)) > 0) {
+		void *elem = array_grow(&elems, &count, d->size);
 
-		r = sd_bus_message_read(reply, "st", &name, &value);
-		if (r < 0)
-			break;
-		c = array_grow((void **)&list, &count, sizeof(*c));
-		if (!c || dup_strings(&c->name, name, NULL, NULL) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		c->value = value;
-		r = sd_bus_message_exit_container(reply);
+		r = elem ? d->read(reply, elem) : -ENOMEM;
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
 	}
 	sd_bus_message_unref(reply);
 	if (r < 0) {
-		bitnet_counters_free(list, count);
-		return bnc_client_fail(client, r, "reading device counters");
+		d->free(elems, count);
+		return bcl_client_fail(client, r, "reading %s", d->what);
 	}
-	*counters = list;
+	*list = elems;
 	*n = count;
 	return 0;
+}
+
+static int read_counter(sd_bus_message *reply, void *elem)
+{
+	struct bitnet_counter *c = elem;
+	const char *name;
+	int r;
+
+	r = sd_bus_message_read(reply, "st", &name, &c->value);
+	if (r < 0)
+		return r;
+	return dup_strings(&c->name, name, NULL, NULL);
+}
+
+static void free_counters(void *list, size_t n)
+{
+	bitnet_counters_free(list, n);
+}
+
+static const struct list_desc counter_list = {
+	.method = "GetDeviceCounters",
+	.array = "{st}",
+	.type = SD_BUS_TYPE_DICT_ENTRY,
+	.contents = "st",
+	.size = sizeof(struct bitnet_counter),
+	.read = read_counter,
+	.free = free_counters,
+	.what = "device counters",
+};
+
+int bitnet_get_device_counters(struct bitnet_client *client, struct bitnet_counter **counters,
+			       size_t *n)
+{
+	if (!client || !counters || !n)
+		return -EINVAL;
+	return read_list(client, &counter_list, (void **)counters, n);
 }
 
 void bitnet_counters_free(struct bitnet_counter *counters, size_t n)
@@ -174,43 +213,42 @@ void bitnet_counters_free(struct bitnet_counter *counters, size_t n)
 	free(counters);
 }
 
-int bitnet_list_models(struct bitnet_client *client, struct bitnet_model **models, size_t *n)
+static int read_model(sd_bus_message *reply, void *elem)
 {
-	sd_bus_message *reply = NULL;
-	struct bitnet_model *list = NULL;
-	size_t count = 0;
+	const char *name, *path, *arch, *state;
+	struct bitnet_model *m = elem;
 	int r;
 
-	if (!client || !models || !n)
-		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListModels", &reply,
-			    NULL);
+	r = sd_bus_message_read(reply, "soss", &name, &path, &arch, &state);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_enter_container(reply, 'a', "(soss)");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "soss")) > 0) {
-		const char *name, *path, *arch, *state;
-		struct bitnet_model *m;
-
-		r = sd_bus_message_read(reply, "soss", &name, &path, &arch, &state);
-		if (r < 0)
-			break;
-		m = array_grow((void **)&list, &count, sizeof(*m));
-		if (!m || dup_strings(&m->name, name, &m->object_path, path) < 0 ||
-		    dup_strings(&m->architecture, arch, &m->state, state) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		r = sd_bus_message_exit_container(reply);
-	}
-	sd_bus_message_unref(reply);
-	if (r < 0) {
-		bitnet_models_free(list, count);
-		return bnc_client_fail(client, r, "reading the model list");
-	}
-	*models = list;
-	*n = count;
+	if (dup_strings(&m->name, name, &m->object_path, path) < 0 ||
+	    dup_strings(&m->architecture, arch, &m->state, state) < 0)
+		return -ENOMEM;
 	return 0;
+}
+
+static void free_models(void *list, size_t n)
+{
+	bitnet_models_free(list, n);
+}
+
+static const struct list_desc model_list = {
+	.method = "ListModels",
+	.array = "(soss)",
+	.type = SD_BUS_TYPE_STRUCT,
+	.contents = "soss",
+	.size = sizeof(struct bitnet_model),
+	.read = read_model,
+	.free = free_models,
+	.what = "the model list",
+};
+
+int bitnet_list_models(struct bitnet_client *client, struct bitnet_model **models, size_t *n)
+{
+	if (!client || !models || !n)
+		return -EINVAL;
+	return read_list(client, &model_list, (void **)models, n);
 }
 
 void bitnet_models_free(struct bitnet_model *models, size_t n)
@@ -224,7 +262,7 @@ void bitnet_models_free(struct bitnet_model *models, size_t n)
 	free(models);
 }
 
-int bnc_manager_model_path(struct bitnet_client *client, const char *name, char **path)
+int bcl_manager_model_path(struct bitnet_client *client, const char *name, char **path)
 {
 	struct bitnet_model *models;
 	size_t n, i;
@@ -238,7 +276,7 @@ int bnc_manager_model_path(struct bitnet_client *client, const char *name, char 
 			break;
 	if (i == n) {
 		bitnet_models_free(models, n);
-		return bnc_client_fail(client, -ENOENT, "model \"%s\"", name);
+		return bcl_client_fail(client, -ENOENT, "model \"%s\"", name);
 	}
 	*path = models[i].object_path;
 	models[i].object_path = NULL;
@@ -255,10 +293,10 @@ int bitnet_get_model_info(struct bitnet_client *client, const char *name,
 	if (!client || !name || !info)
 		return -EINVAL;
 	memset(info, 0, sizeof(*info));
-	r = bnc_manager_model_path(client, name, &path);
+	r = bcl_manager_model_path(client, name, &path);
 	if (r < 0)
 		return r;
-	r = bnc_props_get_all(client, path, BITNET_MODEL_IFACE, model_props, info);
+	r = bcl_props_get_all(client, path, BITNET_MODEL_IFACE, model_props, info);
 	free(path);
 	return r;
 }
@@ -266,7 +304,7 @@ int bitnet_get_model_info(struct bitnet_client *client, const char *name,
 void bitnet_model_info_clear(struct bitnet_model_info *info)
 {
 	if (info)
-		bnc_props_free_strings(model_props, info);
+		bcl_props_free_strings(model_props, info);
 }
 
 int bitnet_load_model(struct bitnet_client *client, const char *name, const char *path,
@@ -278,7 +316,7 @@ int bitnet_load_model(struct bitnet_client *client, const char *name, const char
 
 	if (!client || !name || !path)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "LoadModel", &reply,
+	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "LoadModel", &reply,
 			    "ssa{sv}", name, path, 0);
 	if (r < 0)
 		return r;
@@ -290,7 +328,7 @@ int bitnet_load_model(struct bitnet_client *client, const char *name, const char
 	}
 	sd_bus_message_unref(reply);
 	if (r < 0)
-		return bnc_client_fail(client, r, "reading LoadModel's reply");
+		return bcl_client_fail(client, r, "reading LoadModel's reply");
 	return 0;
 }
 
@@ -347,7 +385,7 @@ int bitnet_wait_model_ready(struct bitnet_client *client, const char *name, uint
 			return 0;
 		}
 		if (strcmp(info.state, "failed") == 0) {
-			bnc_client_fail(client, -EBADMSG, "loading model \"%s\"", name);
+			bcl_client_fail(client, -EBADMSG, "loading model \"%s\"", name);
 			if (*info.error) {
 				free(client->error);
 				if (asprintf(&client->error, "loading model \"%s\": %s", name,
@@ -361,7 +399,7 @@ int bitnet_wait_model_ready(struct bitnet_client *client, const char *name, uint
 			progress(info.load_progress, userdata);
 		bitnet_model_info_clear(&info);
 		if (timeout_usec != UINT64_MAX && now_usec() - start >= timeout_usec)
-			return bnc_client_fail(client, -ETIMEDOUT, "loading model \"%s\"", name);
+			return bcl_client_fail(client, -ETIMEDOUT, "loading model \"%s\"", name);
 		r = pump_for(client, poll_usec);
 		if (r < 0)
 			return r;
@@ -372,7 +410,7 @@ int bitnet_unload_model(struct bitnet_client *client, const char *name)
 {
 	if (!client || !name)
 		return -EINVAL;
-	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "UnloadModel",
+	return bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "UnloadModel",
 			       NULL, "s", name);
 }
 
@@ -407,7 +445,7 @@ int bitnet_tokenize(struct bitnet_client *client, const char *model, const char 
 
 	if (!client || !model || !text || !ids || !n)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Tokenize", &reply,
+	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Tokenize", &reply,
 			    "ssb", model, text, (int)add_special);
 	if (r < 0)
 		return r;
@@ -423,7 +461,7 @@ int bitnet_tokenize(struct bitnet_client *client, const char *model, const char 
 	}
 	sd_bus_message_unref(reply);
 	if (r < 0)
-		return bnc_client_fail(client, r, "reading Tokenize's reply");
+		return bcl_client_fail(client, r, "reading Tokenize's reply");
 	return 0;
 }
 
@@ -436,7 +474,7 @@ int bitnet_detokenize(struct bitnet_client *client, const char *model, const int
 
 	if (!client || !model || (!ids && n) || !text)
 		return -EINVAL;
-	r = bnc_client_new_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Detokenize",
+	r = bcl_client_new_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "Detokenize",
 				&m);
 	if (r < 0)
 		return r;
@@ -445,9 +483,9 @@ int bitnet_detokenize(struct bitnet_client *client, const char *model, const int
 		r = sd_bus_message_append_array(m, 'i', ids, n * sizeof(int32_t));
 	if (r < 0) {
 		sd_bus_message_unref(m);
-		return bnc_client_fail(client, r, "Detokenize: building the call");
+		return bcl_client_fail(client, r, "Detokenize: building the call");
 	}
-	r = bnc_client_send(client, m, &reply);
+	r = bcl_client_send(client, m, &reply);
 	sd_bus_message_unref(m);
 	if (r < 0)
 		return r;
@@ -459,50 +497,47 @@ int bitnet_detokenize(struct bitnet_client *client, const char *model, const int
 	}
 	sd_bus_message_unref(reply);
 	if (r < 0)
-		return bnc_client_fail(client, r, "reading Detokenize's reply");
+		return bcl_client_fail(client, r, "reading Detokenize's reply");
 	return 0;
 }
+
+static int read_session(sd_bus_message *reply, void *elem)
+{
+	const char *path, *model, *owner, *state;
+	struct bitnet_session_info *s = elem;
+	int r;
+
+	r = sd_bus_message_read(reply, "ossus", &path, &model, &owner, &s->uid, &state);
+	if (r < 0)
+		return r;
+	if (dup_strings(&s->object_path, path, &s->model, model) < 0 ||
+	    dup_strings(&s->owner, owner, &s->state, state) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void free_sessions(void *list, size_t n)
+{
+	bitnet_sessions_free(list, n);
+}
+
+static const struct list_desc session_list = {
+	.method = "ListSessions",
+	.array = "(ossus)",
+	.type = SD_BUS_TYPE_STRUCT,
+	.contents = "ossus",
+	.size = sizeof(struct bitnet_session_info),
+	.read = read_session,
+	.free = free_sessions,
+	.what = "the session list",
+};
 
 int bitnet_list_sessions(struct bitnet_client *client, struct bitnet_session_info **sessions,
 			 size_t *n)
 {
-	sd_bus_message *reply = NULL;
-	struct bitnet_session_info *list = NULL;
-	size_t count = 0;
-	int r;
-
 	if (!client || !sessions || !n)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ListSessions",
-			    &reply, NULL);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_enter_container(reply, 'a', "(ossus)");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "ossus")) > 0) {
-		const char *path, *model, *owner, *state;
-		struct bitnet_session_info *s;
-		uint32_t uid;
-
-		r = sd_bus_message_read(reply, "ossus", &path, &model, &owner, &uid, &state);
-		if (r < 0)
-			break;
-		s = array_grow((void **)&list, &count, sizeof(*s));
-		if (!s || dup_strings(&s->object_path, path, &s->model, model) < 0 ||
-		    dup_strings(&s->owner, owner, &s->state, state) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		s->uid = uid;
-		r = sd_bus_message_exit_container(reply);
-	}
-	sd_bus_message_unref(reply);
-	if (r < 0) {
-		bitnet_sessions_free(list, count);
-		return bnc_client_fail(client, r, "reading the session list");
-	}
-	*sessions = list;
-	*n = count;
-	return 0;
+	return read_list(client, &session_list, (void **)sessions, n);
 }
 
 void bitnet_sessions_free(struct bitnet_session_info *sessions, size_t n)
@@ -525,18 +560,18 @@ int bitnet_session_get_info(struct bitnet_client *client, const char *object_pat
 		return -EINVAL;
 	memset(details, 0, sizeof(*details));
 	if (!sd_bus_object_path_is_valid(object_path))
-		return bnc_client_fail(client, -EINVAL, "\"%s\" is not a session object path",
+		return bcl_client_fail(client, -EINVAL, "\"%s\" is not a session object path",
 				       object_path);
-	r = bnc_props_get_all(client, object_path, BITNET_SESSION_IFACE, session_props, details);
+	r = bcl_props_get_all(client, object_path, BITNET_SESSION_IFACE, session_props, details);
 	/* No object there (sd-bus: UnknownObject): the same as no such session. */
 	if (r == -EBADR)
-		r = bnc_client_fail(client, -ENOENT, "session %s", object_path);
+		r = bcl_client_fail(client, -ENOENT, "session %s", object_path);
 	if (r < 0)
 		return r;
 	details->object_path = strdup(object_path);
 	if (!details->object_path) {
 		bitnet_session_details_clear(details);
-		return bnc_client_fail(client, -ENOMEM, "session %s", object_path);
+		return bcl_client_fail(client, -ENOMEM, "session %s", object_path);
 	}
 	return 0;
 }
@@ -545,7 +580,7 @@ void bitnet_session_details_clear(struct bitnet_session_details *details)
 {
 	if (!details)
 		return;
-	bnc_props_free_strings(session_props, details);
+	bcl_props_free_strings(session_props, details);
 	free(details->object_path);
 	details->object_path = NULL;
 }
@@ -555,8 +590,8 @@ int bitnet_kill_session(struct bitnet_client *client, const char *object_path)
 	if (!client || !object_path)
 		return -EINVAL;
 	if (!sd_bus_object_path_is_valid(object_path))
-		return bnc_client_fail(client, -EINVAL, "\"%s\" is not a session object path",
+		return bcl_client_fail(client, -EINVAL, "\"%s\" is not a session object path",
 				       object_path);
-	return bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "KillSession",
+	return bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "KillSession",
 			       NULL, "o", object_path);
 }

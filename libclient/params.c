@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,43 +216,53 @@ static int append_scalar(sd_bus_message *m, enum param_key key, const union para
 	}
 }
 
-static int append_stop(sd_bus_message *m, const struct bitnet_params *params)
+/*
+ * Opens the entry @key of an a{sv} whose value is an array of @elem:
+ * append the elements, then close_array_entry().
+ */
+static int open_array_entry(sd_bus_message *m, const char *key, const char *elem)
 {
+	char vsig[16];
 	int r;
 
+	snprintf(vsig, sizeof(vsig), "a%s", elem);
 	r = sd_bus_message_open_container(m, 'e', "sv");
 	if (r >= 0)
-		r = sd_bus_message_append(m, "s", "stop");
+		r = sd_bus_message_append(m, "s", key);
 	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'v', "as");
+		r = sd_bus_message_open_container(m, 'v', vsig);
 	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'a', "s");
-	for (size_t i = 0; r >= 0 && i < params->n_stop; i++)
-		r = sd_bus_message_append(m, "s", params->stop[i]);
+		r = sd_bus_message_open_container(m, 'a', elem);
+	return r;
+}
+
+/* Closes the array, the variant and the entry, if @r says all went well. */
+static int close_array_entry(sd_bus_message *m, int r)
+{
 	for (int depth = 0; r >= 0 && depth < 3; depth++)
 		r = sd_bus_message_close_container(m);
 	return r;
+}
+
+static int append_stop(sd_bus_message *m, const struct bitnet_params *params)
+{
+	int r = open_array_entry(m, "stop", "s");
+
+	for (size_t i = 0; r >= 0 && i < params->n_stop; i++)
+		r = sd_bus_message_append(m, "s", params->stop[i]);
+	return close_array_entry(m, r);
 }
 
 static int append_logit_bias(sd_bus_message *m, const struct bitnet_params *params)
 {
-	int r;
+	int r = open_array_entry(m, "logit_bias", "{id}");
 
-	r = sd_bus_message_open_container(m, 'e', "sv");
-	if (r >= 0)
-		r = sd_bus_message_append(m, "s", "logit_bias");
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'v', "a{id}");
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'a', "{id}");
 	for (size_t i = 0; r >= 0 && i < params->n_bias; i++)
 		r = sd_bus_message_append(m, "{id}", params->bias[i].id, params->bias[i].bias);
-	for (int depth = 0; r >= 0 && depth < 3; depth++)
-		r = sd_bus_message_close_container(m);
-	return r;
+	return close_array_entry(m, r);
 }
 
-int bnc_params_append(sd_bus_message *m, const struct bitnet_params *params)
+int bcl_params_append(sd_bus_message *m, const struct bitnet_params *params)
 {
 	int r;
 

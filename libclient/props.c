@@ -53,7 +53,7 @@ static int props_read_value(sd_bus_message *m, const struct prop_desc *d, void *
 	return sd_bus_message_exit_container(m);
 }
 
-int bnc_props_read(sd_bus_message *m, const struct prop_desc *desc, void *base)
+int bcl_props_read(sd_bus_message *m, const struct prop_desc *desc, void *base)
 {
 	int r;
 
@@ -83,7 +83,7 @@ int bnc_props_read(sd_bus_message *m, const struct prop_desc *desc, void *base)
 	return sd_bus_message_exit_container(m);
 }
 
-void bnc_props_free_strings(const struct prop_desc *desc, void *base)
+void bcl_props_free_strings(const struct prop_desc *desc, void *base)
 {
 	for (; desc->name; desc++) {
 		if (desc->type == 's') {
@@ -110,23 +110,23 @@ static int props_default_strings(const struct prop_desc *desc, void *base)
 	return 0;
 }
 
-int bnc_props_get_all(struct bitnet_client *client, const char *path, const char *iface,
+int bcl_props_get_all(struct bitnet_client *client, const char *path, const char *iface,
 		      const struct prop_desc *desc, void *base)
 {
 	sd_bus_message *reply = NULL;
 	int r;
 
-	r = bnc_client_call(client, path, "org.freedesktop.DBus.Properties", "GetAll", &reply, "s",
+	r = bcl_client_call(client, path, "org.freedesktop.DBus.Properties", "GetAll", &reply, "s",
 			    iface);
 	if (r < 0)
 		return r;
-	r = bnc_props_read(reply, desc, base);
+	r = bcl_props_read(reply, desc, base);
 	sd_bus_message_unref(reply);
 	if (r >= 0)
 		r = props_default_strings(desc, base);
 	if (r < 0) {
-		bnc_props_free_strings(desc, base);
-		return bnc_client_fail(client, r, "reading the properties of %s", path);
+		bcl_props_free_strings(desc, base);
+		return bcl_client_fail(client, r, "reading the properties of %s", path);
 	}
 	return 0;
 }

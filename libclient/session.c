@@ -58,7 +58,7 @@ static struct pending_request *pending_take(struct bitnet_session *session, uint
 	return NULL;
 }
 
-void bnc_session_forget(struct bitnet_session *session, uint64_t request)
+void bcl_session_forget(struct bitnet_session *session, uint64_t request)
 {
 	free(pending_take(session, request));
 }
@@ -71,7 +71,7 @@ static void pending_finish(struct bitnet_session *session, struct pending_reques
 	free(p);
 }
 
-void bnc_session_finish_all(struct bitnet_session *session, const char *reason, const char *error)
+void bcl_session_finish_all(struct bitnet_session *session, const char *reason, const char *error)
 {
 	const struct bitnet_finish_stats stats = { .error = error ? error : "" };
 	struct pending_request *p;
@@ -133,7 +133,7 @@ static int on_finished(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 	if (!p)
 		return 0;
 	/* Malformed stats still end the request: keep what could be read. */
-	(void)bnc_props_read(m, stats_props, &raw);
+	(void)bcl_props_read(m, stats_props, &raw);
 	stats = (struct bitnet_finish_stats){
 		.prompt_tokens = raw.prompt_tokens,
 		.tokens = raw.tokens,
@@ -171,15 +171,15 @@ int bitnet_session_open(struct bitnet_client *client, const char *model, uint32_
 	if (!client || !model || !out)
 		return -EINVAL;
 	*out = NULL;
-	r = bnc_client_watch_daemon(client);
+	r = bcl_client_watch_daemon(client);
 	if (r < 0)
 		return r;
 	if (n_ctx)
-		r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
+		r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
 				    "CreateSession", &reply, "sa{sv}", model, 1, "n_ctx", "u",
 				    n_ctx);
 	else
-		r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
+		r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE,
 				    "CreateSession", &reply, "sa{sv}", model, 0);
 	if (r < 0)
 		return r;
@@ -188,7 +188,7 @@ int bitnet_session_open(struct bitnet_client *client, const char *model, uint32_
 	if (!session || r < 0) {
 		free(session);
 		sd_bus_message_unref(reply);
-		return bnc_client_fail(client, session ? r : -ENOMEM, "CreateSession's reply");
+		return bcl_client_fail(client, session ? r : -ENOMEM, "CreateSession's reply");
 	}
 	session->client = client;
 	session->path = strdup(path);
@@ -198,7 +198,7 @@ int bitnet_session_open(struct bitnet_client *client, const char *model, uint32_
 	session->next = client->sessions;
 	client->sessions = session;
 	if (r < 0) {
-		bnc_client_fail(client, r, "subscribing to the session's signals");
+		bcl_client_fail(client, r, "subscribing to the session's signals");
 		bitnet_session_close(session);
 		return r;
 	}
@@ -206,7 +206,7 @@ int bitnet_session_open(struct bitnet_client *client, const char *model, uint32_
 	return 0;
 }
 
-void bnc_session_free(struct bitnet_session *session)
+void bcl_session_free(struct bitnet_session *session)
 {
 	struct bitnet_session **pp;
 
@@ -236,13 +236,13 @@ int bitnet_session_close(struct bitnet_session *session)
 	if (!session)
 		return 0;
 	if (session->path) {
-		r = bnc_client_call(session->client, session->path, BITNET_SESSION_IFACE, "Close",
+		r = bcl_client_call(session->client, session->path, BITNET_SESSION_IFACE, "Close",
 				    NULL, NULL);
 		/* Already gone (killed, evicted, daemon restarted): closed all the same. */
 		if (r == -ENOENT || r == -EHOSTDOWN || r == -ENXIO || r == -EBADR)
 			r = 0;
 	}
-	bnc_session_free(session);
+	bcl_session_free(session);
 	return r;
 }
 
@@ -260,7 +260,7 @@ int bitnet_session_reset(struct bitnet_session *session)
 {
 	if (!session)
 		return -EINVAL;
-	return bnc_client_call(session->client, session->path, BITNET_SESSION_IFACE, "Reset", NULL,
+	return bcl_client_call(session->client, session->path, BITNET_SESSION_IFACE, "Reset", NULL,
 			       NULL);
 }
 
@@ -281,9 +281,9 @@ static int submit(struct bitnet_session *session, sd_bus_message *m,
 	if (ops) {
 		p = calloc(1, sizeof(*p));
 		if (!p)
-			return bnc_client_fail(client, -ENOMEM, "submitting");
+			return bcl_client_fail(client, -ENOMEM, "submitting");
 	}
-	r = bnc_client_send(client, m, &reply);
+	r = bcl_client_send(client, m, &reply);
 	if (r < 0) {
 		free(p);
 		return r;
@@ -302,7 +302,7 @@ static int submit(struct bitnet_session *session, sd_bus_message *m,
 	sd_bus_message_unref(reply);
 	if (r < 0) {
 		free(p);
-		return bnc_client_fail(client, r, "reading the request id");
+		return bcl_client_fail(client, r, "reading the request id");
 	}
 	/* Registered before any later message is dispatched: no token is lost. */
 	if (p) {
@@ -330,14 +330,14 @@ static int submit_prompt(struct bitnet_session *session, const char *prompt,
 
 	if (!session || !prompt)
 		return -EINVAL;
-	r = bnc_client_new_call(session->client, session->path, BITNET_SESSION_IFACE, member, &m);
+	r = bcl_client_new_call(session->client, session->path, BITNET_SESSION_IFACE, member, &m);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_append(m, "s", prompt);
 	if (r >= 0)
-		r = bnc_params_append(m, params);
+		r = bcl_params_append(m, params);
 	if (r < 0)
-		r = bnc_client_fail(session->client, r, "%s: building the call", member);
+		r = bcl_client_fail(session->client, r, "%s: building the call", member);
 	else
 		r = submit(session, m, ops, userdata, request, fd);
 	sd_bus_message_unref(m);
@@ -372,8 +372,8 @@ int bitnet_chat(struct bitnet_session *session, const struct bitnet_message *mes
 		return -EINVAL;
 	for (size_t i = 0; i < n_messages; i++)
 		if (!messages[i].role || !messages[i].content)
-			return bnc_client_fail(session->client, -EINVAL, "chat message %zu", i);
-	r = bnc_client_new_call(session->client, session->path, BITNET_SESSION_IFACE, "Chat", &m);
+			return bcl_client_fail(session->client, -EINVAL, "chat message %zu", i);
+	r = bcl_client_new_call(session->client, session->path, BITNET_SESSION_IFACE, "Chat", &m);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_open_container(m, 'a', "(ss)");
@@ -382,9 +382,9 @@ int bitnet_chat(struct bitnet_session *session, const struct bitnet_message *mes
 	if (r >= 0)
 		r = sd_bus_message_close_container(m);
 	if (r >= 0)
-		r = bnc_params_append(m, params);
+		r = bcl_params_append(m, params);
 	if (r < 0)
-		r = bnc_client_fail(session->client, r, "Chat: building the call");
+		r = bcl_client_fail(session->client, r, "Chat: building the call");
 	else
 		r = submit(session, m, ops, userdata, request, NULL);
 	sd_bus_message_unref(m);
@@ -395,7 +395,7 @@ int bitnet_cancel(struct bitnet_session *session, uint64_t request)
 {
 	if (!session)
 		return -EINVAL;
-	return bnc_client_call(session->client, session->path, BITNET_SESSION_IFACE, "Cancel", NULL,
+	return bcl_client_call(session->client, session->path, BITNET_SESSION_IFACE, "Cancel", NULL,
 			       "t", request);
 }
 
@@ -406,7 +406,7 @@ int bitnet_cancel_async(struct bitnet_session *session, uint64_t request)
 
 	if (!session)
 		return -EINVAL;
-	r = bnc_client_new_call(session->client, session->path, BITNET_SESSION_IFACE, "Cancel", &m);
+	r = bcl_client_new_call(session->client, session->path, BITNET_SESSION_IFACE, "Cancel", &m);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_append(m, "t", request);
@@ -416,6 +416,6 @@ int bitnet_cancel_async(struct bitnet_session *session, uint64_t request)
 		r = sd_bus_send(session->client->bus, m, NULL);
 	sd_bus_message_unref(m);
 	if (r < 0)
-		return bnc_client_fail(session->client, r, "Cancel");
+		return bcl_client_fail(session->client, r, "Cancel");
 	return 0;
 }

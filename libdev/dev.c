@@ -198,17 +198,24 @@ int bnd_arena_destroy(struct bnd_dev *dev, struct bnd_arena *arena)
 	return bnd_ioctl(dev, BITNET_IOC_ARENA_DESTROY, &d);
 }
 
-void bnd_job_matmul(struct bitnet_job *job, uint32_t handle, uint32_t n_tokens, const int8_t *q,
-		    const float *sigma, const int32_t *sum, void *out, uint8_t out_type)
+/* What every job carries: the op, the activations, the output type. */
+static void job_init(struct bitnet_job *job, uint8_t op, uint32_t n_tokens, const int8_t *q,
+		     const float *sigma, const int32_t *sum, uint8_t out_type)
 {
 	memset(job, 0, sizeof(*job));
-	job->op = BITNET_OP_MATMUL;
+	job->op = op;
 	job->out_type = out_type;
 	job->n_tokens = n_tokens;
-	job->handle = handle;
 	job->act = (uintptr_t)q;
 	job->act_scale = (uintptr_t)sigma;
 	job->act_sum = (uintptr_t)sum;
+}
+
+void bnd_job_matmul(struct bitnet_job *job, uint32_t handle, uint32_t n_tokens, const int8_t *q,
+		    const float *sigma, const int32_t *sum, void *out, uint8_t out_type)
+{
+	job_init(job, BITNET_OP_MATMUL, n_tokens, q, sigma, sum, out_type);
+	job->handle = handle;
 	job->out = (uintptr_t)out;
 }
 
@@ -216,13 +223,7 @@ void bnd_job_multi(struct bitnet_job *job, const struct bitnet_job_weight *weigh
 		   uint32_t n_weights, uint32_t n_tokens, const int8_t *q, const float *sigma,
 		   const int32_t *sum, uint8_t out_type)
 {
-	memset(job, 0, sizeof(*job));
-	job->op = BITNET_OP_MATMUL_MULTI;
-	job->out_type = out_type;
-	job->n_tokens = n_tokens;
+	job_init(job, BITNET_OP_MATMUL_MULTI, n_tokens, q, sigma, sum, out_type);
 	job->n_weights = n_weights;
 	job->weights = (uintptr_t)weights;
-	job->act = (uintptr_t)q;
-	job->act_scale = (uintptr_t)sigma;
-	job->act_sum = (uintptr_t)sum;
 }

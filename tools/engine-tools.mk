@@ -18,7 +18,7 @@ $(BUILD)/bin/bitnet-run: $(RUN_OBJS) $(ENGINE_LINK_DEPS) $(BUILD)/lib/libbitnet-
 		$(ENGINE_LINK)
 
 MKMODEL_OBJS	:= $(BUILD)/obj/tools/mkmodel/mkmodel.o $(BUILD)/obj/tools/mkmodel/requant.o \
-		   $(BUILD)/obj/tools/mkmodel/vocab_bpe.o
+		   $(BUILD)/obj/tools/mkmodel/vocab_bpe.o $(BUILD)/obj/tools/opts.o
 
 $(BUILD)/bin/bitnet-mkmodel: $(MKMODEL_OBJS) $(ENGINE_LINK_DEPS)
 	@mkdir -p $(dir $@)

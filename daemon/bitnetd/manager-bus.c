@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon/bitnetd/bus-names.h"
+#include "daemon/bitnetd/bus-util.h"
 #include "daemon/bitnetd/log.h"
 #include "daemon/bitnetd/manager-bus.h"
 #include "daemon/bitnetd/manager.h"
@@ -60,31 +61,21 @@ static int method_list_models(sd_bus_message *m, void *userdata, sd_bus_error *e
 	return r;
 }
 
-static int read_load_options(sd_bus_message *m, enum bn_backend_kind *backend, sd_bus_error *err)
+static int load_option(sd_bus_message *m, const char *key, void *ctx, sd_bus_error *err)
 {
-	const char *key, *val;
-	int r;
+	enum bn_backend_kind *backend = ctx;
+	const char *val;
 
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		r = sd_bus_message_read(m, "s", &key);
-		if (r < 0)
-			return r;
-		if (strcmp(key, "backend"))
-			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-						 "options: '%s' is not a known option", key);
-		r = sd_bus_message_read(m, "v", "s", &val);
-		if (r < 0)
-			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-						 "options: 'backend' must be a string");
-		if (bn_backend_kind_parse(val, backend))
-			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-						 "options: 'backend' must be auto, cpu or kmod");
-		r = sd_bus_message_exit_container(m);
-	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
-	return r;
+	if (strcmp(key, "backend"))
+		return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+					 "options: '%s' is not a known option", key);
+	if (sd_bus_message_read(m, "v", "s", &val) < 0)
+		return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+					 "options: 'backend' must be a string");
+	if (bn_backend_kind_parse(val, backend))
+		return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+					 "options: 'backend' must be auto, cpu or kmod");
+	return 0;
 }
 
 static int do_load_model(void *userdata, sd_bus_message *m, sd_bus_error *err)
@@ -98,7 +89,7 @@ static int do_load_model(void *userdata, sd_bus_message *m, sd_bus_error *err)
 	r = sd_bus_message_read(m, "ss", &name, &path);
 	if (r < 0)
 		return r;
-	r = read_load_options(m, &backend, err);
+	r = bnetd_bus_read_dict(m, load_option, &backend, err);
 	if (r < 0 || sd_bus_error_is_set(err))
 		return r;
 	r = bnetd_manager_load_model(d, name, path, backend, &mo, err);
@@ -172,33 +163,30 @@ static int method_list_sessions(sd_bus_message *m, void *userdata, sd_bus_error 
 	return r;
 }
 
+static int session_option(sd_bus_message *m, const char *key, void *ctx, sd_bus_error *err)
+{
+	if (strcmp(key, "n_ctx"))
+		return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+					 "options: '%s' is not a known option", key);
+	if (sd_bus_message_read(m, "v", "u", ctx) < 0)
+		return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+					 "options: 'n_ctx' must be of type 'u'");
+	return 0;
+}
+
 static int method_create_session(sd_bus_message *m, void *userdata, sd_bus_error *err)
 {
 	struct bnetd *d = userdata;
 	struct bnetd_model *mo = NULL;
 	struct bnetd_session *s;
-	const char *name, *key;
 	uint32_t n_ctx = 0;
+	const char *name;
 	int r;
 
 	r = sd_bus_message_read(m, "s", &name);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		r = sd_bus_message_read(m, "s", &key);
-		if (r < 0)
-			return r;
-		if (strcmp(key, "n_ctx"))
-			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-						 "options: '%s' is not a known option", key);
-		if (sd_bus_message_read(m, "v", "u", &n_ctx) < 0)
-			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-						 "options: 'n_ctx' must be of type 'u'");
-		r = sd_bus_message_exit_container(m);
-	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
+	r = bnetd_bus_read_dict(m, session_option, &n_ctx, err);
 	if (r < 0)
 		return r;
 	if (d->queue.stopping)
@@ -364,46 +352,46 @@ static int method_device_counters(sd_bus_message *m, void *userdata, sd_bus_erro
 					  (uint64_t)st.nr_workers, "isa", (uint64_t)st.isa);
 }
 
+static int limit_option(sd_bus_message *m, const char *key, void *ctx, sd_bus_error *err)
+{
+	struct bnetd_limits *l = ctx;
+	const char *contents;
+	uint64_t v64 = 0;
+	uint32_t v32 = 0;
+	char type;
+	int r;
+
+	r = sd_bus_message_peek_type(m, &type, &contents);
+	if (r < 0)
+		return r;
+	if (!strcmp(contents, "u")) {
+		r = sd_bus_message_read(m, "v", "u", &v32);
+		v64 = v32;
+	} else if (!strcmp(contents, "t")) {
+		r = sd_bus_message_read(m, "v", "t", &v64);
+	} else {
+		return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+					 "limits: '%s' must be of type 'u' or 't'", key);
+	}
+	if (r < 0)
+		return r;
+	r = bnetd_limits_set(l, key, v64);
+	if (r == -ENOENT)
+		return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+					 "limits: '%s' is not a known limit", key);
+	if (r < 0)
+		return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+					 "limits: '%s' is out of range", key);
+	return 0;
+}
+
 static int do_set_limits(void *userdata, sd_bus_message *m, sd_bus_error *err)
 {
 	struct bnetd *d = userdata;
 	struct bnetd_limits l = d->cfg.limits;
-	const char *key, *contents;
-	char type;
 	int r;
 
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		uint64_t v64 = 0;
-		uint32_t v32 = 0;
-
-		r = sd_bus_message_read(m, "s", &key);
-		if (r >= 0)
-			r = sd_bus_message_peek_type(m, &type, &contents);
-		if (r < 0)
-			return r;
-		if (!strcmp(contents, "u")) {
-			r = sd_bus_message_read(m, "v", "u", &v32);
-			v64 = v32;
-		} else if (!strcmp(contents, "t")) {
-			r = sd_bus_message_read(m, "v", "t", &v64);
-		} else {
-			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-						 "limits: '%s' must be of type 'u' or 't'", key);
-		}
-		if (r < 0)
-			return r;
-		r = bnetd_limits_set(&l, key, v64);
-		if (r == -ENOENT)
-			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-						 "limits: '%s' is not a known limit", key);
-		if (r < 0)
-			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-						 "limits: '%s' is out of range", key);
-		r = sd_bus_message_exit_container(m);
-	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
+	r = bnetd_bus_read_dict(m, limit_option, &l, err);
 	if (r < 0)
 		return r;
 	d->cfg.limits = l;

@@ -105,11 +105,6 @@ static const sd_bus_vtable model_vtable[] = { SD_BUS_VTABLE_START(0),
 
 int bnetd_model_bus_register(struct bnetd *d)
 {
-	int r;
-
-	r = sd_bus_add_fallback_vtable(d->bus, NULL, BNETD_MODEL_PREFIX, BNETD_IFACE_MODEL,
-				       model_vtable, model_find, d);
-	if (r < 0)
-		return r;
-	return sd_bus_add_node_enumerator(d->bus, NULL, BNETD_MODEL_PREFIX, model_enumerate, d);
+	return bnetd_bus_add_objects(d->bus, BNETD_MODEL_PREFIX, BNETD_IFACE_MODEL, model_vtable,
+				     model_find, model_enumerate, d);
 }

@@ -298,11 +298,6 @@ static const sd_bus_vtable session_vtable[] = {
 
 int bnetd_session_bus_register(struct bnetd *d)
 {
-	int r;
-
-	r = sd_bus_add_fallback_vtable(d->bus, NULL, BNETD_SESSION_PREFIX, BNETD_IFACE_SESSION,
-				       session_vtable, session_find, d);
-	if (r < 0)
-		return r;
-	return sd_bus_add_node_enumerator(d->bus, NULL, BNETD_SESSION_PREFIX, session_enumerate, d);
+	return bnetd_bus_add_objects(d->bus, BNETD_SESSION_PREFIX, BNETD_IFACE_SESSION,
+				     session_vtable, session_find, session_enumerate, d);
 }

@@ -15,7 +15,7 @@ FUZZ_FLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_BINS	:= $(FUZZ_DIR)/fuzz_gguf $(FUZZ_DIR)/fuzz_tokenizer
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FORMAT_SRCS) $(wildcard daemon/engine/*.h \
-		daemon/engine/gguf/*.h daemon/engine/tokenizer/*.h)
+		daemon/engine/gguf/*.h daemon/engine/tokenizer/*.h) tests/unit/format/vocab_test.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FORMAT_SRCS) $(FORMAT_LDLIBS)
 

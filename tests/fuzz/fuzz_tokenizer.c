@@ -13,13 +13,9 @@
 
 #include "daemon/engine/tokenizer/unicode_utf8.h"
 #include "daemon/engine/tokenizer/vocab.h"
+#include "tests/unit/format/vocab_test.h"
 
-static const char *const names[] = {
-	"ggml-vocab-llama-bpe.gguf",
-	"ggml-vocab-llama-spm.gguf",
-	"ggml-vocab-gpt-2.gguf",
-};
-static struct bn_vocab *vocabs[3];
+static struct bn_vocab *vocabs[TEST_N_VOCABS];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -31,49 +27,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (!dir)
 		dir = "../shared/vocab";
-	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+	for (i = 0; i < TEST_N_VOCABS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, test_vocabs[i]);
 		if (bn_vocab_load(path, &vocabs[i], err, sizeof(err))) {
 			fprintf(stderr, "fuzz_tokenizer: %s\n", err);
 			exit(1);
 		}
 	}
 	return 0;
-}
-
-static void check_detok(const struct bn_vocab *v, const int32_t *ids, int n)
-{
-	struct bn_detok d;
-	char out[1024];
-	int i, k;
-
-	bn_detok_init(&d, v);
-	for (i = 0; i <= n; i++) {
-		k = i < n ? bn_detok_push(&d, ids[i], out, sizeof(out)) :
-			    bn_detok_flush(&d, out, sizeof(out));
-		if (k < 0 || !utf8_valid(out, k))
-			__builtin_trap();
-	}
-}
-
-/* Byte-level BPE loses nothing: the token bytes are the text. */
-static void check_bytes(const struct bn_vocab *v, const int32_t *ids, int n, const char *text,
-			size_t len)
-{
-	size_t pos = 0;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		const char *b;
-		size_t bl;
-
-		if (bn_token_bytes(v, ids[i], &b, &bl) || pos + bl > len ||
-		    memcmp(text + pos, b, bl))
-			__builtin_trap();
-		pos += bl;
-	}
-	if (pos != len)
-		__builtin_trap();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -87,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!size)
 		return 0;
-	v = vocabs[data[0] % 3];
+	v = vocabs[data[0] % TEST_N_VOCABS];
 	special = data[0] & 4;
 	bos = data[0] & 8;
 	text = (const char *)data + 1;
@@ -104,9 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ids[i] < 0 || (uint32_t)ids[i] >= bn_vocab_size(v))
 			__builtin_trap();
 	if (n >= 0) {
-		check_detok(v, ids, n);
-		if (!bos && !special && strcmp(bn_vocab_model(v), "gpt2") == 0)
-			check_bytes(v, ids, n, text, len);
+		/* the detokenizer only emits whole, valid UTF-8 */
+		if (!test_detok_stream(v, ids, n, NULL, 0, NULL))
+			__builtin_trap();
+		/* byte-level BPE gives the text back exactly */
+		if (!bos && !special && strcmp(bn_vocab_model(v), "gpt2") == 0 &&
+		    !test_decodes_to(v, ids, n, text, len))
+			__builtin_trap();
 	}
 	free(ids);
 	return 0;

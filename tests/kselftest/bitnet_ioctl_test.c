@@ -18,25 +18,7 @@ static int raw_ioctl(struct bnd_dev *dev, unsigned long req, void *arg)
 	return ioctl(bnd_fd(dev), req, arg) < 0 ? -errno : 0;
 }
 
-FIXTURE(dev)
-{
-	struct bnd_dev *dev;
-};
-
-FIXTURE_SETUP(dev)
-{
-	const char *why;
-
-	self->dev = NULL;
-	if (!ksft_have_device(&why))
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, bnd_open(NULL, &self->dev));
-}
-
-FIXTURE_TEARDOWN(dev)
-{
-	bnd_close(self->dev);
-}
+KSFT_DEV_FIXTURE(dev);
 
 TEST_F(dev, get_info)
 {

@@ -15,24 +15,11 @@
 #include "kselftest_harness.h"
 #include "ksft_common.h"
 
-FIXTURE(ring)
-{
-	struct bnd_dev *dev;
-};
+KSFT_DEV_FIXTURE(ring);
 
-FIXTURE_SETUP(ring)
+static int run_dev(void *dev, const struct bitnet_job *job)
 {
-	const char *why;
-
-	self->dev = NULL;
-	if (!ksft_have_device(&why))
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, bnd_open(NULL, &self->dev));
-}
-
-FIXTURE_TEARDOWN(ring)
-{
-	bnd_close(self->dev);
+	return bnd_run(dev, job);
 }
 
 static const uint32_t ks[] = { 128, 256, 384, 640, 1024, 2560 };
@@ -45,35 +32,11 @@ TEST_F(ring, random_shapes)
 		uint32_t m = 1 + ksft_rand(&st) % 300, k = ks[ksft_rand(&st) % 6];
 		uint32_t n = 1 + ksft_rand(&st) % 9;
 		uint8_t out_type = i % 2 ? BITNET_OUT_F32 : BITNET_OUT_I32;
-		void *got, *want;
-		struct bitnet_job job;
-		struct ka a;
-		struct kw w;
-		uint32_t h;
 
-		ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, m, k, 100 + i));
-		ASSERT_EQ(0, ka_make(&a, n, k, 200 + i));
-		ASSERT_EQ(0, kw_load(self->dev, &w, &h));
-		got = calloc((size_t)n * m, 4);
-		want = calloc((size_t)n * m, 4);
-		ASSERT_TRUE(got && want);
 		/* with and without caller-provided sums */
-		bnd_job_matmul(&job, h, n, a.q, a.sigma, i % 3 ? a.sum : NULL, got, out_type);
-		ASSERT_EQ(0, bnd_run(self->dev, &job));
-		if (out_type == BITNET_OUT_F32) {
-			ASSERT_EQ(0, kw_ref_f32(&w, &a, want));
-			EXPECT_EQ(-1, ksft_diff_f32(got, want, (size_t)n * m))
-			TH_LOG("f32 %ux%u n=%u", m, k, n);
-		} else {
-			ASSERT_EQ(0, kw_ref_i32(&w, &a, want));
-			EXPECT_EQ(-1, ksft_diff_i32(got, want, (size_t)n * m))
-			TH_LOG("i32 %ux%u n=%u", m, k, n);
-		}
-		EXPECT_EQ(0, bnd_obj_destroy(self->dev, h));
-		free(got);
-		free(want);
-		ka_free(&a);
-		kw_free(&w);
+		EXPECT_EQ(-1, ksft_check_shape(self->dev, BNC_FMT_I2_S, m, k, n, out_type, i % 3,
+					       100 + i, run_dev, self->dev))
+		TH_LOG("%s %ux%u n=%u", out_type == BITNET_OUT_F32 ? "f32" : "i32", m, k, n);
 	}
 }
 
@@ -117,28 +80,16 @@ TEST_F(ring, batch)
 	enum {
 		JOBS = 32
 	};
-	int32_t *got[JOBS], *want;
+	struct ksft_batch b;
 	struct bitnet_cqe cqe;
-	struct bitnet_job job;
 	int seen[JOBS] = { 0 };
 	int i, done = 0, ret;
-	struct ka a[JOBS];
-	struct kw w;
-	uint32_t h;
 
 	ASSERT_EQ(0, bnd_ring_setup(self->dev, JOBS, 0));
-	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 200, 512, 50));
-	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
-	want = calloc(2 * 200, sizeof(*want));
-	ASSERT_NE(NULL, want);
-	for (i = 0; i < JOBS; i++) {
-		ASSERT_EQ(0, ka_make(&a[i], 2, 512, 60 + i));
-		got[i] = calloc(2 * 200, sizeof(int32_t));
-		ASSERT_NE(NULL, got[i]);
-		bnd_job_matmul(&job, h, 2, a[i].q, NULL, NULL, got[i], BITNET_OUT_I32);
-		ASSERT_EQ(0, bnd_ring_push(self->dev, &job, 1000 + i));
-	}
-	ASSERT_EQ(-EBUSY, bnd_ring_push(self->dev, &job, 1));
+	ASSERT_EQ(0, ksft_batch_make(&b, self->dev, JOBS, 200, 512, 2, 50, 60));
+	for (i = 0; i < JOBS; i++)
+		ASSERT_EQ(0, bnd_ring_push(self->dev, &b.jobs[i], 1000 + i));
+	ASSERT_EQ(-EBUSY, bnd_ring_push(self->dev, &b.jobs[0], 1));
 	ret = bnd_ring_enter(self->dev, JOBS, 1);
 	ASSERT_EQ(JOBS, ret);
 	while (done < JOBS) {
@@ -152,16 +103,11 @@ TEST_F(ring, batch)
 		seen[cqe.user_data - 1000]++;
 		done++;
 	}
-	for (i = 0; i < JOBS; i++) {
-		EXPECT_EQ(1, seen[i]);
-		ASSERT_EQ(0, kw_ref_i32(&w, &a[i], want));
-		EXPECT_EQ(-1, ksft_diff_i32(got[i], want, 2 * 200)) TH_LOG("job %d", i);
-		free(got[i]);
-		ka_free(&a[i]);
-	}
+	for (i = 0; i < JOBS; i++)
+		EXPECT_EQ(1, seen[i]) TH_LOG("job %d", i);
+	EXPECT_EQ(-1, ksft_batch_check(&b));
 	EXPECT_EQ(0, bnd_ring_overflow(self->dev));
-	free(want);
-	kw_free(&w);
+	ksft_batch_free(&b);
 }
 
 /* An SQE with bad header fields still gets its CQE, counted as dropped. */
@@ -271,56 +217,28 @@ TEST_F(ring, poll)
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
 }
 
-struct thread_arg {
-	int export_fd;
-	const struct kw *w;
-	int seed;
-	int failures;
-};
-
 static void *submit_thread(void *p)
 {
-	struct thread_arg *t = p;
+	struct ksft_thread *t = p;
 	struct bnd_dev *dev;
-	struct bitnet_job job;
-	int32_t *got, *want;
-	struct ka a;
 	uint32_t h;
-	int i;
 
-	got = calloc(3 * t->w->rows, sizeof(*got));
-	want = calloc(3 * t->w->rows, sizeof(*want));
-	if (!got || !want || bnd_open(NULL, &dev)) {
+	if (bnd_open(NULL, &dev)) {
 		t->failures++;
 		return NULL;
 	}
 	if (bnd_obj_import(dev, t->export_fd, &h))
 		t->failures++;
-	for (i = 0; i < 20 && !t->failures; i++) {
-		if (ka_make(&a, 3, t->w->cols, t->seed * 100 + i)) {
-			t->failures++;
-			break;
-		}
-		bnd_job_matmul(&job, h, 3, a.q, NULL, NULL, got, BITNET_OUT_I32);
-		if (bnd_run(dev, &job) || kw_ref_i32(t->w, &a, want) ||
-		    ksft_diff_i32(got, want, 3 * t->w->rows) >= 0)
-			t->failures++;
-		ka_free(&a);
-	}
+	else
+		t->failures += ksft_check_jobs(t->w, h, 3, 20, t->seed * 100, run_dev, dev);
 	bnd_close(dev);
-	free(got);
-	free(want);
 	return NULL;
 }
 
 /* Threads with their own files share one exported object. */
 TEST_F(ring, threads)
 {
-	enum {
-		THREADS = 4
-	};
-	struct thread_arg args[THREADS];
-	pthread_t tid[THREADS];
+	struct ksft_thread args[KSFT_THREADS];
 	struct bnd_dev *shared;
 	struct bitnet_job job;
 	int32_t *out;
@@ -332,10 +250,8 @@ TEST_F(ring, threads)
 	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 300, 640, 70));
 	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
 	ASSERT_EQ(0, bnd_obj_export(self->dev, h, BITNET_EXPORT_CLOEXEC, &fd));
-	for (i = 0; i < THREADS; i++) {
-		args[i] = (struct thread_arg){ .export_fd = fd, .w = &w, .seed = i + 1 };
-		ASSERT_EQ(0, pthread_create(&tid[i], NULL, submit_thread, &args[i]));
-	}
+	ASSERT_EQ(0, ksft_threads_start(args, KSFT_THREADS, submit_thread,
+					&(struct ksft_thread){ .export_fd = fd, .w = &w }));
 	/* Meanwhile, several threads on one file through bnd_run(). */
 	shared = self->dev;
 	ASSERT_EQ(0, ka_make(&a, 1, 640, 5));
@@ -344,10 +260,7 @@ TEST_F(ring, threads)
 	bnd_job_matmul(&job, h, 1, a.q, NULL, NULL, out, BITNET_OUT_I32);
 	for (i = 0; i < 20; i++)
 		EXPECT_EQ(0, bnd_run(shared, &job));
-	for (i = 0; i < THREADS; i++) {
-		pthread_join(tid[i], NULL);
-		EXPECT_EQ(0, args[i].failures) TH_LOG("thread %d", i);
-	}
+	EXPECT_EQ(-1, ksft_threads_join(args, KSFT_THREADS));
 	close(fd);
 	free(out);
 	ka_free(&a);
@@ -360,35 +273,27 @@ TEST_F(ring, threads)
  */
 TEST(exit_in_flight)
 {
-	long long objs0, pinned0;
+	struct ksft_live live;
 	const char *why;
 	int mode, status;
 
 	if (!ksft_have_device(&why))
 		SKIP(return, "%s", why);
-	objs0 = ksft_stat("live_objects");
-	pinned0 = ksft_stat("pinned_bytes");
+	live = ksft_live_now();
 	for (mode = 0; mode < 2; mode++) {
 		pid_t pid = fork();
 
 		ASSERT_GE(pid, 0);
 		if (pid == 0) {
-			struct bnd_dev *dev;
 			struct bitnet_job job;
-			int32_t *out;
-			struct kw w;
-			struct ka a;
-			uint32_t h;
+			struct bnd_dev *dev;
 			int i;
 
-			if (bnd_open(NULL, &dev) || kw_make(&w, BNC_FMT_I2_S, 2048, 2048, 80) ||
-			    ka_make(&a, 4, 2048, 81) || kw_load(dev, &w, &h) ||
+			if (bnd_open(NULL, &dev) || ksft_busy_job(dev, 80, &job) ||
 			    bnd_ring_setup(dev, 8, 0))
 				_exit(1);
-			out = calloc(4 * 2048, sizeof(*out));
 			for (i = 0; i < 8; i++) {
-				bnd_job_matmul(&job, h, 4, a.q, a.sigma, NULL, out,
-					       i % 2 ? BITNET_OUT_F32 : BITNET_OUT_I32);
+				job.out_type = i % 2 ? BITNET_OUT_F32 : BITNET_OUT_I32;
 				if (bnd_ring_push(dev, &job, i))
 					_exit(2);
 			}
@@ -401,8 +306,7 @@ TEST(exit_in_flight)
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("mode %d", mode);
 	}
-	EXPECT_EQ(objs0, ksft_stat_wait("live_objects", objs0));
-	EXPECT_EQ(pinned0, ksft_stat_wait("pinned_bytes", pinned0));
+	EXPECT_TRUE(ksft_live_back(&live));
 }
 
 /*

@@ -23,14 +23,10 @@ FIXTURE(uring)
 
 FIXTURE_SETUP(uring)
 {
-	const char *why;
 	int ret;
 
-	self->dev = NULL;
 	self->u = NULL;
-	if (!ksft_have_device(&why))
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, bnd_open(NULL, &self->dev));
+	KSFT_OPEN_DEV(&self->dev);
 	ret = bnd_uring_open(self->dev, 64, &self->u);
 	if (ret == -EOPNOTSUPP)
 		SKIP(return, "module built without io_uring_cmd support");
@@ -45,6 +41,11 @@ FIXTURE_TEARDOWN(uring)
 	bnd_close(self->dev);
 }
 
+static int run_uring(void *u, const struct bitnet_job *job)
+{
+	return bnd_uring_run(u, job);
+}
+
 TEST_F(uring, random_shapes)
 {
 	static const uint32_t ks[] = { 128, 256, 512, 1152, 2560 };
@@ -54,33 +55,11 @@ TEST_F(uring, random_shapes)
 		uint32_t m = 1 + ksft_rand(&st) % 400, k = ks[ksft_rand(&st) % 5];
 		uint32_t n = 1 + ksft_rand(&st) % 7;
 		uint8_t out_type = i % 2 ? BITNET_OUT_F32 : BITNET_OUT_I32;
-		struct bitnet_job job;
-		void *got, *want;
-		struct ka a;
-		struct kw w;
-		uint32_t h;
+		bool tq2 = i % 4 == 3;
 
-		ASSERT_EQ(0, kw_make(&w, i % 4 == 3 ? BNC_FMT_TQ2_0 : BNC_FMT_I2_S, m,
-				     i % 4 == 3 ? 512 : k, 300 + i));
-		ASSERT_EQ(0, ka_make(&a, n, w.cols, 400 + i));
-		ASSERT_EQ(0, kw_load(self->dev, &w, &h));
-		got = calloc((size_t)n * m, 4);
-		want = calloc((size_t)n * m, 4);
-		ASSERT_TRUE(got && want);
-		bnd_job_matmul(&job, h, n, a.q, a.sigma, i % 3 ? a.sum : NULL, got, out_type);
-		ASSERT_EQ(0, bnd_uring_run(self->u, &job));
-		if (out_type == BITNET_OUT_F32) {
-			ASSERT_EQ(0, kw_ref_f32(&w, &a, want));
-			EXPECT_EQ(-1, ksft_diff_f32(got, want, (size_t)n * m));
-		} else {
-			ASSERT_EQ(0, kw_ref_i32(&w, &a, want));
-			EXPECT_EQ(-1, ksft_diff_i32(got, want, (size_t)n * m));
-		}
-		EXPECT_EQ(0, bnd_obj_destroy(self->dev, h));
-		free(got);
-		free(want);
-		ka_free(&a);
-		kw_free(&w);
+		EXPECT_EQ(-1, ksft_check_shape(self->dev, tq2 ? BNC_FMT_TQ2_0 : BNC_FMT_I2_S, m,
+					       tq2 ? 512 : k, n, out_type, i % 3, 300 + i,
+					       run_uring, self->u));
 	}
 }
 
@@ -89,31 +68,21 @@ TEST_F(uring, batch_and_errors)
 	enum {
 		JOBS = 24
 	};
-	int32_t *got[JOBS], *want;
-	struct bitnet_job job;
 	int seen[JOBS + 2] = { 0 };
-	struct ka a[JOBS];
+	struct bitnet_job job;
+	struct ksft_batch b;
 	uint64_t ud;
 	int32_t res;
-	struct kw w;
-	uint32_t h;
 	int i;
 
-	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 100, 768, 500));
-	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
-	want = calloc(3 * 100, sizeof(*want));
-	ASSERT_NE(NULL, want);
-	for (i = 0; i < JOBS; i++) {
-		ASSERT_EQ(0, ka_make(&a[i], 3, 768, 600 + i));
-		got[i] = calloc(3 * 100, sizeof(int32_t));
-		ASSERT_NE(NULL, got[i]);
-		bnd_job_matmul(&job, h, 3, a[i].q, NULL, NULL, got[i], BITNET_OUT_I32);
-		ASSERT_EQ(0, bnd_uring_push(self->u, &job, i));
-	}
+	ASSERT_EQ(0, ksft_batch_make(&b, self->dev, JOBS, 100, 768, 3, 500, 600));
+	for (i = 0; i < JOBS; i++)
+		ASSERT_EQ(0, bnd_uring_push(self->u, &b.jobs[i], i));
 	/* two bad ones in the same batch: unknown handle, non-zero pad */
-	job.handle = h + 50;
+	job = b.jobs[0];
+	job.handle = b.handle + 50;
 	ASSERT_EQ(0, bnd_uring_push(self->u, &job, JOBS));
-	job.handle = h;
+	job.handle = b.handle;
 	job.pad = 1;
 	ASSERT_EQ(0, bnd_uring_push(self->u, &job, JOBS + 1));
 	ASSERT_EQ(JOBS + 2, bnd_uring_submit(self->u));
@@ -124,15 +93,10 @@ TEST_F(uring, batch_and_errors)
 		EXPECT_EQ(ud == JOBS ? -ENOENT : ud == JOBS + 1 ? -EINVAL : 0, res)
 		TH_LOG("job %llu", (unsigned long long)ud);
 	}
-	for (i = 0; i < JOBS; i++) {
-		EXPECT_EQ(1, seen[i]);
-		ASSERT_EQ(0, kw_ref_i32(&w, &a[i], want));
-		EXPECT_EQ(-1, ksft_diff_i32(got[i], want, 3 * 100));
-		free(got[i]);
-		ka_free(&a[i]);
-	}
-	free(want);
-	kw_free(&w);
+	for (i = 0; i < JOBS; i++)
+		EXPECT_EQ(1, seen[i]) TH_LOG("job %d", i);
+	EXPECT_EQ(-1, ksft_batch_check(&b));
+	ksft_batch_free(&b);
 }
 
 /* Without IORING_SETUP_SQE128 the job does not fit: EINVAL. */
@@ -153,91 +117,67 @@ TEST_F(uring, needs_sqe128)
 	io_uring_queue_exit(&ring);
 }
 
+/*
+ * Only the whole ioctl-encoded BITNET_URING_CMD_JOB is a job: another
+ * number, direction or size, an ioctl's code or the old bare 0xb17 is
+ * ENOTTY.
+ */
 TEST_F(uring, unknown_cmd_op)
 {
+	static const __u32 ops[] = {
+		0x1234,
+		0xb17,
+		BITNET_IOC_ENTER,
+		_IOW(BITNET_IOC_MAGIC, 0x80, struct bitnet_job),
+		_IOWR(BITNET_IOC_MAGIC, 0x80, struct bitnet_sqe),
+		_IOWR(BITNET_IOC_MAGIC, 0x81, struct bitnet_job),
+	};
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
+	size_t i;
 
 	ASSERT_EQ(0, io_uring_queue_init(4, &ring, IORING_SETUP_SQE128));
-	sqe = io_uring_get_sqe(&ring);
-	memset(sqe, 0, 2 * sizeof(*sqe));
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, bnd_fd(self->dev), NULL, 0, 0);
-	sqe->cmd_op = 0x1234;
-	ASSERT_EQ(1, io_uring_submit(&ring));
-	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
-	EXPECT_EQ(-ENOTTY, cqe->res);
-	io_uring_cqe_seen(&ring, cqe);
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		sqe = io_uring_get_sqe(&ring);
+		memset(sqe, 0, 2 * sizeof(*sqe));
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, bnd_fd(self->dev), NULL, 0, 0);
+		sqe->cmd_op = ops[i];
+		ASSERT_EQ(1, io_uring_submit(&ring));
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		EXPECT_EQ(-ENOTTY, cqe->res) TH_LOG("cmd_op %#x", ops[i]);
+		io_uring_cqe_seen(&ring, cqe);
+	}
 	io_uring_queue_exit(&ring);
 }
 
-struct uring_thread {
-	struct bnd_dev *dev;
-	const struct kw *w;
-	uint32_t handle;
-	int seed;
-	int failures;
-};
-
 static void *uring_thread_fn(void *p)
 {
-	struct uring_thread *t = p;
+	struct ksft_thread *t = p;
 	struct bnd_uring *u;
-	struct bitnet_job job;
-	int32_t *got, *want;
-	struct ka a;
-	int i;
 
-	got = calloc(2 * t->w->rows, sizeof(*got));
-	want = calloc(2 * t->w->rows, sizeof(*want));
-	if (!got || !want || bnd_uring_open(t->dev, 8, &u)) {
+	if (bnd_uring_open(t->dev, 8, &u)) {
 		t->failures++;
 		return NULL;
 	}
-	for (i = 0; i < 20; i++) {
-		if (ka_make(&a, 2, t->w->cols, t->seed * 50 + i)) {
-			t->failures++;
-			break;
-		}
-		bnd_job_matmul(&job, t->handle, 2, a.q, NULL, NULL, got, BITNET_OUT_I32);
-		if (bnd_uring_run(u, &job) || kw_ref_i32(t->w, &a, want) ||
-		    ksft_diff_i32(got, want, 2 * t->w->rows) >= 0)
-			t->failures++;
-		ka_free(&a);
-	}
+	t->failures += ksft_check_jobs(t->w, t->handle, 2, 20, t->seed * 50, run_uring, u);
 	bnd_uring_close(u);
-	free(got);
-	free(want);
 	return NULL;
 }
 
 /* Several threads, each with its own io_uring, on one file at once. */
 TEST_F(uring, threads)
 {
-	enum {
-		THREADS = 4
-	};
-	struct uring_thread args[THREADS];
-	pthread_t tid[THREADS];
+	struct ksft_thread args[KSFT_THREADS];
 	struct kw w;
 	uint32_t h;
-	int i;
 
 	ASSERT_EQ(0, kw_make(&w, BNC_FMT_I2_S, 160, 1024, 700));
 	ASSERT_EQ(0, kw_load(self->dev, &w, &h));
-	for (i = 0; i < THREADS; i++) {
-		args[i] = (struct uring_thread){
-			.dev = self->dev,
-			.w = &w,
-			.handle = h,
-			.seed = i + 1,
-		};
-		ASSERT_EQ(0, pthread_create(&tid[i], NULL, uring_thread_fn, &args[i]));
-	}
-	for (i = 0; i < THREADS; i++) {
-		pthread_join(tid[i], NULL);
-		EXPECT_EQ(0, args[i].failures) TH_LOG("thread %d", i);
-	}
+	ASSERT_EQ(0, ksft_threads_start(
+			     args, KSFT_THREADS, uring_thread_fn,
+			     &(struct ksft_thread){ .dev = self->dev, .w = &w, .handle = h }));
+	EXPECT_EQ(-1, ksft_threads_join(args, KSFT_THREADS));
 	kw_free(&w);
 }
 
@@ -247,46 +187,36 @@ TEST_F(uring, threads)
  */
 TEST(exit_in_flight)
 {
-	long long objs0, pinned0;
+	struct ksft_live live;
 	const char *why;
 	int status;
 	pid_t pid;
 
 	if (!ksft_have_device(&why))
 		SKIP(return, "%s", why);
-	objs0 = ksft_stat("live_objects");
-	pinned0 = ksft_stat("pinned_bytes");
+	live = ksft_live_now();
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
+		struct bitnet_job job;
 		struct bnd_uring *u;
 		struct bnd_dev *dev;
-		struct bitnet_job job;
-		int32_t *out;
-		struct kw w;
-		struct ka a;
-		uint32_t h;
 		int i;
 
 		if (bnd_open(NULL, &dev) || bnd_uring_open(dev, 16, &u))
 			_exit(4);
-		if (kw_make(&w, BNC_FMT_I2_S, 2048, 2048, 90) || ka_make(&a, 4, 2048, 91) ||
-		    kw_load(dev, &w, &h))
+		if (ksft_busy_job(dev, 90, &job))
 			_exit(1);
-		out = calloc(4 * 2048, sizeof(*out));
-		for (i = 0; i < 8; i++) {
-			bnd_job_matmul(&job, h, 4, a.q, NULL, NULL, out, BITNET_OUT_I32);
+		for (i = 0; i < 8; i++)
 			if (bnd_uring_push(u, &job, i))
 				_exit(2);
-		}
 		_exit(bnd_uring_submit(u) == 8 ? 0 : 3);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	if (WEXITSTATUS(status) == 4)
 		SKIP(return, "io_uring unavailable");
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	EXPECT_EQ(objs0, ksft_stat_wait("live_objects", objs0));
-	EXPECT_EQ(pinned0, ksft_stat_wait("pinned_bytes", pinned0));
+	EXPECT_TRUE(ksft_live_back(&live));
 }
 
 #define IO_URING_SYSCTL "/proc/sys/kernel/io_uring_disabled"

@@ -158,6 +158,149 @@ int kw_load(struct bnd_dev *dev, const struct kw *w, uint32_t *handle)
 	return bnd_obj_load(dev, w->fmt, w->rows, w->cols, w->packed, w->bytes, chunk, handle);
 }
 
+long ksft_check_job(const struct kw *w, uint32_t handle, const struct ka *a, uint8_t out_type,
+		    int with_sum, ksft_run_fn run, void *runner)
+{
+	size_t len = (size_t)a->n * w->rows;
+	void *got = calloc(len, 4), *want = calloc(len, 4);
+	struct bitnet_job job;
+	long diff = -2;
+
+	if (!got || !want)
+		goto out;
+	bnd_job_matmul(&job, handle, a->n, a->q, a->sigma, with_sum ? a->sum : NULL, got, out_type);
+	if (run(runner, &job))
+		goto out;
+	if (out_type == BITNET_OUT_F32)
+		diff = kw_ref_f32(w, a, want) ? -2 : ksft_diff_f32(got, want, len);
+	else
+		diff = kw_ref_i32(w, a, want) ? -2 : ksft_diff_i32(got, want, len);
+out:
+	free(got);
+	free(want);
+	return diff;
+}
+
+long ksft_check_shape(struct bnd_dev *dev, uint32_t fmt, uint32_t m, uint32_t k, uint32_t n,
+		      uint8_t out_type, int with_sum, uint32_t seed, ksft_run_fn run, void *runner)
+{
+	long diff = -3;
+	struct ka a;
+	struct kw w;
+	uint32_t h;
+
+	if (kw_make(&w, fmt, m, k, seed))
+		return -3;
+	if (!ka_make(&a, n, k, seed + 100)) {
+		if (!kw_load(dev, &w, &h)) {
+			diff = ksft_check_job(&w, h, &a, out_type, with_sum, run, runner);
+			if (bnd_obj_destroy(dev, h))
+				diff = -3;
+		}
+		ka_free(&a);
+	}
+	kw_free(&w);
+	return diff;
+}
+
+int ksft_check_jobs(const struct kw *w, uint32_t handle, uint32_t n, int n_jobs, uint32_t seed,
+		    ksft_run_fn run, void *runner)
+{
+	int i, failed = 0;
+	struct ka a;
+
+	for (i = 0; i < n_jobs && !failed; i++) {
+		if (ka_make(&a, n, w->cols, seed + i))
+			return 1;
+		failed = ksft_check_job(w, handle, &a, BITNET_OUT_I32, 0, run, runner) != -1;
+		ka_free(&a);
+	}
+	return failed;
+}
+
+int ksft_batch_make(struct ksft_batch *b, struct bnd_dev *dev, int n_jobs, uint32_t rows,
+		    uint32_t cols, uint32_t n, uint32_t w_seed, uint32_t a_seed)
+{
+	int i;
+
+	memset(b, 0, sizeof(*b));
+	b->a = calloc(n_jobs, sizeof(*b->a));
+	b->got = calloc(n_jobs, sizeof(*b->got));
+	b->jobs = calloc(n_jobs, sizeof(*b->jobs));
+	if (!b->a || !b->got || !b->jobs || kw_make(&b->w, BNC_FMT_I2_S, rows, cols, w_seed))
+		return -1;
+	if (kw_load(dev, &b->w, &b->handle))
+		return -1;
+	for (i = 0; i < n_jobs; i++, b->n_jobs++) {
+		if (ka_make(&b->a[i], n, cols, a_seed + i))
+			return -1;
+		b->got[i] = calloc((size_t)n * rows, sizeof(int32_t));
+		if (!b->got[i])
+			return -1;
+		bnd_job_matmul(&b->jobs[i], b->handle, n, b->a[i].q, NULL, NULL, b->got[i],
+			       BITNET_OUT_I32);
+	}
+	return 0;
+}
+
+int ksft_batch_check(const struct ksft_batch *b)
+{
+	size_t len = (size_t)b->a[0].n * b->w.rows;
+	int32_t *want = calloc(len, sizeof(*want));
+	int i, bad = -1;
+
+	for (i = 0; i < b->n_jobs && bad < 0; i++)
+		if (!want || kw_ref_i32(&b->w, &b->a[i], want) ||
+		    ksft_diff_i32(b->got[i], want, len) >= 0)
+			bad = i;
+	free(want);
+	return bad;
+}
+
+void ksft_batch_free(struct ksft_batch *b)
+{
+	int i;
+
+	for (i = 0; i < b->n_jobs; i++) {
+		free(b->got[i]);
+		ka_free(&b->a[i]);
+	}
+	free(b->a);
+	free(b->got);
+	free(b->jobs);
+	kw_free(&b->w);
+}
+
+int ksft_threads_start(struct ksft_thread *t, int n, void *(*fn)(void *),
+		       const struct ksft_thread *proto)
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		t[i] = *proto;
+		t[i].seed = i + 1;
+		t[i].failures = 0;
+		ret = pthread_create(&t[i].tid, NULL, fn, &t[i]);
+		if (ret) {
+			ksft_threads_join(t, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int ksft_threads_join(struct ksft_thread *t, int n)
+{
+	int i, failed = -1;
+
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i].tid, NULL);
+		if (t[i].failures && failed < 0)
+			failed = i;
+	}
+	return failed;
+}
+
 long ksft_diff_i32(const int32_t *a, const int32_t *b, size_t n)
 {
 	size_t i;
@@ -223,6 +366,40 @@ int ksft_param_set(const char *name, const char *val, char *old, size_t oldlen)
 	n = write(fd, val, strlen(val));
 	close(fd);
 	return n < 0 ? -errno : 0;
+}
+
+struct ksft_live ksft_live_now(void)
+{
+	return (struct ksft_live){ ksft_stat("live_objects"), ksft_stat("pinned_bytes") };
+}
+
+bool ksft_live_back(const struct ksft_live *then)
+{
+	long long objects = ksft_stat_wait("live_objects", then->objects);
+	long long pinned = ksft_stat_wait("pinned_bytes", then->pinned);
+
+	if (objects != then->objects)
+		printf("# live_objects %lld, was %lld\n", objects, then->objects);
+	if (pinned != then->pinned)
+		printf("# pinned_bytes %lld, was %lld\n", pinned, then->pinned);
+	return objects == then->objects && pinned == then->pinned;
+}
+
+int ksft_busy_job(struct bnd_dev *dev, uint32_t seed, struct bitnet_job *job)
+{
+	static struct kw w;
+	static struct ka a;
+	int32_t *out;
+	uint32_t h;
+
+	if (kw_make(&w, BNC_FMT_I2_S, 2048, 2048, seed) || ka_make(&a, 4, 2048, seed + 1) ||
+	    kw_load(dev, &w, &h))
+		return -1;
+	out = calloc(4 * 2048, sizeof(*out));
+	if (!out)
+		return -1;
+	bnd_job_matmul(job, h, 4, a.q, a.sigma, NULL, out, BITNET_OUT_I32);
+	return 0;
 }
 
 int ksft_have_device(const char **why)

@@ -11,19 +11,8 @@ BUILD=${BUILD:-$SRC/build}
 OUT=$BUILD/tests/uapi-no-i386
 WRAP=$SRC/tests/uapi/refuse-foreign-exec.sh
 rm -rf "$OUT" && mkdir -p "$OUT" || exit 1
-n=0
-failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		sed 's/^/#   /' "$OUT/last.log"
-		failed=1
-	fi
-}
+TAP_LOG=$OUT/last.log
+. "$SRC/tests/tap.sh"
 
 # The wrapper itself: it refuses an i386 ELF and lets x86-64 through.
 # (An ELF header is enough for it; the file is never really run.)
@@ -55,5 +44,4 @@ for f in "$OUT"/run/*; do
 done
 [ ! -s "$OUT/last.log" ]
 result $? "no i386 executable was produced"
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

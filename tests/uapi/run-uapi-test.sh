@@ -17,24 +17,8 @@ BUILD=${BUILD:-$SRC/build}
 OUT=${UAPI_OUT:-$BUILD/tests/uapi}
 EXEC=${BITNET_TEST_EXEC:-}
 mkdir -p "$OUT" || exit 1
-n=0
-failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		sed 's/^/#   /' "$OUT/last.log"
-		failed=1
-	fi
-}
-
-skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
+TAP_LOG=$OUT/last.log
+. "$SRC/tests/tap.sh"
 
 header_only() {
 	echo '#include <linux/bitnet.h>' |
@@ -128,5 +112,4 @@ else
 	skip "x86-64 and i386 agree" "$no_m32"
 	skip "the comparison sees i386's alignment" "$no_m32"
 fi
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

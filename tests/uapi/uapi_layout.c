@@ -157,6 +157,7 @@
 	NUMBER(BITNET_IOC_ARENA_DESTROY)                \
 	NUMBER(BITNET_IOC_RING_SETUP)                   \
 	NUMBER(BITNET_IOC_ENTER)                        \
+	NUMBER(BITNET_URING_CMD_JOB)                    \
 	NUMBER(BITNET_OFF_RINGS)                        \
 	NUMBER(BITNET_OFF_SQES)                         \
 	NUMBER(BITNET_OFF_ARENA_BASE)

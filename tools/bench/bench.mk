@@ -9,7 +9,7 @@ BENCH_BIN	:= $(BUILD)/bin/bitnet-bench
 BENCH_SRCS	:= tools/bench/main.c tools/bench/bench_kernels.c \
 		   tools/bench/bench_ref.c tools/bench/bench_e2e.c \
 		   tools/bench/bench_measure.c tools/bench/bench_serve.c \
-		   tools/bench/bench_batch.c
+		   tools/bench/bench_batch.c tools/opts.c
 BENCH_OBJS	:= $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS		+= $(BENCH_BIN)
 
@@ -24,5 +24,6 @@ $(BENCH_BIN): $(BENCH_OBJS) $(CORE_LIB) $(filter %.a,$(BENCH_E2E_LIBS))
 
 # bitnet-bench completes on a tiny model (e2e short prompts, serve); no
 # figure is asserted.
-CHECK_PROGS	+= $(SRC)/tests/integration/bench/test-bench.sh
+CHECK_PROGS	+= $(SRC)/tests/integration/bench/test-bench.sh \
+		   $(SRC)/tests/integration/bench/test-tool-options.sh
 CHECK_DEPS	+= $(BENCH_BIN)

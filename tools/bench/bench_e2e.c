@@ -8,7 +8,6 @@
  * repetitions, and the table closes with ratios measured in this run.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "daemon/engine/engine.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/bench_measure.h"
+#include "tools/opts.h"
 
 #define MAX_REPS 16
 
@@ -216,65 +216,42 @@ static void usage(FILE *f)
 		"F16 linears for the baseline) into --workdir (default /var/tmp).\n");
 }
 
+static bool parse_threads(const char *arg, void *dst)
+{
+	struct e2e_opts *o = dst;
+
+	o->n_threads = sscanf(arg, "%d,%d", &o->threads[0], &o->threads[1]);
+	return true;
+}
+
+static bool parse_head(const char *arg, void *dst)
+{
+	return !bn_head_kind_parse(arg, dst);
+}
+
 static int parse(int argc, char **argv, struct e2e_opts *o)
 {
-	static const struct option opts[] = {
-		{ "model", 1, NULL, 'm' },   { "baseline", 1, NULL, 'b' },
-		{ "workdir", 1, NULL, 'w' }, { "prompt", 1, NULL, 'p' },
-		{ "gen", 1, NULL, 'g' },     { "reps", 1, NULL, 'r' },
-		{ "threads", 1, NULL, 't' }, { "no-baseline", 0, NULL, 'N' },
-		{ "keep", 0, NULL, 'k' },    { "help", 0, NULL, 'h' },
-		{ "head", 1, NULL, 'H' },    { NULL, 0, NULL, 0 },
+	const struct tool_opt opts[] = {
+		TOOL_OPT("model", TOOL_OPT_STR, &o->model),
+		TOOL_OPT("baseline", TOOL_OPT_STR, &o->baseline),
+		TOOL_OPT("workdir", TOOL_OPT_STR, &o->workdir),
+		TOOL_OPT("prompt", TOOL_OPT_INT, &o->prompt),
+		TOOL_OPT("gen", TOOL_OPT_INT, &o->gen),
+		TOOL_OPT("reps", TOOL_OPT_INT, &o->reps),
+		TOOL_OPT_PARSE("threads", o, parse_threads),
+		TOOL_OPT("no-baseline", TOOL_OPT_SET, &o->no_baseline),
+		TOOL_OPT("keep", TOOL_OPT_SET, &o->keep),
+		TOOL_OPT_PARSE("head", &o->head, parse_head),
+		TOOL_OPT_END,
 	};
-	int c;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			o->model = optarg;
-			break;
-		case 'b':
-			o->baseline = optarg;
-			break;
-		case 'w':
-			o->workdir = optarg;
-			break;
-		case 'p':
-			o->prompt = atoi(optarg);
-			break;
-		case 'g':
-			o->gen = atoi(optarg);
-			break;
-		case 'r':
-			o->reps = atoi(optarg);
-			break;
-		case 't':
-			o->n_threads = sscanf(optarg, "%d,%d", &o->threads[0], &o->threads[1]);
-			break;
-		case 'N':
-			o->no_baseline = true;
-			break;
-		case 'k':
-			o->keep = true;
-			break;
-		case 'H':
-			if (bn_head_kind_parse(optarg, &o->head)) {
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
+	rc = tool_opts_parse(argc, argv, opts, 0, "bitnet-bench e2e", usage);
+	if (rc)
+		return rc;
 	if (o->prompt < 1 || o->prompt > 4096 || o->gen < 1 || o->gen > 4096 || o->reps < 1 ||
 	    o->reps > MAX_REPS || o->n_threads < 1 || o->threads[0] < 1 ||
-	    (o->n_threads > 1 && o->threads[1] < 1) || optind != argc) {
+	    (o->n_threads > 1 && o->threads[1] < 1)) {
 		usage(stderr);
 		return 2;
 	}

@@ -8,7 +8,6 @@
  * decode step; prefill (N = 128) reuses one copy.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "tools/bench/bench.h"
 #include "tools/bench/bench_measure.h"
 #include "tools/bench/bench_ref.h"
+#include "tools/opts.h"
 
 #define MIB (1024.0 * 1024.0)
 #define NR_LAYERS 30
@@ -55,7 +55,7 @@ static const int thread_counts[] = { 1, 2 };
 struct opts {
 	double rotate_mib;  /* weights cycled through for N = 1 */
 	double min_seconds; /* per measurement */
-	int scalar;
+	bool scalar;
 };
 
 struct ref_job {
@@ -259,35 +259,16 @@ static void usage(FILE *f)
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const struct option lo[] = {
-		{ "rotate-mib", required_argument, NULL, 'r' },
-		{ "min-seconds", required_argument, NULL, 's' },
-		{ "no-scalar", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	const struct tool_opt opts[] = {
+		TOOL_OPT("rotate-mib", TOOL_OPT_DOUBLE, &o->rotate_mib),
+		TOOL_OPT("min-seconds", TOOL_OPT_DOUBLE, &o->min_seconds),
+		TOOL_OPT("no-scalar", TOOL_OPT_CLEAR, &o->scalar),
+		TOOL_OPT_END,
 	};
-	int c;
 
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			o->rotate_mib = atof(optarg);
-			break;
-		case 's':
-			o->min_seconds = atof(optarg);
-			break;
-		case 'n':
-			o->scalar = 0;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (o->rotate_mib < 0 || o->min_seconds < 0 || optind != argc) {
+	if (tool_opts_parse(argc, argv, opts, 0, "bitnet-bench kernels", usage))
+		return -1;
+	if (o->rotate_mib < 0 || o->min_seconds < 0) {
 		usage(stderr);
 		return -1;
 	}

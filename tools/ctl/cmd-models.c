@@ -42,7 +42,7 @@ static void model_print(const struct bitnet_model_info *m)
 int cmd_models(struct ctl *ctl, int argc, char **argv)
 {
 	struct bitnet_model *models;
-	json_object *list = NULL;
+	json_object *list;
 	size_t n;
 	int r, ret;
 
@@ -52,11 +52,8 @@ int cmd_models(struct ctl *ctl, int argc, char **argv)
 	r = bitnet_list_models(ctl->client, &models, &n);
 	if (r < 0)
 		return ctl_fail(ctl, r, "models");
-	if (ctl->json)
-		list = json_object_new_array();
-	else
-		printf("%-20s %-8s %-12s %-8s %7s %10s %10s  %s\n", "NAME", "STATE", "ARCH",
-		       "WEIGHTS", "CONTEXT", "PARAMS", "MEMORY", "FILE");
+	list = ctl_list_begin(ctl, "%-20s %-8s %-12s %-8s %7s %10s %10s  %s\n", "NAME", "STATE",
+			      "ARCH", "WEIGHTS", "CONTEXT", "PARAMS", "MEMORY", "FILE");
 	for (size_t i = 0; i < n; i++) {
 		struct bitnet_model_info info;
 
@@ -73,10 +70,7 @@ int cmd_models(struct ctl *ctl, int argc, char **argv)
 			model_print(&info);
 		bitnet_model_info_clear(&info);
 	}
-	if (list && ret == EXIT_OK)
-		ctl_print_json(list);
-	else
-		json_object_put(list);
+	ctl_list_end(list, ret == EXIT_OK);
 	bitnet_models_free(models, n);
 	return ret;
 }

@@ -43,7 +43,7 @@ static void session_row(const struct bitnet_session_info *s, const struct bitnet
 int cmd_sessions(struct ctl *ctl, int argc, char **argv)
 {
 	struct bitnet_session_info *s;
-	json_object *list = NULL;
+	json_object *list;
 	size_t n;
 	int r, ret;
 
@@ -53,11 +53,8 @@ int cmd_sessions(struct ctl *ctl, int argc, char **argv)
 	r = bitnet_list_sessions(ctl->client, &s, &n);
 	if (r < 0)
 		return ctl_fail(ctl, r, "sessions");
-	if (ctl->json)
-		list = json_object_new_array();
-	else
-		printf("%-63s %-16s %-10s %6s %-8s %11s %9s\n", "SESSION", "MODEL", "OWNER", "UID",
-		       "STATE", "CONTEXT", "GENERATED");
+	list = ctl_list_begin(ctl, "%-63s %-16s %-10s %6s %-8s %11s %9s\n", "SESSION", "MODEL",
+			      "OWNER", "UID", "STATE", "CONTEXT", "GENERATED");
 	for (size_t i = 0; i < n; i++) {
 		struct bitnet_session_details d;
 		bool have = bitnet_session_get_info(ctl->client, s[i].object_path, &d) == 0;
@@ -69,8 +66,7 @@ int cmd_sessions(struct ctl *ctl, int argc, char **argv)
 		if (have)
 			bitnet_session_details_clear(&d);
 	}
-	if (list)
-		ctl_print_json(list);
+	ctl_list_end(list, true);
 	bitnet_sessions_free(s, n);
 	return EXIT_OK;
 }

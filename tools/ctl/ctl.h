@@ -59,6 +59,14 @@ int ctl_exit_code(int err);
 /* Prints obj (consumed) as pretty JSON on stdout. */
 void ctl_print_json(json_object *obj);
 json_object *ctl_json_u64(uint64_t v);
+/*
+ * A listing's output: with --json, the JSON array to fill (returned);
+ * without, NULL once the table's header is printed from @fmt.
+ */
+json_object *ctl_list_begin(struct ctl *ctl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints the array (consumed) if @ok, else only frees it; NULL: nothing. */
+void ctl_list_end(json_object *list, bool ok);
 /* Human size, e.g. "12.3 MiB", into buf. */
 const char *ctl_format_bytes(uint64_t bytes, char *buf, size_t size);
 /* Redraws a progress bar for 0..1 on stderr. */

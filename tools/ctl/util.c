@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,26 @@ void ctl_print_json(json_object *obj)
 json_object *ctl_json_u64(uint64_t v)
 {
 	return json_object_new_uint64(v);
+}
+
+json_object *ctl_list_begin(struct ctl *ctl, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctl->json)
+		return json_object_new_array();
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+void ctl_list_end(json_object *list, bool ok)
+{
+	if (list && ok)
+		ctl_print_json(list);
+	else
+		json_object_put(list);
 }
 
 const char *ctl_format_bytes(uint64_t bytes, char *buf, size_t size)

@@ -17,6 +17,7 @@
 #include "kmod/core/bnc_quant.h"
 #include "tools/mkmodel/requant.h"
 #include "tools/mkmodel/vocab_bpe.h"
+#include "tools/opts.h"
 
 struct shape {
 	const char *arch;
@@ -101,29 +102,9 @@ static int write_vocab(struct gguf_writer *w, uint32_t n)
 		scores[i] = i < N_FIXED ? 0.0f : -(float)(i - N_FIXED);
 		types[i] = i == 0 ? 2 : i < 3 || i == 259 ? 3 : i < 259 ? 6 : 1;
 	}
-	uint32_t bos = 1, eos = 2, unk = 0, eot = 259;
-	bool add_bos = true;
-
-	rc = gguf_writer_kv_str(w, "tokenizer.ggml.model", "llama");
-	if (!rc)
-		rc = gguf_writer_kv_str(w, "tokenizer.ggml.pre", "default");
-	if (!rc)
-		rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)toks,
-					    n);
-	if (!rc)
-		rc = gguf_writer_kv_arr(w, "tokenizer.ggml.scores", GGUF_V_FLOAT32, scores, n);
-	if (!rc)
-		rc = gguf_writer_kv_arr(w, "tokenizer.ggml.token_type", GGUF_V_INT32, types, n);
-	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.bos_token_id", GGUF_V_UINT32, &bos);
-	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.eos_token_id", GGUF_V_UINT32, &eos);
-	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.unknown_token_id", GGUF_V_UINT32, &unk);
-	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.eot_token_id", GGUF_V_UINT32, &eot);
-	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.add_bos_token", GGUF_V_BOOL, &add_bos);
+	/* model, pre, tokens, scores, types, n, no merges, bos, eos, unk, eot */
+	rc = mkmodel_put_vocab(w, &(struct mkmodel_vocab){ "llama", "default", toks, scores, types,
+							   n, NULL, 0, 1, 2, 0, 259 });
 out:
 	if (toks)
 		for (i = 0; i < n; i++)
@@ -332,7 +313,26 @@ static void usage(FILE *f)
 		"  --rope-theta X (default 500000)    --seed S (default 1)\n");
 }
 
-static bool embd_type_of(const char *name, uint32_t *type)
+static bool parse_arch(const char *name, void *dst)
+{
+	*(const char **)dst = name;
+	return !strcmp(name, "bitnet-b1.58") || !strcmp(name, "bitnet") || !strcmp(name, "llama");
+}
+
+static bool parse_type(const char *name, void *dst)
+{
+	uint32_t *type = dst;
+
+	*type = !strcmp(name, "i2_s")  ? GGUF_T_I2_S :
+		!strcmp(name, "tq2_0") ? GGUF_T_TQ2_0 :
+		!strcmp(name, "tq1_0") ? GGUF_T_TQ1_0 :
+		!strcmp(name, "f16")   ? GGUF_T_F16 :
+					 0;
+	return *type != 0;
+}
+
+/* F32 is type 0: look names up rather than test for 0 */
+static bool parse_embd_type(const char *name, void *dst)
 {
 	static const struct {
 		const char *name;
@@ -345,118 +345,60 @@ static bool embd_type_of(const char *name, uint32_t *type)
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		if (!strcmp(name, types[i].name)) {
-			*type = types[i].type;
+			*(uint32_t *)dst = types[i].type;
 			return true;
 		}
 	}
 	return false;
 }
 
-static bool parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+static bool parse_rope_theta(const char *arg, void *dst)
+{
+	float *theta = dst;
+	char *end;
+
+	*theta = strtof(arg, &end);
+	return end != arg && !*end && *theta > 0;
+}
+
+static bool parse_seed(const char *arg, void *dst)
 {
 	char *end;
-	unsigned long v;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return false;
-	*out = (uint32_t)v;
-	return true;
+	*(uint64_t *)dst = strtoull(arg, &end, 0);
+	return end != arg && !*end;
+}
+
+static bool parse_vocab_kind(const char *arg, void *dst)
+{
+	*(bool *)dst = !strcmp(arg, "llama3");
+	return !strcmp(arg, "spm") || !strcmp(arg, "llama3");
 }
 
 static int parse(int argc, char **argv, struct shape *s, const char **out)
 {
-	static const struct option opts[] = {
-		{ "arch", 1, NULL, 'a' },	{ "type", 1, NULL, 't' },
-		{ "embd-type", 1, NULL, 'E' },	{ "embd", 1, NULL, 'e' },
-		{ "layers", 1, NULL, 'l' },	{ "heads", 1, NULL, 'h' },
-		{ "kv-heads", 1, NULL, 'k' },	{ "ff", 1, NULL, 'f' },
-		{ "vocab", 1, NULL, 'v' },	{ "ctx", 1, NULL, 'c' },
-		{ "rope-theta", 1, NULL, 'r' }, { "seed", 1, NULL, 's' },
-		{ "from", 1, NULL, 'F' },	{ "vocab-kind", 1, NULL, 'V' },
-		{ "help", 0, NULL, 'H' },	{ NULL, 0, NULL, 0 },
+	const struct tool_opt opts[] = {
+		TOOL_OPT_PARSE("arch", &s->arch, parse_arch),
+		TOOL_OPT_PARSE("type", &s->type, parse_type),
+		TOOL_OPT_PARSE("embd-type", &s->embd_type, parse_embd_type),
+		TOOL_OPT_RANGE("embd", &s->embd, 128, 65536),
+		TOOL_OPT_RANGE("layers", &s->layers, 1, 1024),
+		TOOL_OPT_RANGE("heads", &s->heads, 1, 1024),
+		TOOL_OPT_RANGE("kv-heads", &s->kv_heads, 1, 1024),
+		TOOL_OPT_RANGE("ff", &s->ff, 128, 1 << 20),
+		TOOL_OPT_RANGE("vocab", &s->vocab, N_FIXED, 1 << 22),
+		TOOL_OPT_RANGE("ctx", &s->ctx, 1, 1 << 20),
+		TOOL_OPT_PARSE("rope-theta", &s->rope_theta, parse_rope_theta),
+		TOOL_OPT_PARSE("seed", &s->seed, parse_seed),
+		TOOL_OPT("from", TOOL_OPT_STR, &s->from),
+		TOOL_OPT_PARSE("vocab-kind", &s->llama3_vocab, parse_vocab_kind),
+		TOOL_OPT_END,
 	};
-	bool ok = true;
-	int c;
+	int rc;
 
-	while (ok && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			ok = !strcmp(optarg, "bitnet-b1.58") || !strcmp(optarg, "bitnet") ||
-			     !strcmp(optarg, "llama");
-			s->arch = optarg;
-			break;
-		case 't':
-			s->type = !strcmp(optarg, "i2_s")  ? GGUF_T_I2_S :
-				  !strcmp(optarg, "tq2_0") ? GGUF_T_TQ2_0 :
-				  !strcmp(optarg, "tq1_0") ? GGUF_T_TQ1_0 :
-				  !strcmp(optarg, "f16")   ? GGUF_T_F16 :
-							     0;
-			ok = s->type != 0;
-			break;
-		case 'E':
-			/* F32 is type 0: look names up rather than test for 0 */
-			ok = embd_type_of(optarg, &s->embd_type);
-			break;
-		case 'e':
-			ok = parse_u32(optarg, 128, 65536, &s->embd);
-			break;
-		case 'l':
-			ok = parse_u32(optarg, 1, 1024, &s->layers);
-			break;
-		case 'h':
-			ok = parse_u32(optarg, 1, 1024, &s->heads);
-			break;
-		case 'k':
-			ok = parse_u32(optarg, 1, 1024, &s->kv_heads);
-			break;
-		case 'f':
-			ok = parse_u32(optarg, 128, 1 << 20, &s->ff);
-			break;
-		case 'v':
-			ok = parse_u32(optarg, N_FIXED, 1 << 22, &s->vocab);
-			break;
-		case 'c':
-			ok = parse_u32(optarg, 1, 1 << 20, &s->ctx);
-			break;
-		case 'r': {
-			char *end;
-
-			s->rope_theta = strtof(optarg, &end);
-			ok = end != optarg && !*end && s->rope_theta > 0;
-			break;
-		}
-		case 's': {
-			char *end;
-
-			s->seed = strtoull(optarg, &end, 0);
-			ok = end != optarg && !*end;
-			break;
-		}
-		case 'F':
-			s->from = optarg;
-			break;
-		case 'V':
-			ok = !strcmp(optarg, "spm") || !strcmp(optarg, "llama3");
-			s->llama3_vocab = !strcmp(optarg, "llama3");
-			break;
-		case 'H':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!ok) {
-		fprintf(stderr, "bitnet-mkmodel: invalid value: %s\n", argv[optind - 1]);
-		return 2;
-	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return 2;
-	}
+	rc = tool_opts_parse(argc, argv, opts, 1, "bitnet-mkmodel", usage);
+	if (rc)
+		return rc;
 	*out = argv[optind];
 	if (s->embd % s->heads || s->heads % s->kv_heads || (s->embd / s->heads) % 2 ||
 	    s->embd % BNC_K_ALIGN || s->ff % BNC_K_ALIGN ||

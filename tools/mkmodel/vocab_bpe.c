@@ -5,6 +5,7 @@
  * llama-bpe), in miniature. Tokens are GPT-2's byte-to-unicode spelling;
  * each piece is an earlier token plus one letter, and its merge ranks
  * right after its parent's, so every piece can be built by the merges.
+ * Also mkmodel_put_vocab(), the tokenizer keys both vocabs write.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -31,30 +32,34 @@ static char *byte_token(uint8_t b)
 	return strdup(s);
 }
 
-static int put_kvs(struct gguf_writer *w, char **toks, int32_t *types, uint32_t n, char **merges,
-		   uint32_t n_merges)
+int mkmodel_put_vocab(struct gguf_writer *w, const struct mkmodel_vocab *v)
 {
-	uint32_t bos = n - 3, eos = n - 2, eot = n - 1;
+	const char *const *toks = (const char *const *)v->toks;
 	bool add_bos = true;
 	int rc;
 
-	rc = gguf_writer_kv_str(w, "tokenizer.ggml.model", "gpt2");
+	rc = gguf_writer_kv_str(w, "tokenizer.ggml.model", v->model);
 	if (!rc)
-		rc = gguf_writer_kv_str(w, "tokenizer.ggml.pre", "llama-bpe");
+		rc = gguf_writer_kv_str(w, "tokenizer.ggml.pre", v->pre);
 	if (!rc)
-		rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)toks,
-					    n);
+		rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.tokens", toks, v->n);
+	if (!rc && v->scores)
+		rc = gguf_writer_kv_arr(w, "tokenizer.ggml.scores", GGUF_V_FLOAT32, v->scores,
+					v->n);
 	if (!rc)
-		rc = gguf_writer_kv_arr(w, "tokenizer.ggml.token_type", GGUF_V_INT32, types, n);
+		rc = gguf_writer_kv_arr(w, "tokenizer.ggml.token_type", GGUF_V_INT32, v->types,
+					v->n);
+	if (!rc && v->merges)
+		rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.merges",
+					    (const char *const *)v->merges, v->n_merges);
 	if (!rc)
-		rc = gguf_writer_kv_arr_str(w, "tokenizer.ggml.merges", (const char *const *)merges,
-					    n_merges);
+		rc = gguf_writer_kv(w, "tokenizer.ggml.bos_token_id", GGUF_V_UINT32, &v->bos);
 	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.bos_token_id", GGUF_V_UINT32, &bos);
+		rc = gguf_writer_kv(w, "tokenizer.ggml.eos_token_id", GGUF_V_UINT32, &v->eos);
+	if (!rc && v->unk != UINT32_MAX)
+		rc = gguf_writer_kv(w, "tokenizer.ggml.unknown_token_id", GGUF_V_UINT32, &v->unk);
 	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.eos_token_id", GGUF_V_UINT32, &eos);
-	if (!rc)
-		rc = gguf_writer_kv(w, "tokenizer.ggml.eot_token_id", GGUF_V_UINT32, &eot);
+		rc = gguf_writer_kv(w, "tokenizer.ggml.eot_token_id", GGUF_V_UINT32, &v->eot);
 	if (!rc)
 		rc = gguf_writer_kv(w, "tokenizer.ggml.add_bos_token", GGUF_V_BOOL, &add_bos);
 	return rc;
@@ -111,7 +116,10 @@ int mkmodel_write_bpe_vocab(struct gguf_writer *w, uint32_t n)
 		if (!toks[n - N_SPECIAL + i])
 			goto out;
 	}
-	rc = put_kvs(w, toks, types, n, merges, n_pieces);
+	/* model, pre, tokens, no scores, types, n, merges, bos, eos, no unk, eot */
+	rc = mkmodel_put_vocab(w, &(struct mkmodel_vocab){ "gpt2", "llama-bpe", toks, NULL, types,
+							   n, merges, n_pieces, n - 3, n - 2,
+							   UINT32_MAX, n - 1 });
 out:
 	for (i = 0; toks && i < n; i++)
 		free(toks[i]);

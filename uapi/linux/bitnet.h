@@ -292,11 +292,6 @@ struct bitnet_enter {
 	__u32 submitted;		/* out: SQEs consumed */
 };
 
-/* ---- submission path B: io_uring ---- */
-
-/* cmd_op of an IORING_OP_URING_CMD; sqe->cmd holds a struct bitnet_job */
-#define BITNET_URING_CMD_JOB	0xb17
-
 /* ---- ioctls ---- */
 
 #define BITNET_IOC_MAGIC	0xBE
@@ -313,5 +308,15 @@ struct bitnet_enter {
 #define BITNET_IOC_ARENA_DESTROY _IOW(BITNET_IOC_MAGIC, 0x09, struct bitnet_arena_destroy)
 #define BITNET_IOC_RING_SETUP	_IOWR(BITNET_IOC_MAGIC, 0x0a, struct bitnet_ring_setup)
 #define BITNET_IOC_ENTER	_IOWR(BITNET_IOC_MAGIC, 0x0b, struct bitnet_enter)
+
+/* ---- submission path B: io_uring ---- */
+
+/*
+ * cmd_op of an IORING_OP_URING_CMD; sqe->cmd holds a struct bitnet_job.
+ * Encoded like an ioctl number (type, number, direction, payload size), as
+ * include/uapi/linux/ublk_cmd.h asks of new uring_cmd opcodes; its numbers
+ * start at 0x80, apart from the ioctls'.
+ */
+#define BITNET_URING_CMD_JOB	_IOWR(BITNET_IOC_MAGIC, 0x80, struct bitnet_job)
 
 #endif /* _UAPI_LINUX_BITNET_H */

@@ -8,16 +8,7 @@
 # tables is checked: no figure is asserted.
 set -u
 SRC=${SRC:-$(cd "$(dirname "$0")/../../.." && pwd)}
-BUILD=${BUILD:-$SRC/build}
-bench=$BUILD/bin/bitnet-bench
-mk=$BUILD/bin/bitnet-mkmodel
-
-if [ ! -x "$bench" ] || [ ! -x "$mk" ]; then
-	echo "1..0 # SKIP bitnet-bench or bitnet-mkmodel not built"
-	exit 0
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$SRC/tests/integration/bench/bench-tools.sh"
 model=$tmp/tiny.gguf
 echo "1..6"
 "$mk" --embd 256 --layers 2 --heads 4 --kv-heads 2 --ff 512 --vocab 4096 "$model" \

@@ -21,6 +21,7 @@ struct stream {
 	char text[65536];
 	size_t len;
 	size_t n_ids;
+	int32_t first_id;
 	int n_finished;
 	char reason[32];
 	struct bitnet_finish_stats stats;
@@ -35,7 +36,8 @@ static void on_token(struct bitnet_session *s, uint64_t request, const int32_t *
 
 	(void)s;
 	(void)request;
-	(void)ids;
+	if (!st->n_ids && n_ids)
+		st->first_id = ids[0];
 	st->n_ids += n_ids;
 	if (st->len + n < sizeof(st->text)) {
 		memcpy(st->text + st->len, text, n + 1);
@@ -390,6 +392,27 @@ static void test_generate(struct bitnet_client *c, const char *model)
 		       !strcmp(res.text, st.text),
 	       "blocking generate returns the same greedy text: \"%s\"", res.text ? res.text : "");
 	bitnet_result_clear(&res);
+	{
+		/* the daemon checks their D-Bus types: a wrong one is InvalidArgs */
+		bool real = getenv("BITNET_TEST_REF_TEXT");
+		struct bitnet_params *q = NULL;
+
+		bitnet_params_new(&q);
+		bitnet_params_set_max_tokens(q, 12);
+		bitnet_params_set_temperature(q, 0.0);
+		bitnet_params_set_ignore_eos(q, true);
+		bitnet_params_add_stop(q, "\n\n\n\n");
+		bitnet_params_add_stop(q, "@@");
+		bitnet_params_add_logit_bias(q, st.first_id, -100.0);
+		r = bitnet_session_reset(s);
+		r = r ? r : bitnet_generate_blocking(s, "First Citizen:", q, &res);
+		tap_ok(r == 0 && res.text && (!real || strcmp(res.text, st.text)),
+		       "stop strings and a logit bias against the first greedy token %d are taken "
+		       "(%d): \"%s\"",
+		       st.first_id, r, res.text ? res.text : "");
+		bitnet_result_clear(&res);
+		bitnet_params_free(q);
+	}
 
 	bitnet_params_set_max_tokens(p, 200);
 	memset(&st, 0, sizeof(st));

@@ -579,6 +579,50 @@ def t_share_weights(ctx):
 
 
 @test
+def t_bad_options(ctx):
+    """LoadModel, CreateSession and SetLimits refuse an unknown key, a value
+    of the wrong type and a value out of range with InvalidArgs, saying which,
+    and change nothing."""
+    c = ctx["root"]
+    m = c.manager()
+    per_user = int(c.mprop("MaxSessionsPerUser"))
+
+    def opts(**kw):
+        return dbus.Dictionary(kw, signature="sv")
+
+    calls = [
+        (lambda: m.LoadModel("x", h.TINY, opts(threads=dbus.UInt32(1))),
+         "options: 'threads' is not a known option"),
+        (lambda: m.LoadModel("x", h.TINY, opts(backend=dbus.UInt32(1))),
+         "options: 'backend' must be a string"),
+        (lambda: m.LoadModel("x", h.TINY, opts(backend="gpu")),
+         "options: 'backend' must be auto, cpu or kmod"),
+        (lambda: m.CreateSession("tiny", opts(ctx=dbus.UInt32(64))),
+         "options: 'ctx' is not a known option"),
+        (lambda: m.CreateSession("tiny", opts(n_ctx="64")),
+         "options: 'n_ctx' must be of type 'u'"),
+        (lambda: m.SetLimits(opts(MaxFoo=dbus.UInt32(1))),
+         "limits: 'MaxFoo' is not a known limit"),
+        (lambda: m.SetLimits(opts(MaxQueue="1")),
+         "limits: 'MaxQueue' must be of type 'u' or 't'"),
+        (lambda: m.SetLimits(opts(MaxQueue=dbus.UInt32(0))),
+         "limits: 'MaxQueue' is out of range"),
+        (lambda: m.SetLimits(opts(MaxSessionsPerUser=dbus.UInt32(per_user + 1),
+                                  MaxQueue=dbus.UInt64(1 << 40))),
+         "limits: 'MaxQueue' is out of range"),
+    ]
+    bad = []
+    for call, want in calls:
+        e = dbus_error(call)
+        if (e is None or not e.get_dbus_name().endswith("InvalidArgs")
+                or e.get_dbus_message() != want):
+            bad.append((want, e))
+    models = [str(x[0]) for x in m.ListModels()]
+    return (not bad and "x" not in models
+            and int(c.mprop("MaxSessionsPerUser")) == per_user), bad
+
+
+@test
 def t_unauthorized(ctx):
     """An unprivileged UID's admin calls are refused (polkit says no), allowed
     once polkit allows org.bitnet.manage; root may always."""

@@ -10,19 +10,8 @@ BUILD=${BUILD:-$SRC/build}
 OUT=$BUILD/tests/unit/client
 SO=$BUILD/lib/libbitnet-client.so
 mkdir -p "$OUT" || exit 1
-n=0
-failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		sed 's/^/#   /' "$OUT/last.log"
-		failed=1
-	fi
-}
+TAP_LOG=$OUT/last.log
+. "$SRC/tests/tap.sh"
 
 # Functions the header declares, as the compiler sees them (-aux-info).
 echo '#include "bitnet-client.h"' |
@@ -44,5 +33,4 @@ result $? "the shared library exports exactly those, nothing else"
 
 ! awk '$2 != "A" && $3 !~ /@@LIBBITNET_CLIENT_[0-9.]+$/' "$OUT/nm.txt" | grep . >"$OUT/last.log"
 result $? "every export carries a LIBBITNET_CLIENT_ version"
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

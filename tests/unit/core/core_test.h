@@ -32,6 +32,23 @@ static inline void *test_alloc(size_t bytes)
 	return p;
 }
 
+/* A float's bits and back. */
+static inline u32 test_f32_bits(float f)
+{
+	u32 b;
+
+	memcpy(&b, &f, 4);
+	return b;
+}
+
+static inline float test_f32_of(u32 b)
+{
+	float f;
+
+	memcpy(&f, &b, 4);
+	return f;
+}
+
 /* Random ternary codes; @zero_rows makes every 3rd row all zero. */
 static inline void test_random_t(s8 *t, u32 rows, u32 cols, int zero_rows)
 {

@@ -230,22 +230,6 @@ static void test_bad(void)
 	free(e);
 }
 
-static u32 bits(float f)
-{
-	u32 b;
-
-	memcpy(&b, &f, 4);
-	return b;
-}
-
-static float of_bits(u32 b)
-{
-	float f;
-
-	memcpy(&f, &b, 4);
-	return f;
-}
-
 static int is_nan16(u16 h)
 {
 	return (h & 0x7c00) == 0x7c00 && (h & 0x3ff);
@@ -268,14 +252,14 @@ static void test_half(void)
 		tap_skip("no F16C on this CPU", "fp32 -> fp16 equals F16C");
 	} else {
 		for (h = 0; h < 0x10000; h++)
-			if (!is_nan16(h) &&
-			    bits(bnc_fp16_to_fp32(h)) != bits(_cvtsh_ss((unsigned short)h)))
+			if (!is_nan16(h) && test_f32_bits(bnc_fp16_to_fp32(h)) !=
+						    test_f32_bits(_cvtsh_ss((unsigned short)h)))
 				bad++;
 		tap_ok(!bad, "fp16 -> fp32 equals the F16C instruction on all values");
 		for (i = 0; i < 2000000; i++) {
 			u32 b = i < 1000 ? 0x33000000 + i * 0x1000 :
 					   test_rand() ^ (test_rand() << 21);
-			float f = of_bits(b);
+			float f = test_f32_of(b);
 			u16 mine = bnc_fp32_to_fp16(f),
 			    hw = _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
 
@@ -285,7 +269,7 @@ static void test_half(void)
 		tap_ok(!bad, "fp32 -> fp16 (round to nearest even) equals F16C on 2M values");
 	}
 	ok = bnc_bf16_to_fp32(0x3f80) == 1.0f && bnc_bf16_to_fp32(0xc040) == -3.0f &&
-	     bits(bnc_bf16_to_fp32(0x8000)) == 0x80000000;
+	     test_f32_bits(bnc_bf16_to_fp32(0x8000)) == 0x80000000;
 	tap_ok(ok, "bf16 -> fp32: 1, -3, -0");
 }
 

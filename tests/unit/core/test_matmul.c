@@ -187,22 +187,6 @@ static void test_tiles(enum bnc_isa isa)
 	free(out);
 }
 
-static u32 f32_bits(float f)
-{
-	u32 b;
-
-	memcpy(&b, &f, 4);
-	return b;
-}
-
-static float f32_of(u32 b)
-{
-	float f;
-
-	memcpy(&f, &b, 4);
-	return f;
-}
-
 /* f32 epilogue bit for bit: (float)acc * (w_scale / sigma), also scale 0. */
 static void test_f32(enum bnc_isa isa)
 {
@@ -229,9 +213,9 @@ static void test_f32(enum bnc_isa isa)
 		x.sum = s % 2 ? sums : NULL;
 		ok &= !bnc_matmul_f32(isa, &w, &x, 0, rows, 0, n, out, rows);
 		for (i = 0; i < n * rows; i++) {
-			float e = (float)ref[i] * (f32_of(scales[s]) / sigma[i / rows]);
+			float e = (float)ref[i] * (test_f32_of(scales[s]) / sigma[i / rows]);
 
-			ok &= f32_bits(out[i]) == f32_bits(e);
+			ok &= test_f32_bits(out[i]) == test_f32_bits(e);
 		}
 		free(w.data);
 	}

@@ -19,6 +19,7 @@
 #include "daemon/engine/engine.h"
 #include "daemon/engine/kernels/ops.h"
 #include "tests/tap.h"
+#include "tests/unit/engine/engine_test.h"
 
 #define SHAPE "--embd 256 --layers 2 --heads 4 --kv-heads 2 --ff 512 --vocab 600 --ctx 256"
 #define N_GEN 16
@@ -40,14 +41,7 @@ static int mkmodel(const char *args)
 
 static struct bn_model *load(const char *name, enum bn_head_kind head, char *err, size_t errlen)
 {
-	struct bn_load_opts o = { .backend = BN_BACKEND_CPU, .threads = 2, .head = head };
-	struct bn_model *m = NULL;
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (bn_model_load(path, &o, &m, err, errlen))
-		printf("# %s\n", err);
-	return m;
+	return test_load(dir, name, head, false, err, errlen);
 }
 
 /* Prompt logits into @first, then N_GEN greedy tokens into @toks. */

@@ -17,6 +17,7 @@
 
 #include "daemon/engine/engine.h"
 #include "tests/tap.h"
+#include "tests/unit/engine/engine_test.h"
 
 #define SHAPE                                                                                \
 	"--arch llama --vocab-kind llama3 --embd-type q6_k --embd 256 --layers 2 --heads 4 " \
@@ -28,26 +29,12 @@ static char dir[] = "/tmp/bn-test-llama-XXXXXX";
 
 static int mk(const char *args, const char *name)
 {
-	char cmd[1024];
-	const char *build = getenv("BUILD");
-
-	snprintf(cmd, sizeof(cmd), "'%s/bin/bitnet-mkmodel' " SHAPE " %s '%s/%s'",
-		 build ? build : "build", args, dir, name);
-	return system(cmd);
+	return test_mkmodel(dir, SHAPE, args, name);
 }
 
 static struct bn_model *load(const char *name, bool dense)
 {
-	struct bn_load_opts o = {
-		.backend = BN_BACKEND_CPU, .threads = 2, .head = BN_HEAD_FILE, .dense = dense
-	};
-	struct bn_model *m = NULL;
-	char path[256], err[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (bn_model_load(path, &o, &m, err, sizeof(err)))
-		printf("# %s\n", err);
-	return m;
+	return test_load(dir, name, BN_HEAD_FILE, dense, NULL, 0);
 }
 
 /* "the cat sat" tokenized, its last logits into @first, N_GEN greedy tokens. */

@@ -18,6 +18,7 @@
 #include "daemon/engine/engine.h"
 #include "daemon/engine/gguf/gguf.h"
 #include "tests/tap.h"
+#include "tests/unit/engine/engine_test.h"
 
 #define SHAPE "--embd 256 --layers 2 --heads 4 --kv-heads 2 --ff 512 --vocab 600 --ctx 512"
 
@@ -25,24 +26,12 @@ static char dir[] = "/tmp/bn-test-model-XXXXXX";
 
 static int mk(const char *args, const char *name)
 {
-	char cmd[1024];
-	const char *build = getenv("BUILD");
-
-	snprintf(cmd, sizeof(cmd), "'%s/bin/bitnet-mkmodel' %s %s '%s/%s'", build ? build : "build",
-		 SHAPE, args, dir, name);
-	return system(cmd);
+	return test_mkmodel(dir, SHAPE, args, name);
 }
 
 static struct bn_model *load(const char *name, enum bn_head_kind head)
 {
-	struct bn_load_opts o = { .backend = BN_BACKEND_CPU, .threads = 2, .head = head };
-	struct bn_model *m = NULL;
-	char path[256], err[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (bn_model_load(path, &o, &m, err, sizeof(err)))
-		printf("# %s\n", err);
-	return m;
+	return test_load(dir, name, head, false, NULL, 0);
 }
 
 static double maxdiff(const float *a, const float *b, size_t n)

@@ -11,42 +11,19 @@
 #include "daemon/engine/tokenizer/unicode_utf8.h"
 #include "daemon/engine/tokenizer/vocab.h"
 #include "tests/unit/format/fmt_test.h"
+#include "tests/unit/format/vocab_test.h"
 
 #define SEP "\n__ggml_vocab_test__\n"
-
-static const char *const vocabs[] = {
-	"ggml-vocab-llama-bpe.gguf",
-	"ggml-vocab-llama-spm.gguf",
-	"ggml-vocab-gpt-2.gguf",
-};
 
 static const char *const models[] = { "tiny-shakespeare-a", "tiny-shakespeare-c-b158" };
 
 #define PLAN (3 * 2 + 7 + 2)
 
-/*
- * Detokenizes @ids one at a time into @text; false if a piece is not
- * whole UTF-8 or anything fails.
- */
+/* Streams @ids into @text; false unless every piece is whole UTF-8 without NUL. */
 static bool stream(const struct bn_vocab *v, const int32_t *ids, int n, char *text, size_t cap,
 		   size_t *len)
 {
-	struct bn_detok d;
-	char piece[512];
-	int i, k;
-
-	*len = 0;
-	bn_detok_init(&d, v);
-	for (i = 0; i <= n; i++) {
-		k = i < n ? bn_detok_push(&d, ids[i], piece, sizeof(piece)) :
-			    bn_detok_flush(&d, piece, sizeof(piece));
-		if (k < 0 || (size_t)k != strlen(piece) || !utf8_valid(piece, k) || *len + k >= cap)
-			return false;
-		memcpy(text + *len, piece, k);
-		*len += k;
-	}
-	text[*len] = '\0';
-	return true;
+	return test_detok_stream(v, ids, n, text, cap, len) && strlen(text) == *len;
 }
 
 static void run_vocab(const char *name)
@@ -247,8 +224,7 @@ int main(void)
 	size_t i;
 
 	tap_plan(PLAN);
-	for (i = 0; i < 3; i++)
-		run_vocab(vocabs[i]);
+	test_each_vocab(run_vocab);
 	run_bytes();
 	for (i = 0; i < 2; i++)
 		run_reference(models[i]);

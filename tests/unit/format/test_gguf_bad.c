@@ -124,27 +124,29 @@ static void huge_string(struct gbuf *b)
 	gb_zeros(b, 32);
 }
 
-static void huge_value_string(struct gbuf *b)
+/* A v3 file of one key-value "k" of @type; its value is for the caller. */
+static void one_key(struct gbuf *b, uint32_t type)
 {
 	gb_header(b, 3, 0, 1);
 	gb_str(b, "k");
-	gb_u32(b, GGUF_V_STRING);
+	gb_u32(b, type);
+}
+
+static void huge_value_string(struct gbuf *b)
+{
+	one_key(b, GGUF_V_STRING);
 	gb_u64(b, UINT64_MAX);
 }
 
 static void unknown_value_type(struct gbuf *b)
 {
-	gb_header(b, 3, 0, 1);
-	gb_str(b, "k");
-	gb_u32(b, 13);
+	one_key(b, 13);
 	gb_u64(b, 0);
 }
 
 static void huge_array(struct gbuf *b)
 {
-	gb_header(b, 3, 0, 1);
-	gb_str(b, "k");
-	gb_u32(b, GGUF_V_ARRAY);
+	one_key(b, GGUF_V_ARRAY);
 	gb_u32(b, GGUF_V_UINT64);
 	gb_u64(b, 1ull << 61);
 	gb_u64(b, 0);
@@ -152,9 +154,7 @@ static void huge_array(struct gbuf *b)
 
 static void huge_string_array(struct gbuf *b)
 {
-	gb_header(b, 3, 0, 1);
-	gb_str(b, "k");
-	gb_u32(b, GGUF_V_ARRAY);
+	one_key(b, GGUF_V_ARRAY);
 	gb_u32(b, GGUF_V_STRING);
 	gb_u64(b, 1ull << 40);
 	gb_str(b, "x");
@@ -162,9 +162,7 @@ static void huge_string_array(struct gbuf *b)
 
 static void unknown_array_type(struct gbuf *b)
 {
-	gb_header(b, 3, 0, 1);
-	gb_str(b, "k");
-	gb_u32(b, GGUF_V_ARRAY);
+	one_key(b, GGUF_V_ARRAY);
 	gb_u32(b, 77);
 	gb_u64(b, 1);
 	gb_u64(b, 0);
@@ -174,9 +172,7 @@ static void deep_arrays(struct gbuf *b)
 {
 	int i;
 
-	gb_header(b, 3, 0, 1);
-	gb_str(b, "k");
-	gb_u32(b, GGUF_V_ARRAY);
+	one_key(b, GGUF_V_ARRAY);
 	for (i = 0; i < 20; i++) {
 		gb_u32(b, GGUF_V_ARRAY);
 		gb_u64(b, 1);

@@ -9,15 +9,10 @@
 
 #include "daemon/engine/tokenizer/vocab.h"
 #include "tests/unit/format/fmt_test.h"
+#include "tests/unit/format/vocab_test.h"
 
 #define N_CASES 46
 #define SEP "\n__ggml_vocab_test__\n"
-
-static const char *const vocabs[] = {
-	"ggml-vocab-llama-bpe.gguf",
-	"ggml-vocab-llama-spm.gguf",
-	"ggml-vocab-gpt-2.gguf",
-};
 
 static const char *const models[] = {
 	"tiny-shakespeare-a/tiny-shakespeare-a-f16.gguf",
@@ -69,25 +64,6 @@ static int parse_ids(const char *line, size_t len, int32_t *ids, int max)
 	return n;
 }
 
-/* Decoding the ids of a case must give its text back (byte-level BPE). */
-static bool decodes_to(const struct bn_vocab *v, const int32_t *ids, int n, const char *text,
-		       size_t len)
-{
-	size_t pos = 0;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		const char *b;
-		size_t bl;
-
-		if (bn_token_bytes(v, ids[i], &b, &bl) || pos + bl > len ||
-		    memcmp(text + pos, b, bl))
-			return false;
-		pos += bl;
-	}
-	return pos == len;
-}
-
 static void run_vocab(const char *name)
 {
 	char path[512], inp_path[600], out_path[600], err[256];
@@ -128,7 +104,7 @@ static void run_vocab(const char *name)
 			print_ids("want", want, nw);
 			print_ids("got ", ids, n);
 		}
-		if (bytes && n >= 0 && !decodes_to(v, ids, n, c, sep - c))
+		if (bytes && n >= 0 && !test_decodes_to(v, ids, n, c, sep - c))
 			round_trip_bad++;
 		c = sep + strlen(SEP);
 		line = eol + 1;
@@ -236,8 +212,7 @@ int main(void)
 	size_t i;
 
 	tap_plan(PLAN);
-	for (i = 0; i < 3; i++)
-		run_vocab(vocabs[i]);
+	test_each_vocab(run_vocab);
 	for (i = 0; i < 2; i++)
 		run_model(models[i], model_refs[i]);
 	run_api();
