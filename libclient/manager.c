@@ -421,7 +421,7 @@ int bitnet_model_share_weights(struct bitnet_client *client, const char *model, 
 
 	if (!client || !model || !fd)
 		return -EINVAL;
-	r = bnc_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ShareWeights",
+	r = bcl_client_call(client, BITNET_MANAGER_PATH, BITNET_MANAGER_IFACE, "ShareWeights",
 			    &reply, "s", model);
 	if (r < 0)
 		return r;
