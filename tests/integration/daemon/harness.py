@@ -224,12 +224,14 @@ class Client:
     def manager(self):
         return dbus.Interface(self.bus.get_object(BUS_NAME, ROOT), MANAGER)
 
-    def call_async(self, method, *args):
-        """Calls method (of an Interface of this connection) without waiting.
-        The dict returned gets "reply" (or "error") and "at": the number of
-        signals received before the reply. A reply and the signals of one
-        connection arrive in the order bitnetd sent them, so "at" splits a
-        stream into what came before the call was handled and after."""
+    def call_async(self, path, iface, method, *args):
+        """Calls bitnetd's method without waiting, and at once: not through a
+        proxy object, which holds calls back until its introspection is
+        answered. The dict returned gets "reply" (or "error") and "at": the
+        number of signals received before the reply. A reply and the signals
+        of one connection arrive in the order bitnetd sent them, so "at"
+        splits a stream into what came before the call was handled and
+        after."""
         box = {}
 
         def reply(*r):
@@ -239,7 +241,7 @@ class Client:
         def error(e):
             box["at"] = _events[0]
             box["error"] = e
-        method(*args, reply_handler=reply, error_handler=error)
+        self.bus.call_async(BUS_NAME, path, iface, method, None, args, reply, error)
         return box
 
     def wait_replies(self, boxes, guard=GUARD):
@@ -248,8 +250,8 @@ class Client:
     def bus_round_trip(self):
         """Returns once the bus daemon has routed every message this
         connection sent before (it handles one connection's in order)."""
-        dbus.Interface(self.bus.get_object("org.freedesktop.DBus", "/org/freedesktop/DBus"),
-                       "org.freedesktop.DBus").GetId()
+        self.bus.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus", "GetId", "", ())
 
     def prop(self, path, iface, name):
         obj = self.bus.get_object(BUS_NAME, path)

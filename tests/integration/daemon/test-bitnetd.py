@@ -155,14 +155,17 @@ def concurrent(ctx, n):
     clients = [h.Client(ctx["address"]) for _ in range(n)]
     sessions = []
     try:
+        paths = []
         for c in clients:
-            sessions.append(c.session()[0])
+            s, path = c.session()
+            sessions.append(s)
+            paths.append(path)
         # All n Submits reach bitnetd together: one after another, the first
         # could make all its tokens before the last is sent on a loaded
         # machine; this way only the scheduler decides whether they overlap.
         with ctx["daemon"].held(*clients):
-            boxes = [c.call_async(s.Submit, PROMPTS[i % 3], greedy(N_GEN))
-                     for i, (c, s) in enumerate(zip(clients, sessions))]
+            boxes = [c.call_async(path, h.SESSION, "Submit", PROMPTS[i % 3], greedy(N_GEN))
+                     for i, (c, path) in enumerate(zip(clients, paths))]
         for c, b in zip(clients, boxes):
             c.wait_replies([b])
         reqs = [(c, i % 3, int(b["reply"])) for i, (c, b) in enumerate(zip(clients, boxes))]
@@ -423,16 +426,15 @@ def t_queue_full(ctx):
     m = c.manager()
     m.SetLimits(dbus.Dictionary({"MaxBatch": dbus.UInt32(1), "MaxQueue": dbus.UInt32(1)},
                                 signature="sv"))
-    s, _ = c.session()
+    s, path = c.session()
     # The three Submits and the QueueLength read reach bitnetd together, so
     # r1 is still running (230 tokens to make) when the others are handled,
     # however slowly this process runs.
-    props = dbus.Interface(c.bus.get_object(h.BUS_NAME, h.ROOT), h.PROPS)
     with ctx["daemon"].held(c):
-        calls = [c.call_async(s.Submit, PROMPTS[0], greedy(230)),
-                 c.call_async(s.Submit, "", greedy(5)),
-                 c.call_async(s.Submit, "", greedy(5)),
-                 c.call_async(props.Get, h.MANAGER, "QueueLength")]
+        calls = [c.call_async(path, h.SESSION, "Submit", PROMPTS[0], greedy(230)),
+                 c.call_async(path, h.SESSION, "Submit", "", greedy(5)),
+                 c.call_async(path, h.SESSION, "Submit", "", greedy(5)),
+                 c.call_async(h.ROOT, h.PROPS, "Get", h.MANAGER, "QueueLength")]
     c.wait_replies(calls)
     r1, r2 = int(calls[0]["reply"]), int(calls[1]["reply"])
     e = calls[2].get("error")
@@ -566,8 +568,8 @@ def t_chunked_prefill(ctx):
     c = ctx["root"]
     m = c.manager()
     m.SetLimits(dbus.Dictionary({"TokensPerSignal": dbus.UInt32(1)}, signature="sv"))
-    sa, _ = c.session()
-    sb, _ = c.session()
+    sa, pa = c.session()
+    sb, pb = c.session()
     long_prompt = " ".join([REF["prompts"][0]["text"]] * 9)
     n_long = len(m.Tokenize("tiny", long_prompt, True))
     n_a = 240  # A's prompt and its tokens fill most of the context
@@ -577,8 +579,8 @@ def t_chunked_prefill(ctx):
     # answered (signals and replies on one connection arrive in send order)
     # are not B's doing.
     with ctx["daemon"].held(c):
-        a = c.call_async(sa.Submit, PROMPTS[1], greedy(n_a))
-        b = c.call_async(sb.Submit, long_prompt, greedy(1))
+        a = c.call_async(pa, h.SESSION, "Submit", PROMPTS[1], greedy(n_a))
+        b = c.call_async(pb, h.SESSION, "Submit", long_prompt, greedy(1))
     c.wait_replies([a, b])
     ra, rb = int(a["reply"]), int(b["reply"])
     h.wait_for(lambda: c.finished(rb))
