@@ -374,24 +374,46 @@ def test_sessions_and_kill(svc):
     ok(rc == 4, "kill of an unknown session exits 4", "rc %d: %s" % (rc, err))
 
 
-def cancel_once(svc, n, *extra):
-    """generate, Ctrl-C after the first token, with the daemon frozen meanwhile
-    so the request cannot finish on its own first. Returns (rc, stderr)."""
-    p = subprocess.Popen([CTL, "generate", "-v", "--temp", "0", "--ignore-eos", "-n", str(n)] +
-                         list(extra) + ["Before we proceed any further"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    first = p.stdout.read(1)
-    svc.daemon.send_signal(signal.SIGSTOP)
-    p.send_signal(signal.SIGINT)
-    svc.daemon.send_signal(signal.SIGCONT)
-    out, err = p.communicate(timeout=120)
-    return p.returncode, (first + out).decode(errors="replace"), err.decode(errors="replace")
+def cancel_once(svc, n, *extra, attempts=10):
+    """generate, Ctrl-C after the first token, with the daemon frozen from
+    then until bitnetctl says it is cancelling, so the request cannot finish
+    on its own meanwhile. The daemon may make all n tokens before this
+    process, on a loaded machine, gets from the first token to the freeze:
+    an attempt whose request had already finished ("[length:" in bitnetctl's
+    -v line) cancelled nothing and is made again. Returns (rc, stdout,
+    stderr, daemon status before, after) of the last attempt."""
+    for _ in range(attempts):
+        before = ctl_json("status")[1]
+        p = subprocess.Popen([CTL, "generate", "-v", "--temp", "0", "--ignore-eos", "-n", str(n)] +
+                             list(extra) + ["Before we proceed any further"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = p.stdout.read(1)
+        head = b""
+        svc.daemon.send_signal(signal.SIGSTOP)
+        try:
+            p.send_signal(signal.SIGINT)
+            end = time.monotonic() + 120  # only against a hang
+            while b"cancelling request" not in head and time.monotonic() < end:
+                fd = p.stderr.fileno()  # unbuffered: communicate() reads on
+                if not select.select([fd], [], [], max(0, end - time.monotonic()))[0]:
+                    break
+                data = os.read(fd, 4096)
+                if not data:
+                    break
+                head += data
+        finally:
+            svc.daemon.send_signal(signal.SIGCONT)
+        out, err = p.communicate(timeout=120)
+        out = (first + out).decode(errors="replace")
+        err = (head + err).decode(errors="replace")
+        after = ctl_json("status")[1]
+        if not any(line.startswith("[length:") for line in err.splitlines()):
+            break
+    return p.returncode, out, err, before, after
 
 
 def test_cancel(svc):
-    before = ctl_json("status")[1]
-    rc, out, err = cancel_once(svc, 200)
-    after = ctl_json("status")[1]
+    rc, out, err, before, after = cancel_once(svc, 200)
     ok(rc == 130 and "cancelling request" in err and "[cancelled:" in err,
        "Ctrl-C during generate: the daemon finishes the request as \"cancelled\", exit 130",
        "rc %d\nstdout %r\nstderr %s" % (rc, out, err))
@@ -408,7 +430,7 @@ def test_cancel(svc):
     if MOCK:
         skip("Ctrl-C during generate --pipe closes the pipe: \"cancelled\"", "mock daemon")
         return
-    rc, out, err = cancel_once(svc, 200, "--pipe")
+    rc, out, err, _, _ = cancel_once(svc, 200, "--pipe")
     generated = [int(line.split(" generated")[0].rsplit(" ", 1)[1])
                  for line in err.splitlines() if line.startswith("[cancelled:")]
     ok(rc == 130 and "by closing its pipe" in err and generated and generated[0] < 200,

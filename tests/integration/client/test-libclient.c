@@ -339,15 +339,27 @@ static void test_fd(struct bitnet_client *c, const char *model)
 	       "then Finished \"%s\", no Tokens signals (%d)",
 	       text, want, st.reason, r);
 
-	memset(&st, 0, sizeof(st));
-	fd = -1;
 	bitnet_params_set_max_tokens(p, 200);
-	r = bitnet_generate_to_fd(s, "Before we proceed any further", p, &ops, &st, &req, &fd);
-	/* Some text arrived: the request is running when the pipe closes. */
-	n = r == 0 ? read(fd, &byte, 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	r = r ? r : run_loop(c, &st);
+	/*
+	 * Some text arrived: the request is running when the pipe closes, unless
+	 * the daemon made all 200 tokens before this process, on a loaded
+	 * machine, got to close it: such an attempt (Finished "length" with all
+	 * the tokens) cancelled nothing and is made again, in an emptied context.
+	 */
+	for (int attempt = 0; attempt < 10; attempt++) {
+		if (attempt)
+			bitnet_session_reset(s);
+		memset(&st, 0, sizeof(st));
+		fd = -1;
+		r = bitnet_generate_to_fd(s, "Before we proceed any further", p, &ops, &st, &req,
+					  &fd);
+		n = r == 0 ? read(fd, &byte, 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		r = r ? r : run_loop(c, &st);
+		if (r || strcmp(st.reason, "length") || st.stats.tokens != 200)
+			break;
+	}
 	tap_ok(r == 0 && n == 1 && st.n_finished == 1 && !strcmp(st.reason, "cancelled") &&
 		       st.stats.tokens < 200,
 	       "closing the pipe early: the daemon finishes the request \"%s\" after %u of 200 "
@@ -415,17 +427,30 @@ static void test_generate(struct bitnet_client *c, const char *model)
 	}
 
 	bitnet_params_set_max_tokens(p, 200);
-	memset(&st, 0, sizeof(st));
-	r = bitnet_generate(s, " And then", p, &ops, &st, &req);
-	{
-		char *owner = session_owner(c, bitnet_session_get_path(s));
-		int f = owner ? forge_finished(owner, bitnet_session_get_path(s), req) : -ENOENT;
+	/*
+	 * The daemon may make all 200 tokens before this process, on a loaded
+	 * machine, gets its Cancel out: such an attempt (Cancel -ESRCH, Finished
+	 * "length" with all the tokens) cancelled nothing and is made again, in
+	 * an emptied context.
+	 */
+	for (int attempt = 0, f = -ENOENT; attempt < 10; attempt++) {
+		char *owner;
 
-		tap_ok(f >= 0, "another peer sent the owner a forged Finished (%d)", f);
+		if (attempt)
+			bitnet_session_reset(s);
+		memset(&st, 0, sizeof(st));
+		r = bitnet_generate(s, " And then", p, &ops, &st, &req);
+		owner = session_owner(c, bitnet_session_get_path(s));
+		f = owner ? forge_finished(owner, bitnet_session_get_path(s), req) : -ENOENT;
 		free(owner);
+		r = r ? r : bitnet_cancel(s, req);
+		if (r == -ESRCH && run_loop(c, &st) == 0 && !strcmp(st.reason, "length") &&
+		    st.stats.tokens == 200 && attempt < 9)
+			continue;
+		r = r ? r : run_loop(c, &st);
+		tap_ok(f >= 0, "another peer sent the owner a forged Finished (%d)", f);
+		break;
 	}
-	r = r ? r : bitnet_cancel(s, req);
-	r = r ? r : run_loop(c, &st);
 	tap_ok(r == 0 && !strcmp(st.reason, "cancelled") && st.stats.tokens < 200 &&
 		       st.n_finished == 1,
 	       "forged Finished ignored; cancel right after submit: Finished \"%s\" after %u of "

@@ -5,6 +5,7 @@ TAP output. Every wait has a generous guard so a broken daemon fails the test
 instead of hanging it; no assertion depends on speed."""
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -76,14 +77,20 @@ def need_tiny():
 
 
 def wait_for(pred, guard=GUARD, step=0.05):
-    """Runs the GLib loop until pred() is true; False if the guard ran out."""
+    """Runs the GLib loop until pred() is true; False if the guard ran out.
+    A signal is handled as soon as it arrives (the loop blocks on it, not on
+    a sleep); pred() is also looked at every step seconds for what no signal
+    announces."""
     ctx = GLib.MainContext.default()
     end = time.monotonic() + guard
-    while not pred():
-        if time.monotonic() > end:
-            return False
-        if not ctx.iteration(False):
-            time.sleep(step)
+    tick = GLib.timeout_add(max(1, int(step * 1000)), lambda: True)
+    try:
+        while not pred():
+            if time.monotonic() > end:
+                return False
+            ctx.iteration(True)
+    finally:
+        GLib.source_remove(tick)
     return True
 
 
@@ -149,6 +156,23 @@ class Daemon:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
+    @contextlib.contextmanager
+    def held(self, *clients):
+        """bitnetd stands still (SIGSTOP) while the block sends it method
+        calls, which must not wait for their replies (Client.call_async);
+        before it runs on (SIGCONT), a round trip to the bus daemon on each
+        client's connection makes sure the bus daemon has passed every call
+        on. bitnetd then finds them all in its socket at once: what reaches
+        the scheduler together is decided by the test, not by how fast this
+        process runs on a loaded machine."""
+        self.proc.send_signal(signal.SIGSTOP)
+        try:
+            yield
+            for c in clients:
+                c.bus_round_trip()
+        finally:
+            self.proc.send_signal(signal.SIGCONT)
+
     def wait(self, guard=GUARD):
         try:
             return self.proc.wait(guard)
@@ -199,6 +223,35 @@ class Client:
 
     def manager(self):
         return dbus.Interface(self.bus.get_object(BUS_NAME, ROOT), MANAGER)
+
+    def call_async(self, path, iface, method, *args):
+        """Calls bitnetd's method without waiting, and at once: not through a
+        proxy object, which holds calls back until its introspection is
+        answered. The dict returned gets "reply" (or "error") and "at": the
+        number of signals received before the reply. A reply and the signals
+        of one connection arrive in the order bitnetd sent them, so "at"
+        splits a stream into what came before the call was handled and
+        after."""
+        box = {}
+
+        def reply(*r):
+            box["at"] = _events[0]
+            box["reply"] = r[0] if len(r) == 1 else r
+
+        def error(e):
+            box["at"] = _events[0]
+            box["error"] = e
+        self.bus.call_async(BUS_NAME, path, iface, method, None, args, reply, error)
+        return box
+
+    def wait_replies(self, boxes, guard=GUARD):
+        return wait_for(lambda: all("at" in b for b in boxes), guard)
+
+    def bus_round_trip(self):
+        """Returns once the bus daemon has routed every message this
+        connection sent before (it handles one connection's in order)."""
+        self.bus.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus", "GetId", "", ())
 
     def prop(self, path, iface, name):
         obj = self.bus.get_object(BUS_NAME, path)
