@@ -80,7 +80,7 @@ int main(void)
 		}
 	}
 	tap_ok(same,
-	       "VNNI head: 7 row ranges x 1..17 inputs (pairs and a single), bit-exact, nothing outside "
+	       "VNNI head: 7 row ranges x 1..17 inputs (in threes, pairs and singles), bit-exact, nothing outside "
 	       "the range");
 	tap_plan(tap_n);
 	free(h.q);
