@@ -506,11 +506,13 @@ def t_chunked_prefill(ctx):
     sb, _ = c.session()
     long_prompt = " ".join([REF["prompts"][0]["text"]] * 9)
     n_long = len(m.Tokenize("tiny", long_prompt, True))
-    # A decodes first; the tokens it made before B was queued (read right
-    # after B's Submit returns) are not B's doing. Signals on one connection
-    # arrive in send order.
+    # A is admitted first; the tokens it made before B was queued (read
+    # right after B's Submit returns) are not B's doing. Signals on one
+    # connection arrive in send order. B is submitted at once, not after A's
+    # first token: a decode step of this model takes microseconds, and while
+    # this client worked through a backlog of A's signals A could make all
+    # its 200 tokens before B's Submit returned.
     ra = int(sa.Submit(PROMPTS[1], greedy(200)))
-    h.wait_for(lambda: c._res(ra).get("events"))
     rb = int(sb.Submit(long_prompt, greedy(1)))
     before = int(c.prop(pa, h.SESSION, "TokensGenerated"))
     h.wait_for(lambda: c.finished(rb))
