@@ -62,16 +62,6 @@ static double pct(double *v, int n, double p)
 	return n ? v[(int)(p / 100.0 * (n - 1) + 0.5)] : 0;
 }
 
-static uint32_t argmax(const float *l, uint32_t n)
-{
-	uint32_t k, best = 0;
-
-	for (k = 1; k < n; k++)
-		if (l[k] > l[best])
-			best = k;
-	return best;
-}
-
 /*
  * @b sequences, each its own prompt of o->prompt tokens, prefilled in one
  * bn_forward() (their first tokens: the TTFT), then o->tokens - 1 decode
@@ -85,7 +75,15 @@ static int engine_run(struct bn_model *m, int b, const struct serve_opts *o, str
 	int32_t tok[MAX_B], *ids = malloc((size_t)b * o->prompt * sizeof(int32_t));
 	float *logits = malloc((size_t)b * nv * sizeof(float));
 	double *step = calloc(o->tokens, sizeof(double)), t0, sum = 0;
-	int i, s, n = o->tokens - 1, rc = ids && logits && step ? 0 : -ENOMEM;
+	struct bn_sampler_params sp;
+	struct bn_sampler *greedy;
+	int i, s, n = o->tokens - 1, rc;
+
+	/* greedy through the daemon's sampler, so a step costs what it does there */
+	bn_sampler_params_default(&sp);
+	sp.temperature = 0;
+	greedy = bn_sampler_new(&sp);
+	rc = ids && logits && step && greedy ? 0 : -ENOMEM;
 
 	for (s = 0; s < b && !rc; s++) {
 		seqs[s] = bn_seq_new(m, o->prompt + o->tokens + 1);
@@ -104,7 +102,7 @@ static int engine_run(struct bn_model *m, int b, const struct serve_opts *o, str
 	for (i = 0; !rc && i < n; i++) {
 		t0 = bench_now();
 		for (s = 0; s < b; s++) {
-			tok[s] = (int32_t)argmax(logits + (size_t)s * nv, nv);
+			tok[s] = bn_sampler_sample(greedy, logits + (size_t)s * nv, nv);
 			it[s].tokens = &tok[s];
 			it[s].n_tokens = 1;
 		}
@@ -120,6 +118,7 @@ static int engine_run(struct bn_model *m, int b, const struct serve_opts *o, str
 	r->p99 = pct(step, n, 99) * 1e3;
 	for (s = 0; s < b; s++)
 		bn_seq_free(seqs[s]);
+	bn_sampler_free(greedy);
 	free(ids);
 	free(logits);
 	free(step);
