@@ -151,7 +151,7 @@ static void norm_quantize_row(void *arg, uint32_t r, uint32_t worker)
  * The next matmuls' input: @n rows of @k floats, RMS-normed by @w into
  * s->h first unless @w is NULL, quantized into the scratch. A task per row
  * (the same bits as in a loop): done by the calling thread alone, with the
- * other one waiting, norms and quantization were ~15% of an 8-token step.
+ * other one waiting, norms and quantization were ~10% of an 8-token step.
  */
 static void norm_quantize(struct bn_model *m, struct bn_scratch *s, const float *x, const float *w,
 			  uint32_t n, uint32_t k)
