@@ -36,7 +36,12 @@ struct serve_opts {
 
 struct serve_row {
 	int b;
-	double agg, per, p50, p99, ttft, long_ttft;
+	/*
+	 * agg: the sessions' decode rates summed (each from its first token to
+	 * its last); steady: all sessions' tokens/s while every one decodes;
+	 * run: all tokens over the whole run, prompts included
+	 */
+	double agg, steady, run, per, p50, p99, ttft, long_ttft;
 	bool ok;
 };
 
@@ -62,16 +67,6 @@ static double pct(double *v, int n, double p)
 	return n ? v[(int)(p / 100.0 * (n - 1) + 0.5)] : 0;
 }
 
-static uint32_t argmax(const float *l, uint32_t n)
-{
-	uint32_t k, best = 0;
-
-	for (k = 1; k < n; k++)
-		if (l[k] > l[best])
-			best = k;
-	return best;
-}
-
 /*
  * @b sequences, each its own prompt of o->prompt tokens, prefilled in one
  * bn_forward() (their first tokens: the TTFT), then o->tokens - 1 decode
@@ -85,7 +80,15 @@ static int engine_run(struct bn_model *m, int b, const struct serve_opts *o, str
 	int32_t tok[MAX_B], *ids = malloc((size_t)b * o->prompt * sizeof(int32_t));
 	float *logits = malloc((size_t)b * nv * sizeof(float));
 	double *step = calloc(o->tokens, sizeof(double)), t0, sum = 0;
-	int i, s, n = o->tokens - 1, rc = ids && logits && step ? 0 : -ENOMEM;
+	struct bn_sampler_params sp;
+	struct bn_sampler *greedy;
+	int i, s, n = o->tokens - 1, rc;
+
+	/* greedy through the daemon's sampler, so a step costs what it does there */
+	bn_sampler_params_default(&sp);
+	sp.temperature = 0;
+	greedy = bn_sampler_new(&sp);
+	rc = ids && logits && step && greedy ? 0 : -ENOMEM;
 
 	for (s = 0; s < b && !rc; s++) {
 		seqs[s] = bn_seq_new(m, o->prompt + o->tokens + 1);
@@ -104,7 +107,7 @@ static int engine_run(struct bn_model *m, int b, const struct serve_opts *o, str
 	for (i = 0; !rc && i < n; i++) {
 		t0 = bench_now();
 		for (s = 0; s < b; s++) {
-			tok[s] = (int32_t)argmax(logits + (size_t)s * nv, nv);
+			tok[s] = bn_sampler_sample(greedy, logits + (size_t)s * nv, nv);
 			it[s].tokens = &tok[s];
 			it[s].n_tokens = 1;
 		}
@@ -116,10 +119,13 @@ static int engine_run(struct bn_model *m, int b, const struct serve_opts *o, str
 	r->ok = !rc && n > 0;
 	r->per = n / sum;
 	r->agg = b * r->per;
+	r->steady = r->agg; /* every step decodes all b */
+	r->run = b * o->tokens / (r->ttft / 1e3 + sum);
 	r->p50 = pct(step, n, 50) * 1e3;
 	r->p99 = pct(step, n, 99) * 1e3;
 	for (s = 0; s < b; s++)
 		bn_seq_free(seqs[s]);
+	bn_sampler_free(greedy);
 	free(ids);
 	free(logits);
 	free(step);
@@ -167,8 +173,8 @@ static int daemon_runs(const struct serve_opts *o, const char *model, int long_p
 		return -errno;
 	while (fgets(line, sizeof(line), p)) {
 		memset(&r, 0, sizeof(r));
-		if (sscanf(line, "%7s %d %lf %lf %lf %lf %lf %lf", kind, &r.b, &r.agg, &r.per,
-			   &r.p50, &r.p99, &r.ttft, &r.long_ttft) != 8)
+		if (sscanf(line, "%7s %d %lf %lf %lf %lf %lf %lf %lf %lf", kind, &r.b, &r.agg,
+			   &r.per, &r.p50, &r.p99, &r.ttft, &r.long_ttft, &r.steady, &r.run) != 10)
 			continue;
 		for (i = 0; i < o->n_sessions; i++)
 			if (o->sessions[i] == r.b) {
@@ -202,19 +208,22 @@ static void print_table(const char *what, const struct serve_opts *o, const stru
 
 	printf("\n%s: %d tokens per session, prompt %d, %d thread(s), best of %d\n", what,
 	       o->tokens, o->prompt, o->threads, o->reps);
-	printf("%3s %10s %10s %9s %9s %9s %7s %8s %9s\n", "B", "agg tok/s", "per-sess", "p50 ms",
-	       "p99 ms", "TTFT ms", "x B=1", "roof t/s", "% roof");
+	printf("%3s %9s %9s %9s %9s %8s %8s %8s %7s %7s %8s %7s %7s\n", "B", "agg t/s", "steady",
+	       "run t/s", "per-sess", "p50 ms", "p99 ms", "TTFT ms", "x1 agg", "x1 st", "roof t/s",
+	       "%roof", "%roof st");
 	for (i = 0; i < o->n_sessions; i++) {
-		const struct serve_row *r = &rows[i];
+		const struct serve_row *r = &rows[i], *one = &rows[0];
 		double roof = roof_tps(rf, o->sessions[i]);
 
 		if (!r->ok) {
 			printf("%3d (failed)\n", o->sessions[i]);
 			continue;
 		}
-		printf("%3d %10.2f %10.2f %9.1f %9.1f %9.1f %7.2f %8.1f %8.0f%%\n", r->b, r->agg,
-		       r->per, r->p50, r->p99, r->ttft, rows[0].ok ? r->agg / rows[0].agg : 0, roof,
-		       100.0 * r->agg / roof);
+		printf("%3d %9.2f %9.2f %9.2f %9.2f %8.1f %8.1f %8.1f %7.2f %7.2f %8.1f %6.0f%% "
+		       "%6.0f%%\n",
+		       r->b, r->agg, r->steady, r->run, r->per, r->p50, r->p99, r->ttft,
+		       one->ok ? r->agg / one->agg : 0, one->ok ? r->steady / one->steady : 0, roof,
+		       100.0 * r->agg / roof, 100.0 * r->steady / roof);
 	}
 }
 

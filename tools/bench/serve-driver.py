@@ -9,9 +9,11 @@ Starts a private dbus-daemon and bitnetd (tests/integration/daemon/harness.py),
 then for each B, B clients (one session each, each its own prompt) submit at
 once, greedy, N tokens each, every token its own Tokens signal. Per B, of the
 repetition with the best aggregate, one line:
-  row B aggregate_tps per_session_tps p50_ms p99_ms ttft_ms long_ttft_ms steady_tps
+  row B aggregate_tps per_session_tps p50_ms p99_ms ttft_ms long_ttft_ms steady_tps run_tps
 aggregate = sum over sessions of (N - 1) / (last token - first token);
 steady = all sessions' tokens per second while all of them decode (steady());
+run = B x N / (last token of any session - the submissions): the whole run,
+prompts included;
 per-token times are the gaps between a session's tokens as the client sees
 them. With --long-prompt, a further client submits a prompt of that many
 words while the B sessions decode, and the line starts with "long" and adds
@@ -104,15 +106,16 @@ def run(address, n, a, long_words=0):
         c.close()
     if not ok or any(len(token_times(r)) != a.tokens for r in res):
         raise RuntimeError("requests did not complete: %r" % [r["stats"] for r in res])
-    agg, gaps, ttft = 0.0, [], []
+    agg, gaps, ttft, t_end = 0.0, [], [], 0.0
     for r in res:
         tt = token_times(r)
         ttft.append(tt[0] - t0)
         gaps += [y - x for x, y in zip(tt, tt[1:])]
         agg += (len(tt) - 1) / (tt[-1] - tt[0])
+        t_end = max(t_end, tt[-1])
     row = {"B": n, "agg": agg, "per": agg / n, "p50": 1e3 * pct(gaps, 50),
            "p99": 1e3 * pct(gaps, 99), "ttft": 1e3 * pct(ttft, 50),
-           "steady": steady(res)}
+           "steady": steady(res), "run": n * a.tokens / (t_end - t0)}
     if lres is not None:
         row["long_ttft"] = 1e3 * (token_times(lres)[0] - lt0)
     return row
@@ -157,9 +160,10 @@ def main():
         bus.stop()
     for n in ns:
         r = best[n]
-        print("%s %d %.4f %.4f %.3f %.3f %.3f %.3f %.4f"
+        print("%s %d %.4f %.4f %.3f %.3f %.3f %.3f %.4f %.4f"
               % ("long" if a.long_prompt else "row", n, r["agg"], r["per"], r["p50"],
-                 r["p99"], r["ttft"], r.get("long_ttft", 0.0), r["steady"]), flush=True)
+                 r["p99"], r["ttft"], r.get("long_ttft", 0.0), r["steady"], r["run"]),
+              flush=True)
     return 0
 
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "daemon/engine/engine.h"
+#include "daemon/engine/ops.h"
 
 #define MAX_HISTORY (1u << 20)
 #define MAX_BIAS (1u << 20)
@@ -209,16 +210,6 @@ static void apply_penalties(struct bn_sampler *s, float *logits, uint32_t n_voca
 	}
 }
 
-static uint32_t argmax(const float *x, uint32_t n)
-{
-	uint32_t i, best = 0;
-
-	for (i = 1; i < n; i++)
-		if (x[i] > x[best])
-			best = i;
-	return best;
-}
-
 static double next_uniform(struct bn_sampler *s)
 {
 	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
@@ -351,14 +342,14 @@ int32_t bn_sampler_sample(struct bn_sampler *s, float *logits, uint32_t n_vocab)
 			logits[p->logit_bias[i].id] += p->logit_bias[i].bias;
 	apply_penalties(s, logits, n_vocab);
 	if (p->temperature == 0)
-		return (int32_t)argmax(logits, n_vocab);
+		return (int32_t)bn_argmax(logits, n_vocab);
 
 	if (s->cands_cap < n_vocab) {
 		free(s->cands);
 		s->cands = malloc(n_vocab * sizeof(*s->cands));
 		s->cands_cap = s->cands ? n_vocab : 0;
 		if (!s->cands)
-			return (int32_t)argmax(logits, n_vocab);
+			return (int32_t)bn_argmax(logits, n_vocab);
 	}
 	n = collect(s, logits, n_vocab);
 	softmax_cands(s->cands, n, 1.0f);

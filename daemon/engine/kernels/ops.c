@@ -181,6 +181,52 @@ __attribute__((target("avx512f"))) static void f16_to_f32_avx512(const uint16_t 
 	bnc_fp16_to_fp32_row(h + i, out + i, n - i);
 }
 
+static uint32_t argmax_scalar(const float *x, uint32_t n)
+{
+	uint32_t i, best = 0;
+
+	for (i = 1; i < n; i++)
+		if (x[i] > x[best])
+			best = i;
+	return best;
+}
+
+/*
+ * The scalar scan's answer in two vector passes: the largest value (a NaN
+ * input keeps the running max: vmaxps returns its second operand), then the
+ * first index holding it.
+ */
+__attribute__((target("avx512f"))) static uint32_t argmax_avx512(const float *x, uint32_t n)
+{
+	__m512 m = _mm512_set1_ps(-INFINITY), b;
+	uint32_t i, k;
+	float best;
+
+	if (isnan(x[0]))
+		return 0;
+	for (i = 0; i + 16 <= n; i += 16)
+		m = _mm512_max_ps(_mm512_loadu_ps(x + i), m);
+	best = _mm512_reduce_max_ps(m);
+	for (; i < n; i++)
+		if (x[i] > best)
+			best = x[i];
+	b = _mm512_set1_ps(best);
+	for (i = 0; i + 16 <= n; i += 16) {
+		k = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i), b, _CMP_EQ_OQ);
+		if (k)
+			return i + (uint32_t)__builtin_ctz(k);
+	}
+	for (; i < n; i++)
+		if (x[i] == best)
+			return i;
+	return 0;
+}
+
+uint32_t bn_argmax(const float *x, uint32_t n)
+{
+	return bn_simd() >= BN_SIMD_AVX512 && n ? argmax_avx512(x, n) : argmax_scalar(x, n);
+}
+
 void bn_ftensor_row(const struct bn_ftensor *t, uint32_t r, float *out)
 {
 	const uint8_t *row = (const uint8_t *)t->data + (size_t)r * t->row_bytes;

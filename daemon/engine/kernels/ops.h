@@ -78,6 +78,11 @@ void bn_rope(float *z, uint32_t rope_dim, const float *cs, const float *sn, int 
 void bn_softmax(float *x, uint32_t n);
 float bn_dot_f32(const float *a, const float *b, uint32_t n);
 /*
+ * Index of the first largest of @n > 0 values; NaNs never win, and a NaN
+ * first value is the answer (as a scalar scan with '>' from index 0).
+ */
+uint32_t bn_argmax(const float *x, uint32_t n);
+/*
  * Attention of one position for @heads query heads (@q: heads x d) sharing
  * one K/V head: @n cached rows of @k and @v, @stride floats apart. @scores
  * holds heads x n floats; @out gets heads x d.

@@ -43,6 +43,62 @@ static int draws_of_zero(const struct bn_sampler_params *p, const float *logits,
 	return c;
 }
 
+static uint32_t argmax_scan(const float *x, uint32_t n)
+{
+	uint32_t i, best = 0;
+
+	for (i = 1; i < n; i++)
+		if (x[i] > x[best])
+			best = i;
+	return best;
+}
+
+/*
+ * Greedy (a vector argmax) against the scalar scan: lengths around the
+ * vector width and a 2B-4T vocabulary, many ties, NaNs (also first), both
+ * zeros, -inf.
+ */
+static bool greedy_is_the_scan(void)
+{
+	static float v[128256], buf[128256];
+	static const uint32_t lens[] = { 1, 2, 15, 16, 17, 31, 33, 40, 128256 };
+	struct bn_sampler_params p = greedy();
+	struct bn_sampler *s = bn_sampler_new(&p);
+	uint32_t r = 1, i, k, n, round;
+	bool ok = s != NULL;
+
+	for (k = 0; ok && k < sizeof(lens) / sizeof(lens[0]); k++) {
+		for (round = 0; round < 40; round++) {
+			n = lens[k];
+			for (i = 0; i < n; i++) {
+				r = r * 1103515245u + 12345u;
+				switch ((r >> 8) % 16) {
+				case 0:
+					v[i] = NAN;
+					break;
+				case 1:
+					v[i] = -0.0f;
+					break;
+				case 2:
+					v[i] = 0.0f;
+					break;
+				case 3:
+					v[i] = -INFINITY;
+					break;
+				default:
+					v[i] = (float)((r >> 12) % 64) - 60.0f;
+				}
+			}
+			if (round % 5 == 0)
+				v[0] = NAN;
+			memcpy(buf, v, n * sizeof(float));
+			ok &= bn_sampler_sample(s, buf, n) == (int32_t)argmax_scan(v, n);
+		}
+	}
+	bn_sampler_free(s);
+	return ok;
+}
+
 static bool rejected(struct bn_sampler_params p, const char *field)
 {
 	char err[256] = "";
@@ -61,8 +117,10 @@ int main(void)
 	int32_t seq_a[32], seq_b[32], seq_c[32];
 	int i, c;
 
-	printf("1..17\n");
+	printf("1..18\n");
 	tap_ok(sample_once(&p, l, 8) == 1, "greedy picks the argmax");
+	tap_ok(greedy_is_the_scan(), "greedy is the first largest logit (a '>' scan) with "
+				     "ties, NaNs, zeros, -inf, 1..128256 logits");
 
 	p.logit_bias = &ban;
 	p.n_logit_bias = 1;
