@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "daemon/engine/engine.h"
-#include "daemon/engine/ops.h"
+#include "daemon/engine/kernels/ops.h"
 
 #define MAX_HISTORY (1u << 20)
 #define MAX_BIAS (1u << 20)
