@@ -166,7 +166,7 @@ ours() {
 
 llama() {
 	peer --threads "$1" --reps 1 |
-		awk '/^rep / { print $6, $8; ok = 1 } END { exit !ok }'
+		awk '/^rep / { print $6, $8, "wall-decode", $12, "decode-cpus", $14; ok = 1 } END { exit !ok }'
 }
 
 res=$(mktemp) || die "mktemp"

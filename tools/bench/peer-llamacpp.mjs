@@ -13,6 +13,9 @@
 // "eval time"), with the wall time around the calls beside them (which adds
 // node-llama-cpp's sampling and scheduling). One line per rep:
 //   rep R threads T prefill_tps X decode_tps Y wall_prefill_tps X wall_decode_tps Y
+//       decode_cpus C
+// (C: CPU time of the process over wall time while decoding, i.e. how many
+// of the threads asked for actually ran)
 // and "info ..." lines: versions, the CPU backend ggml loaded, system info.
 
 import { existsSync, readFileSync } from "node:fs";
@@ -130,6 +133,7 @@ for (let r = 0; r < opt.reps; r++) {
 	await seq.evaluateWithoutGeneratingNewTokens(prompt);
 	const wp = performance.now() - t0;
 	let n = 0;
+	const cpu0 = process.cpuUsage();
 	t0 = performance.now();
 	for await (const tok of seq.evaluate([prompt[opt.prompt - 1]], { temperature: 0 })) {
 		void tok;
@@ -137,6 +141,7 @@ for (let r = 0; r < opt.reps; r++) {
 			break;
 	}
 	const wd = performance.now() - t0;
+	const cpu = process.cpuUsage(cpu0);
 	const from = logs.length;
 	await ctx.printTimings();
 	const t = perf(from);
@@ -149,7 +154,8 @@ for (let r = 0; r < opt.reps; r++) {
 	console.log(`rep ${r} threads ${opt.threads} prefill_tps ${(t.pn * 1000 / t.p).toFixed(2)} ` +
 		    `decode_tps ${(t.en * 1000 / t.e).toFixed(2)} ` +
 		    `wall_prefill_tps ${(opt.prompt * 1000 / wp).toFixed(2)} ` +
-		    `wall_decode_tps ${(n * 1000 / wd).toFixed(2)}`);
+		    `wall_decode_tps ${(n * 1000 / wd).toFixed(2)} ` +
+		    `decode_cpus ${((cpu.user + cpu.system) / 1000 / wd).toFixed(2)}`);
 }
 await model.dispose();
 await llama.dispose();
