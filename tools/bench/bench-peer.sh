@@ -29,12 +29,14 @@ threads=1,2
 head=auto
 write_only=0
 install=1
+idle=0
+idle_wait=300
 
 usage() {
 	cat <<EOF
 usage: bench-peer.sh [--cache DIR] [--model FILE] [--shape 2b4t|tiny]
        [--prompt N] [--gen N] [--reps N] [--threads 1,2] [--head auto|file|q8|q4]
-       [--bin DIR] [--no-install] [--write-model-only]
+       [--bin DIR] [--no-install] [--write-model-only] [--idle PCT [--idle-wait S]]
 Prefill and decode tokens/s of bitnet-bench e2e and of llama.cpp
 (node-llama-cpp $NLC_VERSION from the npm registry, prebuilt CPU binaries) on
 the same file, runs interleaved, best and median of --reps.
@@ -47,6 +49,9 @@ the same file, runs interleaved, best and median of --reps.
                       build/bin, or \$BITNET_BIN)
   --no-install        do not run npm; skip if node-llama-cpp is not in the cache
   --write-model-only  write the model file, print its path, stop (no network)
+  --idle PCT          before each pair of runs, wait (at most --idle-wait S,
+                      default $idle_wait) until PCT% of all CPUs were idle over
+                      1 s: ggml's spinning threads collapse when a core is busy
 Defaults: --prompt $prompt --gen $gen --reps $reps --threads $threads --head $head.
 Exit 77 with the reason when llama.cpp cannot be run here.
 EOF
@@ -75,6 +80,8 @@ while [ $# -gt 0 ]; do
 	--head) head=$2; shift ;;
 	--bin) bin=$2; shift ;;
 	--no-install) install=0 ;;
+	--idle) idle=$2; shift ;;
+	--idle-wait) idle_wait=$2; shift ;;
 	--write-model-only) write_only=1 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -88,6 +95,9 @@ tiny) shape_args="--embd 256 --layers 2 --heads 4 --kv-heads 2 --ff 512 --vocab 
 esac
 for n in "$prompt" "$gen" "$reps"; do
 	case $n in '' | *[!0-9]* | 0) die "--prompt, --gen and --reps want positive integers" ;; esac
+done
+for n in "$idle" "$idle_wait"; do
+	case $n in '' | *[!0-9]*) die "--idle and --idle-wait want integers" ;; esac
 done
 case $threads in '' | *[!0-9,]*) die "--threads wants a list like 1,2" ;; esac
 
@@ -178,14 +188,36 @@ echo "$info" | sed -n 's/^info /llama.cpp: /p'
 echo "ours: $("$bin/bitnet-bench" e2e --help 2>&1 | head -n 1 | sed 's/usage: //;s/ \[.*//') on $model, --head $head"
 echo "prompt $prompt, decode $gen, $reps reps; runs interleaved (ours and llama.cpp alternate, order flips each rep)"
 
+# Percent of all CPUs idle over one second, from /proc/stat.
+idle_pct() {
+	a=$(head -n 1 /proc/stat)
+	sleep 1
+	b=$(head -n 1 /proc/stat)
+	echo "$a $b" | awk '{ n = NF / 2
+		for (i = 2; i <= n; i++) { t += $(n + i) - $i }
+		id = $(n + 5) - $5 + $(n + 6) - $6
+		printf "%d\n", t ? 100 * id / t : 0 }'
+}
+
+wait_idle() {
+	waited=0
+	while :; do
+		now=$(idle_pct)
+		[ "$now" -ge "$idle" ] || [ "$waited" -ge "$idle_wait" ] && break
+		waited=$((waited + 1))
+	done
+	echo "$now"
+}
+
 i=1
 while [ "$i" -le "$reps" ]; do
 	for t in $(echo "$threads" | tr , ' '); do
 		if [ $((i % 2)) = 1 ]; then order="ours llama"; else order="llama ours"; fi
+		pct=$(wait_idle)
 		for who in $order; do
 			if r=$($who "$t"); then
-				echo "$who $t $r" >>"$res"
-				echo "rep $i $t thr $who: prefill/decode tok/s $r" >&2
+				echo "$who $t $i $r" >>"$res"
+				echo "rep $i $t thr $who: prefill/decode tok/s $r (idle before: $pct%)" >&2
 			else
 				echo "bench-peer: rep $i, $t threads: $who failed" >&2
 			fi
@@ -195,7 +227,9 @@ while [ "$i" -le "$reps" ]; do
 done
 
 echo "load average at end:$(sed 's/ [0-9]*\/.*//' /proc/loadavg | sed 's/^/ /')"
-# Per thread count: best and median over the reps, ratio ours / llama.cpp.
+# Per thread count: best and median over the reps, the ratio ours / llama.cpp
+# of the bests, and the median of the ratios of the runs side by side (the
+# same rep: the load the two met was closest).
 awk -v threads="$threads" '
 function med(a, n,   i, j, x) {
 	for (i = 2; i <= n; i++) {
@@ -212,10 +246,13 @@ function best(a, n,   i, b) {
 			b = a[i]
 	return b
 }
-{ k = $1 SUBSEP $2; n[k]++; p[k, n[k]] = $3; d[k, n[k]] = $4 }
+{
+	k = $1 SUBSEP $2; n[k]++; p[k, n[k]] = $4; d[k, n[k]] = $5
+	rp[$1, $2, $3] = $4; rd[$1, $2, $3] = $5; reps[$3] = 1
+}
 END {
-	printf "%-8s %3s %26s %26s %14s %14s\n", "phase", "thr", "ours tok/s best / median",
-	       "llama.cpp best / median", "ratio best", "ratio median"
+	printf "%-8s %3s %24s %24s %11s %13s\n", "phase", "thr", "ours best / median",
+	       "llama.cpp best / median", "best/best", "median pair"
 	nt = split(threads, ts, ",")
 	for (ph = 1; ph <= 2; ph++) {
 		for (i = 1; i <= nt; i++) {
@@ -229,9 +266,18 @@ END {
 				b[w] = n[k] ? best(v, n[k]) : 0
 				m[w] = n[k] ? med(v, n[k]) : 0
 			}
-			printf "%-8s %3d %12.2f / %-11.2f %12.2f / %-11.2f %13.2fx %13.2fx\n",
+			delete v
+			np = 0
+			for (r in reps) {
+				o = ph == 1 ? rp["ours", t, r] : rd["ours", t, r]
+				l = ph == 1 ? rp["llama", t, r] : rd["llama", t, r]
+				if (o > 0 && l > 0)
+					v[++np] = o / l
+			}
+			printf "%-8s %3d %11.2f / %-10.2f %11.2f / %-10.2f %10.2fx %12.2fx\n",
 			       ph == 1 ? "prefill" : "decode", t, b[1], m[1], b[2], m[2],
-			       b[2] ? b[1] / b[2] : 0, m[2] ? m[1] / m[2] : 0
+			       b[2] ? b[1] / b[2] : 0, np ? med(v, np) : 0
 		}
 	}
+	print "tokens/s; ratios are ours / llama.cpp"
 }' "$res"
