@@ -184,6 +184,9 @@ trap 'rm -f "$res"' EXIT
 echo "bench-peer: $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo |
 	sed 's/.*: //'), $(nproc) CPUs, load average at start:$(sed 's/ [0-9]*\/.*//' /proc/loadavg |
 	sed 's/^/ /')"
+echo "CPU flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' |
+	grep -E '^(avx2|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|avx_vnni|amx_[a-z0-9]+)$' |
+	tr '\n' ' ')"
 echo "$info" | sed -n 's/^info /llama.cpp: /p'
 echo "ours: $("$bin/bitnet-bench" e2e --help 2>&1 | head -n 1 | sed 's/usage: //;s/ \[.*//') on $model, --head $head"
 echo "prompt $prompt, decode $gen, $reps reps; runs interleaved (ours and llama.cpp alternate, order flips each rep)"
