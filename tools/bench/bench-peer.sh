@@ -134,7 +134,8 @@ case $glibc in
 esac
 command -v node >/dev/null 2>&1 || skip "node is not installed"
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
-[ "${node_major:-0}" -ge 20 ] 2>/dev/null || skip "node-llama-cpp needs node >= 20 (have $(node --version))"
+[ "${node_major:-0}" -ge 20 ] 2>/dev/null ||
+	skip "node-llama-cpp needs node >= 20 (have $(node --version))"
 
 pkg=$cache/node_modules/node-llama-cpp/package.json
 binpkg=$cache/node_modules/@node-llama-cpp/linux-x64/package.json
@@ -142,8 +143,10 @@ have=$(node -p "require('$pkg').version" 2>/dev/null)
 if [ "$have" != "$NLC_VERSION" ] || [ ! -f "$binpkg" ]; then
 	[ "$install" = 1 ] || skip "node-llama-cpp $NLC_VERSION not in $cache (--no-install)"
 	command -v npm >/dev/null 2>&1 || skip "npm is not installed"
-	if ! out=$(timeout 60 npm view "node-llama-cpp@$NLC_VERSION" version 2>&1); then
-		skip "npm registry unreachable ($(npm config get registry 2>/dev/null)): $(echo "$out" | tail -n 2)"
+	if ! out=$(timeout 60 npm view --fetch-retries=1 --fetch-timeout=20000 \
+		"node-llama-cpp@$NLC_VERSION" version 2>&1); then
+		skip "npm registry unreachable ($(npm config get registry 2>/dev/null)):" \
+			"$(echo "$out" | grep -E 'error (code|.*request to)' | head -n 2 | tr '\n' ' ')"
 	fi
 	[ -f "$cache/package.json" ] || echo '{"name":"bitnet-peer","private":true}' >"$cache/package.json"
 	echo "bench-peer: npm install node-llama-cpp@$NLC_VERSION into $cache" >&2
@@ -188,8 +191,9 @@ echo "CPU flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' |
 	grep -E '^(avx2|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|avx_vnni|amx_[a-z0-9]+)$' |
 	tr '\n' ' ')"
 echo "$info" | sed -n 's/^info /llama.cpp: /p'
-echo "ours: $("$bin/bitnet-bench" e2e --help 2>&1 | head -n 1 | sed 's/usage: //;s/ \[.*//') on $model, --head $head"
-echo "prompt $prompt, decode $gen, $reps reps; runs interleaved (ours and llama.cpp alternate, order flips each rep)"
+echo "ours: bitnet-bench e2e on $model, --head $head"
+echo "prompt $prompt, decode $gen, $reps reps; runs interleaved" \
+	"(ours and llama.cpp alternate, order flips each rep)"
 
 # Percent of all CPUs idle over one second, from /proc/stat.
 idle_pct() {

@@ -79,14 +79,16 @@ try {
 } catch {
 	/* not a prebuilt from that package */
 }
-info(`node-llama-cpp ${pkg.version}, llama.cpp ${build}, binary ${llama.buildType}, gpu ${llama.gpu}`);
+info(`node-llama-cpp ${pkg.version}, llama.cpp ${build}, binary ${llama.buildType}, ` +
+     `gpu ${llama.gpu}`);
 info(`system_info ${llama.systemInfo.trim()}`);
 
 const model = await llama.loadModel({ modelPath: opt.model, gpuLayers: 0, useMmap: true });
 for (const l of logs)
 	if (/load_backend/.test(l))
 		info(l.trim());
-const want = /print_info: (arch|file type|model params|n_embd|n_layer|n_ff|n_vocab) |type +[A-Za-z0-9_]+: +\d+ tensors|CPU_REPACK/;
+const want = new RegExp("print_info: (arch|file type|model params|n_embd|n_layer|n_ff|n_vocab) " +
+			"|type +[A-Za-z0-9_]+: +\\d+ tensors|CPU_REPACK");
 if (opt.info)
 	for (const l of logs)
 		if (want.test(l))
