@@ -27,3 +27,18 @@ $(BENCH_BIN): $(BENCH_OBJS) $(CORE_LIB) $(filter %.a,$(BENCH_E2E_LIBS))
 CHECK_PROGS	+= $(SRC)/tests/integration/bench/test-bench.sh \
 		   $(SRC)/tests/integration/bench/test-tool-options.sh
 CHECK_DEPS	+= $(BENCH_BIN)
+
+# make bench-peer: this engine against llama.cpp (node-llama-cpp's prebuilt
+# CPU binaries from the npm registry, installed into BITNET_PEER_CACHE,
+# default /var/tmp/bitnet-peer) on the same 2B-4T-shape TQ2_0 + Q6_K file,
+# runs interleaved. BENCH_PEER_ARGS go to tools/bench/bench-peer.sh (see its
+# --help); exit 77 from it (llama.cpp cannot run here) is a skip, not an error.
+BENCH_PEER_ARGS	?=
+.PHONY: bench-peer
+bench-peer: $(BENCH_BIN) $(BUILD)/bin/bitnet-mkmodel
+	@BITNET_BIN=$(abspath $(BUILD))/bin $(SRC)/tools/bench/bench-peer.sh \
+		$(BENCH_PEER_ARGS) || test $$? -eq 77
+
+# The peer benchmark's own parts without network: --help, the tiny model
+# both engines load, the Node script's syntax and usage.
+CHECK_PROGS	+= $(SRC)/tests/integration/bench/test-bench-peer.sh
