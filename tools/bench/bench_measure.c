@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <immintrin.h>
+
 #include "kmod/core/bitnet_core.h"
 #include "libcore/pool.h"
 #include "kmod/core/bnc_quant.h"
@@ -159,6 +161,72 @@ double bench_gemm_gmacs(struct bnc_pool *pool, uint32_t m, uint32_t k, uint32_t 
 	free(out);
 	bench_act_free(a);
 	return (double)m * k * n / best / 1e9;
+}
+
+/*
+ * Register-only vpdpbusd: 12 independent accumulators, so neither latency nor
+ * memory limits it; what the instruction itself can do on this core.
+ */
+struct peak_job {
+	double seconds;
+	double gmacs[64];
+	int32_t sink[64]; /* the accumulators' sum: keeps the loop alive */
+};
+
+/* Twelve vpdpbusd in one asm, so that the accumulators live in registers. */
+#define VNNI_12(x, w, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11)                           \
+	__asm__("vpdpbusd %13, %12, %0\n\tvpdpbusd %13, %12, %1\n\t"                              \
+		"vpdpbusd %13, %12, %2\n\tvpdpbusd %13, %12, %3\n\t"                              \
+		"vpdpbusd %13, %12, %4\n\tvpdpbusd %13, %12, %5\n\t"                              \
+		"vpdpbusd %13, %12, %6\n\tvpdpbusd %13, %12, %7\n\t"                              \
+		"vpdpbusd %13, %12, %8\n\tvpdpbusd %13, %12, %9\n\t"                              \
+		"vpdpbusd %13, %12, %10\n\tvpdpbusd %13, %12, %11"                                \
+		: "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5), "+v"(a6), "+v"(a7), \
+		  "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11)                                        \
+		: "v"(x), "v"(w))
+
+__attribute__((target("avx512f,avx512vnni"))) static void vnni_peak_tile(void *arg, int index,
+									 int count)
+{
+	struct peak_job *job = arg;
+	__m512i x = _mm512_set1_epi8(1), w = _mm512_set1_epi8(-1);
+	__m512i a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11;
+	uint64_t iters = 0;
+	double t0 = bench_now(), t;
+
+	(void)count;
+	a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = a9 = a10 = a11 = _mm512_setzero_si512();
+	do {
+		for (int r = 0; r < 1000; r++)
+			VNNI_12(x, w, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11);
+		iters += 1000;
+		t = bench_now() - t0;
+	} while (t < job->seconds);
+	a0 = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3)),
+			      _mm512_add_epi32(_mm512_add_epi32(a4, a5), _mm512_add_epi32(a6, a7)));
+	a0 = _mm512_add_epi32(a0, _mm512_add_epi32(_mm512_add_epi32(a8, a9),
+						   _mm512_add_epi32(a10, a11)));
+	job->sink[index % 64] = _mm512_reduce_add_epi32(a0);
+	/* 64 u8 x s8 products per instruction */
+	job->gmacs[index % 64] = iters * 12.0 * 64 / t / 1e9;
+}
+
+double bench_int8_peak_gmacs(struct bnc_pool *pool)
+{
+	struct peak_job job = { .seconds = 0.2 };
+	double best = 0, sum;
+	int i, n = bnc_pool_threads(pool);
+
+	if (bnc_isa_best() != BNC_ISA_AVX512_VNNI)
+		return bench_gemm_gmacs(pool, 2560, 2560, 128);
+	for (int rep = 0; rep < 3; rep++) {
+		bnc_pool_run(pool, vnni_peak_tile, &job);
+		for (i = 0, sum = 0; i < n && i < 64; i++)
+			sum += job.gmacs[i];
+		if (sum > best)
+			best = sum;
+	}
+	return best;
 }
 
 void bench_prompt(int32_t *ids, int n, uint32_t n_vocab, uint32_t salt)

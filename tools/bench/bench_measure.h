@@ -31,6 +31,12 @@ double bench_dram_gbs(struct bnc_pool *pool);
  * cache, over @pool: best G multiply-accumulates per second.
  */
 double bench_gemm_gmacs(struct bnc_pool *pool, uint32_t m, uint32_t k, uint32_t n);
+/*
+ * The int8 ceiling of a roofline: vpdpbusd from registers on every thread of
+ * @pool, in G multiply-accumulates per second (without AVX-512 VNNI: the
+ * GEMM above, 2560 x 2560 by 128 tokens).
+ */
+double bench_int8_peak_gmacs(struct bnc_pool *pool);
 /* 64-byte aligned; exits when out of memory. */
 void *bench_xalloc(size_t bytes);
 /* A random ternary @m x @k matrix in the execution layout; returns its data. */
