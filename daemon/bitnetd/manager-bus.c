@@ -412,12 +412,17 @@ static int shareable_model(struct bnetd *d, const char *name, struct bnetd_model
 			   sd_bus_error *err)
 {
 	struct bnetd_model *mo = NULL;
+	struct bn_backend_stats st;
 	int r;
 
 	r = model_or_error(d, name, true, &mo, err);
 	if (r < 0 || sd_bus_error_is_set(err))
 		return r ? r : -EINVAL;
-	if (strcmp(mo->info->backend, "kmod"))
+	r = bn_model_backend_stats(mo->m, &st);
+	if (r < 0)
+		return sd_bus_error_set_errnof(err, -r, "'%s': reading its backend: %s", name,
+					       strerror(-r));
+	if (st.kind != BN_BACKEND_KMOD)
 		return sd_bus_error_setf(
 			err, BNETD_ERR_NOT_ON_DEVICE,
 			"'%s' runs on the %s backend, not on /dev/bitnet: no weights to share",
