@@ -34,20 +34,9 @@ WORDS = ("the quick brown fox jumps over a lazy dog while seven old kings sing "
 
 
 def wait(pred, guard=3600.0):
-    """Like harness.wait_for, but blocks in the loop (a 10 ms heartbeat
-    rechecks pred): a token's time is when its signal arrived, not the next
-    poll's."""
-    ctx = h.GLib.MainContext.default()
-    beat = h.GLib.timeout_add(10, lambda: True)
-    end = time.monotonic() + guard
-    try:
-        while not pred():
-            if time.monotonic() > end:
-                return False
-            ctx.iteration(True)
-    finally:
-        h.GLib.source_remove(beat)
-    return True
+    """harness.wait_for with a 10 ms heartbeat: it blocks in the loop, so a
+    token's time is when its signal arrived, not the next poll's."""
+    return h.wait_for(pred, guard, step=0.01)
 
 
 def prompt(i, n):
