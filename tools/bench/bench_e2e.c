@@ -45,7 +45,7 @@ struct e2e_result {
 	double prefill_tps, decode_tps, batch_tps, load_s;
 	long rss_kb;
 	int ok;
-	char label[56]; /* "<linears> ternary (<pack>) + <head> head", from the loaded model */
+	char label[56]; /* "<linears> ternary + <head> head, <pack>", from the loaded model */
 };
 
 /*
@@ -126,8 +126,8 @@ static int run_child(const char *path, bool dense, int threads, const struct e2e
 	r->load_s = bench_now() - t0;
 	const struct bn_model_info *in = bn_model_info(m);
 
-	snprintf(r->label, sizeof(r->label), "%s ternary (%s) + %s head", in->weight_type, in->pack,
-		 in->head);
+	snprintf(r->label, sizeof(r->label), "%s ternary + %s head, %s", in->weight_type, in->head,
+		 in->pack);
 
 	seq = bn_seq_new(m, (uint32_t)(o->prompt + o->gen + 1));
 	ids = malloc(o->prompt * sizeof(int32_t));
