@@ -3,7 +3,8 @@
  * Configuration file parsing. Format:
  *
  *   [Service]              Threads=N, Backend=auto|cpu|kmod,
- *                          Head=auto|file|q8|q4 (the output head's format)
+ *                          Head=auto|file|q8|q4 (the output head's format),
+ *                          Pack=auto|r16|t5|dual (the ternary weights' layout)
  *   [Limits]               MaxQueue=, MaxSessionsPerUser=, ... (the
  *                          Manager's property names)
  *   [Model]                Name=, Path= (one section per preloaded model)
@@ -43,10 +44,12 @@ void bnetd_config_free(struct bnetd_config *c)
 	free(c->models);
 	free(c->backend);
 	free(c->head);
+	free(c->pack);
 	c->models = NULL;
 	c->n_models = 0;
 	c->backend = NULL;
 	c->head = NULL;
+	c->pack = NULL;
 }
 
 int bnetd_limits_set(struct bnetd_limits *l, const char *key, uint64_t v)
@@ -166,6 +169,16 @@ static int set_key(struct bnetd_config *c, enum section sec, const char *key, co
 			free(c->head);
 			c->head = strdup(val);
 			return c->head ? 0 : -ENOMEM;
+		}
+		if (!strcmp(key, "Pack")) {
+			if (strcmp(val, "auto") && strcmp(val, "r16") && strcmp(val, "t5") &&
+			    strcmp(val, "dual")) {
+				snprintf(why, whylen, "Pack must be auto, r16, t5 or dual");
+				return -EINVAL;
+			}
+			free(c->pack);
+			c->pack = strdup(val);
+			return c->pack ? 0 : -ENOMEM;
 		}
 		break;
 	case SEC_LIMITS:

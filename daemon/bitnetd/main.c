@@ -178,6 +178,8 @@ static int apply_args(struct bnetd *d, struct args *a)
 		return -EINVAL;
 	if (d->cfg.head && bn_head_kind_parse(d->cfg.head, &d->head))
 		return -EINVAL;
+	if (d->cfg.pack && bn_pack_kind_parse(d->cfg.pack, &d->pack))
+		return -EINVAL;
 	if (a->threads > 0)
 		d->cfg.threads = a->threads;
 	for (size_t i = 0; i < a->n_models; i++) {

@@ -80,7 +80,7 @@ int bnetd_manager_load_model(struct bnetd *d, const char *name, const char *file
 		bnetd_list_del(&mo->link);
 		bnetd_model_free(mo);
 	}
-	r = bnetd_model_new(name, file, backend, d->head, d->cfg.threads, &d->wake, &mo);
+	r = bnetd_model_new(name, file, backend, d->head, d->pack, d->cfg.threads, &d->wake, &mo);
 	if (r < 0)
 		return r;
 	bnetd_list_add_tail(&mo->link, &d->models);

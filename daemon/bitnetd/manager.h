@@ -35,6 +35,7 @@ struct bnetd {
 	bool under_systemd;
 	enum bn_backend_kind backend; /* forced by --backend, or auto */
 	enum bn_head_kind head;	      /* the config's Head=, or auto */
+	enum bn_pack_kind pack;	      /* the config's Pack=, or auto */
 	bool device_available;
 	struct bnetd_list models;
 	struct bnetd_sessions sessions;

@@ -82,6 +82,7 @@ static void *loader_main(void *arg)
 		.backend = mo->backend,
 		.threads = mo->threads,
 		.head = mo->head,
+		.pack = mo->pack,
 		.progress = on_progress,
 		.userdata = mo,
 	};
@@ -136,8 +137,8 @@ int bnetd_model_check_args(const char *name, const char *file, sd_bus_error *err
 }
 
 int bnetd_model_new(const char *name, const char *file, enum bn_backend_kind backend,
-		    enum bn_head_kind head, int threads, struct bnetd_wakeup *wake,
-		    struct bnetd_model **out)
+		    enum bn_head_kind head, enum bn_pack_kind pack, int threads,
+		    struct bnetd_wakeup *wake, struct bnetd_model **out)
 {
 	struct bnetd_model *mo = calloc(1, sizeof(*mo));
 	pthread_t t;
@@ -156,6 +157,7 @@ int bnetd_model_new(const char *name, const char *file, enum bn_backend_kind bac
 	mo->wake = wake;
 	mo->backend = backend;
 	mo->head = head;
+	mo->pack = pack;
 	mo->threads = threads;
 	r = -pthread_create(&t, NULL, loader_main, mo);
 	if (r < 0) {

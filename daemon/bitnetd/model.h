@@ -40,6 +40,7 @@ struct bnetd_model {
 	struct bn_model *loaded;
 	enum bn_backend_kind backend;
 	enum bn_head_kind head;
+	enum bn_pack_kind pack;
 	int threads;
 };
 
@@ -48,8 +49,8 @@ const char *bnetd_model_state_name(enum bnetd_model_state s);
 int bnetd_model_check_args(const char *name, const char *file, sd_bus_error *err);
 /* A LOADING model whose loader thread runs; it wakes @wake when done. */
 int bnetd_model_new(const char *name, const char *file, enum bn_backend_kind backend,
-		    enum bn_head_kind head, int threads, struct bnetd_wakeup *wake,
-		    struct bnetd_model **out);
+		    enum bn_head_kind head, enum bn_pack_kind pack, int threads,
+		    struct bnetd_wakeup *wake, struct bnetd_model **out);
 /*
  * Takes a finished loader's result: 1 when the model is loaded (still
  * LOADING until bnetd_model_ready() or bnetd_model_fail()), -1 when the load

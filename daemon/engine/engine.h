@@ -52,6 +52,23 @@ enum bn_head_kind {
 /* "auto", "file", "q8" or "q4" (bitnet-run --head, bitnetd's Head=); -EINVAL else. */
 int bn_head_kind_parse(const char *name, enum bn_head_kind *kind);
 
+/*
+ * The execution layout of the ternary weights on the cpu backend (the kmod
+ * backend always holds R16). docs/architecture.md has the measurements.
+ */
+enum bn_pack_kind {
+	BN_PACK_AUTO = 0, /* the measured best for this machine: see bn_pack_resolve() */
+	BN_PACK_R16,	  /* 2 bits per weight: fastest for batches of 2 or more tokens */
+	BN_PACK_T5,	  /* 1.6 bits per weight: less to stream per decoded token */
+	/* both held (1.8x the weight memory): T5 for 1-token matmuls, R16 else */
+	BN_PACK_DUAL,
+};
+
+/* "auto", "r16", "t5" or "dual" (--pack, bitnetd's Pack=); -EINVAL else. */
+int bn_pack_kind_parse(const char *name, enum bn_pack_kind *kind);
+/* What BN_PACK_AUTO stands for on this CPU; other kinds as given. */
+enum bn_pack_kind bn_pack_resolve(enum bn_pack_kind kind);
+
 struct bn_load_opts {
 	enum bn_backend_kind backend;
 	int threads; /* 0: all online CPUs */
@@ -59,6 +76,7 @@ struct bn_load_opts {
 	void (*progress)(double fraction, void *userdata);
 	void *userdata;
 	enum bn_head_kind head;
+	enum bn_pack_kind pack;
 	/*
 	 * Keep F16/BF16/F32 linear weights in full precision and run them as
 	 * float matmuls (no ternarization, no activation quantization): the
@@ -91,6 +109,7 @@ struct bn_model_info {
 	uint64_t weight_bytes; /* packed weights in memory */
 	int32_t bos, eos, eot; /* -1 when the vocab has none */
 	const char *head;      /* output head as held: "F16", "Q8", ... */
+	const char *pack;      /* ternary weights' layout: "R16", "T5", "R16+T5" */
 };
 
 /*

@@ -64,6 +64,20 @@ struct bnc_matrix {
 	u8 *data;
 };
 
+/*
+ * Execution layouts (internal descriptions in bnc_internal.h and
+ * exec_t5.c): R16 holds 2 bits per weight and runs every batch size
+ * fastest; T5 holds 5 weights per byte (1.6 bits), for decode, where
+ * streaming the weights from DRAM is the cost. T5 needs cols <=
+ * BNC_T5_MAX_COLS (its kernels' exact-arithmetic bound).
+ */
+#define BNC_LAYOUT_R16		1
+#define BNC_LAYOUT_T5		2
+#define BNC_T5_MAX_COLS		(1u << 15)
+
+/* Bytes of a matrix in @layout (tail included); 0 if invalid. */
+size_t bnc_layout_size(u32 layout, u32 rows, u32 cols);
+/* bnc_layout_size(BNC_LAYOUT_R16, ...). */
 size_t bnc_exec_size(u32 rows, u32 cols);
 
 /*
@@ -80,11 +94,21 @@ u32 bnc_row_tile_align(void);
  */
 int bnc_repack(struct bnc_matrix *dst, unsigned int fmt, const void *src,
 	       size_t src_bytes);
+/*
+ * Same into @layout (@dst->data of bnc_layout_size() bytes). A BNC_FMT_EXEC
+ * source must be a stored buffer of that layout (@src_bytes its
+ * bnc_layout_size()); bnc_repack() is this with BNC_LAYOUT_R16.
+ */
+int bnc_repack_layout(struct bnc_matrix *dst, u32 layout, unsigned int fmt,
+		      const void *src, size_t src_bytes);
 
 /* Writers of the packed formats, from codes t[m * K + k] in {-1, 0, 1}. */
 int bnc_pack(unsigned int fmt, const s8 *t, u32 rows, u32 cols,
 	     u32 scale_bits, void *dst, size_t dst_bytes);
-/* Reader: packed tensor back to codes and scale (tests, tools). */
+/*
+ * Reader: packed tensor back to codes and scale (tests, tools). For
+ * BNC_FMT_EXEC, @src_bytes says which layout (each has its own size).
+ */
 int bnc_unpack(unsigned int fmt, const void *src, size_t src_bytes, u32 rows,
 	       u32 cols, s8 *t, u32 *scale_bits);
 

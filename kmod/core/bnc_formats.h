@@ -25,6 +25,11 @@ int bnc_block_read(unsigned int fmt, const u8 *p, u8 *c, u32 *scale_bits);
 /* Codes (each 0..2) and scale to one block at @p. */
 void bnc_block_write(unsigned int fmt, u8 *p, const u8 *c, u32 scale_bits);
 
+/* TQ1_0's 5-trit byte: trit @n (0 = most significant) of byte @b. */
+u8 bnc_tq1_trit(u8 b, unsigned int n);
+/* The byte of base-3 number @v < 243: ceil(v * 256 / 243). */
+u8 bnc_tq1_of(u32 v);
+
 u32 bnc_get_le32(const u8 *p);
 void bnc_put_le32(u8 *p, u32 v);
 

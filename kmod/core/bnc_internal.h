@@ -19,7 +19,19 @@
 
 #include "bitnet_core.h"
 
-#define BNC_LAYOUT_R16		1
+/*
+ * Execution layout "T5" (layout id 2, exec_t5.c): row blocks of 16 as in
+ * R16, each K/20 chunks of 64 bytes, then for the last K % 20 columns (if
+ * any) one R16 chunk whose planes past them are zero. In T5 chunk j, byte
+ * 4r + i holds row r's codes of columns 20j + 4p + i, p = 0..4, as TQ1_0
+ * packs 5 trits: q = ceil(v * 256 / 243), v = sum_p c_p * 3^(4 - p); plane
+ * p is c_p = ((q * 3^p mod 256) * 3) >> 8, 16 dwords of 4 codes: the
+ * vpdpbusd operand against the dword of activations 20j + 4p. 1.6 bits a
+ * weight: 20% less to stream than R16.
+ */
+#define BNC_T5_COLS		20
+#define BNC_T5_PLANES		5
+
 #define BNC_BLOCK_ROWS		16
 #define BNC_CHUNK_COLS		16
 #define BNC_CHUNK_BYTES		64
@@ -51,6 +63,22 @@ static inline size_t bnc_block_bytes(u32 cols)
 static inline size_t bnc_exec_code_bytes(u32 rows, u32 cols)
 {
 	return (size_t)bnc_row_blocks(rows) * bnc_block_bytes(cols);
+}
+
+/* Bytes of one row block in T5: whole chunks and the R16 remainder chunk. */
+static inline size_t bnc_t5_block_bytes(u32 cols)
+{
+	return (size_t)(cols + BNC_T5_COLS - 1) / BNC_T5_COLS * BNC_CHUNK_BYTES;
+}
+
+static inline size_t bnc_layout_block_bytes(u32 layout, u32 cols)
+{
+	return layout == BNC_LAYOUT_T5 ? bnc_t5_block_bytes(cols) : bnc_block_bytes(cols);
+}
+
+static inline size_t bnc_layout_code_bytes(u32 layout, u32 rows, u32 cols)
+{
+	return (size_t)bnc_row_blocks(rows) * bnc_layout_block_bytes(layout, cols);
 }
 
 /* Byte offset and shift of the code of (m, k) in the R16 layout. */
@@ -89,12 +117,26 @@ void bnc_kernel_avx2(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u3
 		     u32 row_begin, u32 row_end, s32 *out, size_t out_stride);
 void bnc_kernel_avx512(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
 		       u32 row_begin, u32 row_end, s32 *out, size_t out_stride);
+void bnc_kernel_t5_avx2(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
+			u32 row_begin, u32 row_end, s32 *out, size_t out_stride);
+void bnc_kernel_t5_avx512(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
+			  u32 row_begin, u32 row_end, s32 *out, size_t out_stride);
+
+/* The code (0..2) of weight (m, k) in @w's layout, from its definition. */
+u8 bnc_exec_code(const struct bnc_matrix *w, u32 m, u32 k);
+
+/* T5 (exec_t5.c); exec.c calls them for layout BNC_LAYOUT_T5. */
+void bnc_t5_put16(u8 *data, u32 cols, u32 m, u32 k, const u8 *c);
+u8 bnc_t5_get(const u8 *data, u32 cols, u32 m, u32 k);
+void bnc_t5_begin(u8 *data, u32 rows, u32 cols);
+void bnc_t5_finish(u8 *data, u32 rows, u32 cols);
+int bnc_t5_check_codes(const u8 *data, u32 rows, u32 cols);
 
 /* Checks shared by bnc_matmul_i32() and bnc_matmul_f32(). */
 int bnc_matmul_check(enum bnc_isa isa, const struct bnc_matrix *w,
 		     const struct bnc_act *x, u32 row_begin, u32 row_end,
 		     u32 tok_begin, u32 tok_end, const void *out, size_t out_stride);
-bnc_kernel_fn bnc_kernel_for(enum bnc_isa isa);
+bnc_kernel_fn bnc_kernel_for(enum bnc_isa isa, u32 layout);
 /*
  * @fn over rows [row_begin, row_end) and tokens [tok_begin, tok_end) of @x
  * into out[(n - tok_begin) * out_stride + (m - row_begin)], with x->sum or

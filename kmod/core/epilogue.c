@@ -95,8 +95,8 @@ int bnc_matmul_f32(enum bnc_isa isa, const struct bnc_matrix *w,
 	if (ret)
 		return ret;
 	if (x->sum) {
-		bnc_epilogue_tile(w, x, bnc_kernel_for(isa), row_begin, row_end, tok_begin,
-				  tok_end, out, out_stride);
+		bnc_epilogue_tile(w, x, bnc_kernel_for(isa, w->layout), row_begin, row_end,
+				  tok_begin, tok_end, out, out_stride);
 		return 0;
 	}
 	/* sums once per token, not once per row tile: a batch at a time */
@@ -109,7 +109,7 @@ int bnc_matmul_f32(enum bnc_isa isa, const struct bnc_matrix *w,
 		xs.sum = sums;
 		for (i = 0; i < cnt; i++)
 			sums[i] = bnc_token_sum(xs.q + (size_t)i * x->k, x->k);
-		bnc_epilogue_tile(w, &xs, bnc_kernel_for(isa), row_begin, row_end, 0, cnt,
+		bnc_epilogue_tile(w, &xs, bnc_kernel_for(isa, w->layout), row_begin, row_end, 0, cnt,
 				  out + (size_t)n * out_stride, out_stride);
 	}
 	return 0;

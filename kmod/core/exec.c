@@ -14,11 +14,20 @@ int bnc_check_shape(u32 rows, u32 cols)
 	return 0;
 }
 
-size_t bnc_exec_size(u32 rows, u32 cols)
+size_t bnc_layout_size(u32 layout, u32 rows, u32 cols)
 {
 	if (bnc_check_shape(rows, cols))
 		return 0;
-	return bnc_exec_code_bytes(rows, cols) + BNC_EXEC_TAIL;
+	if (layout == BNC_LAYOUT_T5 && cols > BNC_T5_MAX_COLS)
+		return 0;
+	if (layout != BNC_LAYOUT_R16 && layout != BNC_LAYOUT_T5)
+		return 0;
+	return bnc_layout_code_bytes(layout, rows, cols) + BNC_EXEC_TAIL;
+}
+
+size_t bnc_exec_size(u32 rows, u32 cols)
+{
+	return bnc_layout_size(BNC_LAYOUT_R16, rows, cols);
 }
 
 size_t bnc_packed_size(unsigned int fmt, u32 rows, u32 cols)
@@ -64,54 +73,89 @@ static void bnc_exec_put16(u8 *data, u32 cols, u32 m, u32 k, const u8 *c)
 	memcpy(data + bnc_exec_offset(cols, m, k, &shift), &x, sizeof(x));
 }
 
-static u8 bnc_exec_get(const u8 *data, u32 cols, u32 m, u32 k)
+static u8 bnc_exec_get(u32 layout, const u8 *data, u32 cols, u32 m, u32 k)
 {
 	unsigned int shift;
-	size_t off = bnc_exec_offset(cols, m, k, &shift);
+	size_t off;
 
+	if (layout == BNC_LAYOUT_T5)
+		return bnc_t5_get(data, cols, m, k);
+	off = bnc_exec_offset(cols, m, k, &shift);
 	return (data[off] >> shift) & 3;
 }
 
-/* Codes 1 (zero weights) in the last, partial block: pad rows stay so. */
-static void bnc_exec_begin(u8 *data, u32 rows, u32 cols)
+u8 bnc_exec_code(const struct bnc_matrix *w, u32 m, u32 k)
 {
-	if (rows % BNC_BLOCK_ROWS)
+	return bnc_exec_get(w->layout, w->data, w->cols, m, k);
+}
+
+static void bnc_layout_put16(u32 layout, u8 *data, u32 cols, u32 m, u32 k, const u8 *c)
+{
+	if (layout == BNC_LAYOUT_T5)
+		bnc_t5_put16(data, cols, m, k, c);
+	else
+		bnc_exec_put16(data, cols, m, k, c);
+}
+
+/* Codes 1 (zero weights) in the last, partial block: pad rows stay so. */
+static void bnc_exec_begin(u32 layout, u8 *data, u32 rows, u32 cols)
+{
+	if (layout == BNC_LAYOUT_T5)
+		bnc_t5_begin(data, rows, cols);
+	else if (rows % BNC_BLOCK_ROWS)
 		memset(data + (size_t)(rows / BNC_BLOCK_ROWS) * bnc_block_bytes(cols), 0x55,
 		       bnc_block_bytes(cols));
 }
 
-static void bnc_exec_end(u8 *data, u32 rows, u32 cols, u32 scale_bits)
+static void bnc_exec_end(u32 layout, u8 *data, u32 rows, u32 cols, u32 scale_bits)
 {
-	u8 *tail = data + bnc_exec_code_bytes(rows, cols);
+	u8 *tail = data + bnc_layout_code_bytes(layout, rows, cols);
 
+	if (layout == BNC_LAYOUT_T5)
+		bnc_t5_finish(data, rows, cols);
 	memset(tail, 0, BNC_EXEC_TAIL);
 	bnc_put_le32(tail, BNC_EXEC_MAGIC);
-	bnc_put_le32(tail + 4, BNC_LAYOUT_R16);
+	bnc_put_le32(tail + 4, layout);
 	bnc_put_le32(tail + 8, rows);
 	bnc_put_le32(tail + 12, cols);
 	bnc_put_le32(tail + 16, scale_bits);
 }
 
-/* A stored execution layout: header matches, codes ternary, pads zero. */
-static int bnc_exec_validate(const u8 *data, u32 rows, u32 cols, u32 *scale_bits)
+/* R16: no 2-bit code 3. */
+static int bnc_r16_check_codes(const u8 *data, u32 rows, u32 cols)
 {
-	const u8 *tail = data + bnc_exec_code_bytes(rows, cols);
 	size_t i, n = bnc_exec_code_bytes(rows, cols);
-	u32 m, k;
 
-	if (bnc_get_le32(tail) != BNC_EXEC_MAGIC ||
-	    bnc_get_le32(tail + 4) != BNC_LAYOUT_R16 ||
+	for (i = 0; i < n; i++)
+		if (data[i] & (data[i] >> 1) & 0x55)
+			return -EINVAL;
+	return 0;
+}
+
+/* A stored execution layout: header matches, codes canonical, pads zero. */
+static int bnc_exec_validate(u32 layout, const u8 *data, u32 rows, u32 cols,
+			     u32 *scale_bits)
+{
+	const u8 *tail = data + bnc_layout_code_bytes(layout, rows, cols);
+	size_t i;
+	u32 m, k;
+	int ret;
+
+	if (bnc_get_le32(tail) != BNC_EXEC_MAGIC || bnc_get_le32(tail + 4) != layout ||
 	    bnc_get_le32(tail + 8) != rows || bnc_get_le32(tail + 12) != cols)
 		return -EINVAL;
 	for (i = 20; i < BNC_EXEC_TAIL; i++)
 		if (tail[i])
 			return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (data[i] & (data[i] >> 1) & 0x55)
-			return -EINVAL;
+	if (layout == BNC_LAYOUT_T5)
+		ret = bnc_t5_check_codes(data, rows, cols);
+	else
+		ret = bnc_r16_check_codes(data, rows, cols);
+	if (ret)
+		return ret;
 	for (m = rows; m < bnc_row_blocks(rows) * BNC_BLOCK_ROWS; m++)
 		for (k = 0; k < cols; k++)
-			if (bnc_exec_get(data, cols, m, k) != 1)
+			if (bnc_exec_get(layout, data, cols, m, k) != 1)
 				return -EINVAL;
 	*scale_bits = bnc_get_le32(tail + 16);
 	return 0;
@@ -124,6 +168,7 @@ struct bnc_sink {
 	u8 *exec;
 	s8 *t;
 	u32 cols;
+	u32 layout;
 };
 
 /* Blocks never straddle rows and start at multiples of 128 columns. */
@@ -137,7 +182,7 @@ static void bnc_sink_put(struct bnc_sink *s, u64 first, const u8 *c, u32 n)
 		return;
 	}
 	for (i = 0; i < n; i += BNC_CHUNK_COLS)
-		bnc_exec_put16(s->exec, s->cols, m, k + i, c + i);
+		bnc_layout_put16(s->layout, s->exec, s->cols, m, k + i, c + i);
 }
 
 static int bnc_any_nonzero(const u8 *c, u32 n)
@@ -192,7 +237,8 @@ static int bnc_check_matrix(const struct bnc_matrix *w)
 	return bnc_check_shape(w->rows, w->cols);
 }
 
-int bnc_repack(struct bnc_matrix *dst, unsigned int fmt, const void *src, size_t src_bytes)
+int bnc_repack_layout(struct bnc_matrix *dst, u32 layout, unsigned int fmt, const void *src,
+		      size_t src_bytes)
 {
 	struct bnc_sink sink;
 	u32 scale_bits = 0;
@@ -200,13 +246,14 @@ int bnc_repack(struct bnc_matrix *dst, unsigned int fmt, const void *src, size_t
 	int ret;
 
 	ret = bnc_check_matrix(dst);
-	if (ret || !src)
+	if (ret || !src || !bnc_layout_size(layout, dst->rows, dst->cols))
 		return -EINVAL;
-	size = bnc_packed_size(fmt, dst->rows, dst->cols);
+	size = fmt == BNC_FMT_EXEC ? bnc_layout_size(layout, dst->rows, dst->cols) :
+				     bnc_packed_size(fmt, dst->rows, dst->cols);
 	if (!size || size != src_bytes)
 		return -EINVAL;
 	if (fmt == BNC_FMT_EXEC) {
-		ret = bnc_exec_validate(src, dst->rows, dst->cols, &scale_bits);
+		ret = bnc_exec_validate(layout, src, dst->rows, dst->cols, &scale_bits);
 		if (ret)
 			return ret;
 		memcpy(dst->data, src, size);
@@ -214,35 +261,50 @@ int bnc_repack(struct bnc_matrix *dst, unsigned int fmt, const void *src, size_t
 		sink.exec = dst->data;
 		sink.t = NULL;
 		sink.cols = dst->cols;
-		bnc_exec_begin(dst->data, dst->rows, dst->cols);
+		sink.layout = layout;
+		bnc_exec_begin(layout, dst->data, dst->rows, dst->cols);
 		ret = bnc_read_blocks(fmt, src, dst->rows, dst->cols, &sink, &scale_bits);
 		if (ret)
 			return ret;
-		bnc_exec_end(dst->data, dst->rows, dst->cols, scale_bits);
+		bnc_exec_end(layout, dst->data, dst->rows, dst->cols, scale_bits);
 	}
 	dst->scale_bits = scale_bits;
-	dst->layout = BNC_LAYOUT_R16;
+	dst->layout = layout;
 	return 0;
+}
+
+int bnc_repack(struct bnc_matrix *dst, unsigned int fmt, const void *src, size_t src_bytes)
+{
+	return bnc_repack_layout(dst, BNC_LAYOUT_R16, fmt, src, src_bytes);
+}
+
+/* The layout of a stored execution buffer of @bytes: its sizes differ. */
+static u32 bnc_exec_layout_of(size_t bytes, u32 rows, u32 cols)
+{
+	return bytes == bnc_layout_size(BNC_LAYOUT_T5, rows, cols) ? BNC_LAYOUT_T5 :
+								      BNC_LAYOUT_R16;
 }
 
 int bnc_unpack(unsigned int fmt, const void *src, size_t src_bytes, u32 rows, u32 cols,
 	       s8 *t, u32 *scale_bits)
 {
 	struct bnc_sink sink = { .exec = NULL, .t = t, .cols = cols };
-	size_t size = bnc_packed_size(fmt, rows, cols);
-	u32 m, k;
+	u32 layout = bnc_exec_layout_of(src_bytes, rows, cols), m, k;
+	size_t size;
 	int ret;
 
+	size = fmt == BNC_FMT_EXEC ? bnc_layout_size(layout, rows, cols) :
+				     bnc_packed_size(fmt, rows, cols);
 	if (!src || !t || !scale_bits || !size || size != src_bytes)
 		return -EINVAL;
 	if (fmt != BNC_FMT_EXEC)
 		return bnc_read_blocks(fmt, src, rows, cols, &sink, scale_bits);
-	ret = bnc_exec_validate(src, rows, cols, scale_bits);
+	ret = bnc_exec_validate(layout, src, rows, cols, scale_bits);
 	if (ret)
 		return ret;
 	for (m = 0; m < rows; m++)
 		for (k = 0; k < cols; k++)
-			t[(size_t)m * cols + k] = (s8)bnc_exec_get(src, cols, m, k) - 1;
+			t[(size_t)m * cols + k] = (s8)bnc_exec_get(layout, src, cols, m, k) - 1;
 	return 0;
 }
 
@@ -273,7 +335,7 @@ int bnc_pack(unsigned int fmt, const s8 *t, u32 rows, u32 cols, u32 scale_bits, 
 	if (!t || !dst || !size || size != dst_bytes)
 		return -EINVAL;
 	if (fmt == BNC_FMT_EXEC) {
-		bnc_exec_begin(out, rows, cols);
+		bnc_exec_begin(BNC_LAYOUT_R16, out, rows, cols);
 		for (m = 0; m < rows; m++) {
 			for (k = 0; k < cols; k += BNC_CHUNK_COLS) {
 				ret = bnc_codes_of(t + (size_t)m * cols + k, c, BNC_CHUNK_COLS);
@@ -282,7 +344,7 @@ int bnc_pack(unsigned int fmt, const s8 *t, u32 rows, u32 cols, u32 scale_bits, 
 				bnc_exec_put16(out, cols, m, k, c);
 			}
 		}
-		bnc_exec_end(out, rows, cols, scale_bits);
+		bnc_exec_end(BNC_LAYOUT_R16, out, rows, cols, scale_bits);
 		return 0;
 	}
 	for (b = 0; b < n / bf->weights; b++) {

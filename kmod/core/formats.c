@@ -55,23 +55,27 @@ const struct bnc_block_fmt *bnc_block_fmt(unsigned int fmt)
 	return NULL;
 }
 
-/* TQ1_0: trit @n (0 = most significant) of a packed byte. */
-static u8 bnc_tq1_trit(u8 b, unsigned int n)
+u8 bnc_tq1_trit(u8 b, unsigned int n)
 {
 	u8 q = (u8)(b * bnc_pow3[n]);
 
 	return ((u16)q * 3) >> 8;
 }
 
+u8 bnc_tq1_of(u32 v)
+{
+	return (v * 256 + 242) / 243;
+}
+
 /* TQ1_0: the byte for @ntrits codes (base 3, first most significant). */
 static u8 bnc_tq1_byte(const u8 *c, unsigned int ntrits, unsigned int stride)
 {
-	u16 v = 0;
+	u32 v = 0;
 	unsigned int n;
 
 	for (n = 0; n < 5; n++)
 		v = v * 3 + (n < ntrits ? c[n * stride] : 0);
-	return (v * 256 + 242) / 243;
+	return bnc_tq1_of(v);
 }
 
 /* Any 2-bit field equal to 3 (not a ternary code) in @n bytes? */

@@ -43,15 +43,17 @@ const char *bnc_isa_name(enum bnc_isa isa)
 	}
 }
 
-bnc_kernel_fn bnc_kernel_for(enum bnc_isa isa)
+bnc_kernel_fn bnc_kernel_for(enum bnc_isa isa, u32 layout)
 {
+	int t5 = layout == BNC_LAYOUT_T5;
+
 	switch (isa) {
 	case BNC_ISA_SCALAR:
 		return bnc_kernel_scalar;
 	case BNC_ISA_AVX2:
-		return bnc_kernel_avx2;
+		return t5 ? bnc_kernel_t5_avx2 : bnc_kernel_avx2;
 	case BNC_ISA_AVX512_VNNI:
-		return bnc_kernel_avx512;
+		return t5 ? bnc_kernel_t5_avx512 : bnc_kernel_avx512;
 	default:
 		return NULL;
 	}
@@ -67,7 +69,7 @@ int bnc_matmul_check(enum bnc_isa isa, const struct bnc_matrix *w,
 		return -EINVAL;
 	if ((unsigned long)w->data % BNC_BUF_ALIGN || (unsigned long)out % sizeof(s32))
 		return -EINVAL;
-	if (w->layout != BNC_LAYOUT_R16 || bnc_check_shape(w->rows, w->cols))
+	if (!bnc_layout_size(w->layout, w->rows, w->cols))
 		return -EINVAL;
 	if (x->k != w->cols || x->n < 1)
 		return -EINVAL;
@@ -87,7 +89,6 @@ void bnc_kernel_scalar(const struct bnc_matrix *w, const s8 *q, const s32 *sum, 
 		       u32 row_begin, u32 row_end, s32 *out, size_t out_stride)
 {
 	u32 cols = w->cols, n, m, k;
-	unsigned int shift;
 
 	(void)sum;
 	for (n = 0; n < ntok; n++) {
@@ -97,8 +98,7 @@ void bnc_kernel_scalar(const struct bnc_matrix *w, const s8 *q, const s32 *sum, 
 			s32 acc = 0;
 
 			for (k = 0; k < cols; k++) {
-				size_t off = bnc_exec_offset(cols, m, k, &shift);
-				int t = ((w->data[off] >> shift) & 3) - 1;
+				int t = bnc_exec_code(w, m, k) - 1;
 
 				acc += t * qn[k];
 			}
@@ -143,7 +143,7 @@ int bnc_matmul_i32(enum bnc_isa isa, const struct bnc_matrix *w,
 
 	if (ret)
 		return ret;
-	bnc_run_kernel(bnc_kernel_for(isa), w, x, row_begin, row_end, tok_begin, tok_end,
+	bnc_run_kernel(bnc_kernel_for(isa, w->layout), w, x, row_begin, row_end, tok_begin, tok_end,
 		       out + (size_t)tok_begin * out_stride + row_begin, out_stride);
 	return 0;
 }

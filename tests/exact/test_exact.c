@@ -5,8 +5,9 @@
  * independent PyTorch implementation's "actq" outputs (README.md there):
  * identical tokenization, greedy ids up to each prompt's stable prefix,
  * last-position logits within 0.1, held-out perplexity within 0.1%; and the
- * module backend, when /dev/bitnet is usable, must give identical logits.
- * Then each head format's cost on the packed file (check_head_variant).
+ * module backend, when /dev/bitnet is usable, must give identical logits,
+ * as must the cpu backend's weight layouts (check_packs). Then each head
+ * format's cost on the packed file (check_head_variant).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -235,6 +236,60 @@ static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *di
 	free(logits);
 	free(logits_k);
 	free(work);
+}
+
+#define N_PACKS 3
+
+/*
+ * The weight layouts (R16, T5, both) hold the same weights and their
+ * integer matmuls are exact: prefill and 32 greedy steps must give
+ * bit-identical logits and tokens. One result per prompt (N_PACKS - 1
+ * comparisons each).
+ */
+static void check_packs(const char *path, const char *file, struct json_object *prompts)
+{
+	static const enum bn_pack_kind packs[N_PACKS] = { BN_PACK_R16, BN_PACK_T5, BN_PACK_DUAL };
+	struct bn_model *m[N_PACKS] = { 0 };
+	float *first[N_PACKS] = { 0 }, *last[N_PACKS] = { 0 };
+	int32_t toks[N_PACKS][32], ids[1024];
+	char err[512];
+	uint32_t nv = 0;
+	int k, pi, i, n, ok;
+
+	for (k = 0; k < N_PACKS; k++) {
+		struct bn_load_opts o = { .backend = BN_BACKEND_CPU, .pack = packs[k] };
+
+		if (bn_model_load(path, &o, &m[k], err, sizeof(err)))
+			printf("# pack %d: %s\n", (int)packs[k], err);
+		nv = m[k] ? bn_model_info(m[k])->n_vocab : nv;
+	}
+	for (k = 0; k < N_PACKS; k++) {
+		first[k] = malloc(nv * sizeof(float));
+		last[k] = malloc(nv * sizeof(float));
+	}
+	for (pi = 0; pi < 3; pi++) {
+		struct json_object *jids = get(json_object_array_get_idx(prompts, pi), "ids");
+
+		n = (int)json_object_array_length(jids);
+		for (i = 0; i < n && i < 1024; i++)
+			ids[i] = json_object_get_int(json_object_array_get_idx(jids, i));
+		ok = nv && n <= 1024;
+		for (k = 0; ok && k < N_PACKS; k++)
+			ok = m[k] && first[k] && last[k] &&
+			     !greedy(m[k], ids, n, last[k], first[k], toks[k], 32);
+		for (k = 1; ok && k < N_PACKS; k++)
+			ok = !memcmp(first[0], first[k], nv * sizeof(float)) &&
+			     !memcmp(last[0], last[k], nv * sizeof(float)) &&
+			     !memcmp(toks[0], toks[k], sizeof(toks[0]));
+		result(ok,
+		       "%s prompt %d: r16, t5 and dual layouts give identical logits and 32 tokens",
+		       file, pi);
+	}
+	for (k = 0; k < N_PACKS; k++) {
+		bn_model_free(m[k]);
+		free(first[k]);
+		free(last[k]);
+	}
 }
 
 /*
@@ -496,7 +551,7 @@ int main(void)
 		snprintf(path, sizeof(path), "%s/ref/reference.json", dir);
 		refs[di] = json_object_from_file(path);
 		n_files[di] = refs[di] ? list_ggufs(dir, files[di]) : 0;
-		total += n_files[di] * 14 +
+		total += n_files[di] * 17 +
 			 (packed_file(files[di], n_files[di]) ? (int)N_HEAD_VARIANTS : 0);
 	}
 	if (!total) {
@@ -522,7 +577,7 @@ int main(void)
 			snprintf(path, sizeof(path), "%s/%s", dir, files[di][f]);
 			if (bn_model_load(path, &cpu, &m, err, sizeof(err))) {
 				printf("# %s\n", err);
-				for (pi = 0; pi < 14; pi++)
+				for (pi = 0; pi < 17; pi++)
 					result(false, "%s: load", files[di][f]);
 				continue;
 			}
@@ -533,6 +588,7 @@ int main(void)
 					     json_object_array_get_idx(prompts, pi));
 			check_ppl(m, dir, files[di][f], refs[di]);
 			check_dense(path, dir, files[di][f], json_object_array_get_idx(prompts, 0));
+			check_packs(path, files[di][f], prompts);
 			bn_model_free(mk);
 			bn_model_free(m);
 			free(files[di][f]);

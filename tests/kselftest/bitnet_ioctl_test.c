@@ -141,6 +141,9 @@ TEST_F(dev, create_bad)
 					  bnc_packed_size(BNC_FMT_I2_S, 16, 256), &h));
 	EXPECT_EQ(-EINVAL, bnd_obj_create(self->dev, BNC_FMT_I2_S, 16, 256, ok + 1, &h));
 	EXPECT_EQ(-EINVAL, bnd_obj_create(self->dev, BNC_FMT_I2_S, 16, 256, 0, &h));
+	/* the device's execution buffers are R16: a T5 one's size is refused */
+	EXPECT_EQ(-EINVAL, bnd_obj_create(self->dev, BNC_FMT_EXEC, 16, 256,
+					  bnc_layout_size(BNC_LAYOUT_T5, 16, 256), &h));
 	/* TQ2_0 rows must hold whole 256-weight blocks */
 	EXPECT_EQ(-EINVAL, bnd_obj_create(self->dev, BNC_FMT_TQ2_0, 16, 384, 16 * 384, &h));
 	/* huge */

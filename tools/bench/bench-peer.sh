@@ -27,6 +27,7 @@ gen=64
 reps=3
 threads=1,2
 head=auto
+pack=auto
 write_only=0
 install=1
 idle=0
@@ -36,6 +37,7 @@ usage() {
 	cat <<EOF
 usage: bench-peer.sh [--cache DIR] [--model FILE] [--shape 2b4t|tiny]
        [--prompt N] [--gen N] [--reps N] [--threads 1,2] [--head auto|file|q8|q4]
+       [--pack auto|r16|t5|dual]
        [--bin DIR] [--no-install] [--write-model-only] [--idle PCT [--idle-wait S]]
 Prefill and decode tokens/s of bitnet-bench e2e and of llama.cpp
 (node-llama-cpp $NLC_VERSION from the npm registry, prebuilt CPU binaries) on
@@ -52,7 +54,9 @@ the same file, runs interleaved, best and median of --reps.
   --idle PCT          before each pair of runs, wait (at most --idle-wait S,
                       default $idle_wait) until PCT% of all CPUs were idle over
                       1 s: ggml's spinning threads collapse when a core is busy
-Defaults: --prompt $prompt --gen $gen --reps $reps --threads $threads --head $head.
+  --pack KIND         our engine's ternary weight layout (bitnet-run --pack)
+Defaults: --prompt $prompt --gen $gen --reps $reps --threads $threads --head $head
+--pack $pack.
 Exit 77 with the reason when llama.cpp cannot be run here.
 EOF
 }
@@ -78,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--reps) reps=$2; shift ;;
 	--threads) threads=$2; shift ;;
 	--head) head=$2; shift ;;
+	--pack) pack=$2; shift ;;
 	--bin) bin=$2; shift ;;
 	--no-install) install=0 ;;
 	--idle) idle=$2; shift ;;
@@ -172,7 +177,7 @@ fi
 
 ours() {
 	"$bin/bitnet-bench" e2e --model "$model" --no-baseline --threads "$1" --prompt "$prompt" \
-		--gen "$gen" --reps 1 --head "$head" 2>/dev/null |
+		--gen "$gen" --reps 1 --head "$head" --pack "$pack" 2>/dev/null |
 		awk -v t="$1" '/ ternary \+ / && $(NF-5) == t { print $(NF-4), $(NF-3); ok = 1 }
 			END { exit !ok }'
 }
@@ -191,7 +196,7 @@ echo "CPU flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' |
 	grep -E '^(avx2|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|avx_vnni|amx_[a-z0-9]+)$' |
 	tr '\n' ' ')"
 echo "$info" | sed -n 's/^info /llama.cpp: /p'
-echo "ours: bitnet-bench e2e on $model, --head $head"
+echo "ours: bitnet-bench e2e on $model, --head $head --pack $pack"
 echo "prompt $prompt, decode $gen, $reps reps; runs interleaved" \
 	"(ours and llama.cpp alternate, order flips each rep)"
 

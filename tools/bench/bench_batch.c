@@ -54,14 +54,13 @@ static double time_matmul(struct bnc_pool *pool, enum bnc_isa isa, struct bnc_ma
 
 int bench_batch_main(int argc, char **argv)
 {
-	static const struct option opts[] = { { "threads", 1, NULL, 't' },
-					      { "isa", 1, NULL, 'i' },
-					      { "tokens", 1, NULL, 'n' },
-					      { "help", 0, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = { { "threads", 1, NULL, 't' }, { "isa", 1, NULL, 'i' },
+					      { "tokens", 1, NULL, 'n' },  { "pack", 1, NULL, 'p' },
+					      { "help", 0, NULL, 'h' },	   { NULL, 0, NULL, 0 } };
 	double step[MAX_TOK + 1] = { 0 }, bytes = 0, macs = 0, gbs, gmacs, gemm;
 	enum bnc_isa isa = bnc_isa_best();
 	int threads = 2, c, copies, n, lo = 1, hi = MAX_TOK;
+	uint32_t layout = BNC_LAYOUT_R16;
 	struct bnc_pool *pool;
 	size_t si;
 
@@ -73,9 +72,12 @@ int bench_batch_main(int argc, char **argv)
 			hi = strchr(optarg, '-') ? hi : lo;
 		} else if (c == 'i' && !strcmp(optarg, "avx2")) {
 			isa = BNC_ISA_AVX2;
+		} else if (c == 'p' && (!strcmp(optarg, "r16") || !strcmp(optarg, "t5"))) {
+			layout = strcmp(optarg, "t5") ? BNC_LAYOUT_R16 : BNC_LAYOUT_T5;
 		} else {
 			fprintf(c == 'h' ? stdout : stderr,
-				"usage: bitnet-bench batch [--threads N] [--isa avx2] [--tokens B|B1-B2]\n");
+				"usage: bitnet-bench batch [--threads N] [--isa avx2] [--tokens B|B1-B2] "
+				"[--pack r16|t5]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -94,8 +96,8 @@ int bench_batch_main(int argc, char **argv)
 		struct bench_act *a = bench_act_new(MAX_TOK, k);
 		float *out = bench_xalloc((size_t)MAX_TOK * m * 4);
 		struct bnc_matrix proto, *mats;
-		void *exec = bench_ternary(m, k, &proto);
-		size_t sz = bnc_exec_size(m, k);
+		void *exec = bench_ternary(m, k, layout, &proto);
+		size_t sz = bnc_layout_size(layout, m, k);
 
 		copies = (int)((512u << 20) / sz) + 1;
 		mats = calloc(copies, sizeof(*mats));
@@ -109,7 +111,7 @@ int bench_batch_main(int argc, char **argv)
 			step[n] += NR_LAYERS * shapes[si].per_layer *
 				   time_matmul(pool, isa, mats, copies, &a->act, out);
 		}
-		bytes += (double)NR_LAYERS * shapes[si].per_layer * m * k / 4;
+		bytes += (double)NR_LAYERS * shapes[si].per_layer * (sz - 64);
 		macs += (double)NR_LAYERS * shapes[si].per_layer * m * k;
 		for (c = 0; c < copies; c++)
 			free(mats[c].data);
@@ -120,10 +122,11 @@ int bench_batch_main(int argc, char **argv)
 	}
 	gbs = gbs > bench_dram_gbs(pool) ? gbs : bench_dram_gbs(pool);
 	bnc_pool_free(pool);
-	printf("# bitnet-bench batch: %s, %d thread(s); the 2B-4T ternary linears (%.0f MB, "
+	printf("# bitnet-bench batch: %s, %s layout, %d thread(s); the 2B-4T ternary linears (%.0f MB, "
 	       "%.2f G MACs per token); DRAM read %.1f GB/s, int8 ceiling %.0f G MAC/s (GEMM by "
 	       "128 tokens: %.0f)\n",
-	       bnc_isa_name(isa), threads, bytes / 1e6, macs / 1e9, gbs, gmacs, gemm);
+	       bnc_isa_name(isa), layout == BNC_LAYOUT_T5 ? "t5" : "r16", threads, bytes / 1e6,
+	       macs / 1e9, gbs, gmacs, gemm);
 	printf("%3s %12s %12s %10s %12s %8s\n", "B", "ms/step", "tokens/s", "x B=1", "roof ms",
 	       "% roof");
 	for (n = lo; n <= hi; n++) {

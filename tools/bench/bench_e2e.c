@@ -36,6 +36,7 @@ struct e2e_opts {
 	bool no_baseline;
 	bool keep;
 	enum bn_head_kind head; /* of the ternary model; the baseline's is F16 */
+	enum bn_pack_kind pack; /* of the ternary model */
 };
 
 #define BATCH 4 /* sequences decoded together in the batched run */
@@ -44,7 +45,7 @@ struct e2e_result {
 	double prefill_tps, decode_tps, batch_tps, load_s;
 	long rss_kb;
 	int ok;
-	char label[40]; /* "<linears> ternary + <head> head", from the loaded model */
+	char label[56]; /* "<linears> ternary + <head> head, <pack>", from the loaded model */
 };
 
 /*
@@ -106,7 +107,8 @@ static int run_child(const char *path, bool dense, int threads, const struct e2e
 	struct bn_load_opts lo = { .backend = BN_BACKEND_CPU,
 				   .threads = threads,
 				   .dense = dense,
-				   .head = dense ? BN_HEAD_FILE : o->head };
+				   .head = dense ? BN_HEAD_FILE : o->head,
+				   .pack = o->pack };
 	struct bn_model *m;
 	struct bn_seq *seq;
 	char err[512];
@@ -124,7 +126,8 @@ static int run_child(const char *path, bool dense, int threads, const struct e2e
 	r->load_s = bench_now() - t0;
 	const struct bn_model_info *in = bn_model_info(m);
 
-	snprintf(r->label, sizeof(r->label), "%s ternary + %s head", in->weight_type, in->head);
+	snprintf(r->label, sizeof(r->label), "%s ternary + %s head, %s", in->weight_type, in->head,
+		 in->pack);
 
 	seq = bn_seq_new(m, (uint32_t)(o->prompt + o->gen + 1));
 	ids = malloc(o->prompt * sizeof(int32_t));
@@ -212,6 +215,7 @@ static void usage(FILE *f)
 		"usage: bitnet-bench e2e [--model TERNARY.gguf] [--baseline F16.gguf]\n"
 		"         [--workdir DIR] [--prompt N] [--gen N] [--reps N] [--threads 1|2|1,2]\n"
 		"         [--no-baseline] [--keep] [--head auto|file|q8|q4]\n"
+		"         [--pack auto|r16|t5|dual]\n"
 		"Without --model/--baseline, bitnet-mkmodel writes the 2B-4T shape (I2_S, and\n"
 		"F16 linears for the baseline) into --workdir (default /var/tmp).\n");
 }
@@ -229,6 +233,11 @@ static bool parse_head(const char *arg, void *dst)
 	return !bn_head_kind_parse(arg, dst);
 }
 
+static bool parse_pack(const char *arg, void *dst)
+{
+	return !bn_pack_kind_parse(arg, dst);
+}
+
 static int parse(int argc, char **argv, struct e2e_opts *o)
 {
 	const struct tool_opt opts[] = {
@@ -242,6 +251,7 @@ static int parse(int argc, char **argv, struct e2e_opts *o)
 		TOOL_OPT("no-baseline", TOOL_OPT_SET, &o->no_baseline),
 		TOOL_OPT("keep", TOOL_OPT_SET, &o->keep),
 		TOOL_OPT_PARSE("head", &o->head, parse_head),
+		TOOL_OPT_PARSE("pack", &o->pack, parse_pack),
 		TOOL_OPT_END,
 	};
 	int rc;

@@ -89,7 +89,7 @@ double bench_dram_gbs(struct bnc_pool *pool)
 	return best;
 }
 
-void *bench_ternary(uint32_t m, uint32_t k, struct bnc_matrix *mat)
+void *bench_ternary(uint32_t m, uint32_t k, uint32_t layout, struct bnc_matrix *mat)
 {
 	size_t cnt = (size_t)m * k, bytes = bnc_packed_size(BNC_FMT_I2_S, m, k), i;
 	s8 *t = bench_xalloc(cnt);
@@ -103,9 +103,9 @@ void *bench_ternary(uint32_t m, uint32_t k, struct bnc_matrix *mat)
 	memset(mat, 0, sizeof(*mat));
 	mat->rows = m;
 	mat->cols = k;
-	mat->data = bench_xalloc(bnc_exec_size(m, k));
+	mat->data = bench_xalloc(bnc_layout_size(layout, m, k));
 	if (bnc_pack(BNC_FMT_I2_S, t, m, k, 0x3d800000, i2s, bytes) ||
-	    bnc_repack(mat, BNC_FMT_I2_S, i2s, bytes))
+	    bnc_repack_layout(mat, layout, BNC_FMT_I2_S, i2s, bytes))
 		exit(1);
 	free(t);
 	free(i2s);
@@ -144,7 +144,7 @@ double bench_gemm_gmacs(struct bnc_pool *pool, uint32_t m, uint32_t k, uint32_t 
 	struct bench_act *a = bench_act_new(n, k);
 	float *out = bench_xalloc((size_t)n * m * 4);
 	struct bnc_matrix mat;
-	void *exec = bench_ternary(m, k, &mat);
+	void *exec = bench_ternary(m, k, BNC_LAYOUT_R16, &mat);
 	double best = 1e30, t0, start;
 	int reps = 0;
 

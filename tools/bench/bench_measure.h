@@ -40,7 +40,7 @@ double bench_int8_peak_gmacs(struct bnc_pool *pool);
 /* 64-byte aligned; exits when out of memory. */
 void *bench_xalloc(size_t bytes);
 /* A random ternary @m x @k matrix in the execution layout; returns its data. */
-void *bench_ternary(uint32_t m, uint32_t k, struct bnc_matrix *mat);
+void *bench_ternary(uint32_t m, uint32_t k, uint32_t layout, struct bnc_matrix *mat);
 struct bench_act *bench_act_new(uint32_t n, uint32_t k);
 void bench_act_free(struct bench_act *a);
 /* A fixed pseudo-random prompt of @n ordinary tokens; @salt makes another. */

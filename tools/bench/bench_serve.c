@@ -30,6 +30,7 @@
 
 struct serve_opts {
 	const char *model, *workdir, *driver, *shape;
+	const char *pack; /* --pack: the engine's and bitnetd's (Pack=) */
 	int sessions[MAX_NS], n_sessions;
 	int tokens, prompt, threads, reps, long_prompt, prefill_chunk;
 	bool engine, daemon, keep;
@@ -165,9 +166,9 @@ static int daemon_runs(const struct serve_opts *o, const char *model, int long_p
 			 o->sessions[i]);
 	snprintf(cmd, sizeof(cmd),
 		 "'%s' '%s' --sessions %s --tokens %d --prompt %d --threads %d --reps %d"
-		 " --long-prompt %d --prefill-chunk %d",
+		 " --long-prompt %d --prefill-chunk %d --pack %s",
 		 drv, model, list, o->tokens, o->prompt, o->threads, o->reps, long_prompt,
-		 o->prefill_chunk);
+		 o->prefill_chunk, o->pack);
 	fflush(NULL);
 	p = popen(cmd, "r");
 	if (!p)
@@ -229,9 +230,10 @@ static void print_table(const char *what, const struct serve_opts *o, const stru
 }
 
 /* Weight bytes and MACs of one token: every linear and the output head. */
-static int measure_roofline(const char *model, int threads, struct roofline *rf)
+static int measure_roofline(const char *model, int threads, enum bn_pack_kind pack,
+			    struct roofline *rf)
 {
-	struct bn_load_opts lo = { .backend = BN_BACKEND_CPU, .threads = threads };
+	struct bn_load_opts lo = { .backend = BN_BACKEND_CPU, .threads = threads, .pack = pack };
 	const struct bn_model_info *in;
 	struct bnc_pool *pool;
 	struct bn_model *m;
@@ -268,6 +270,8 @@ static int measure_roofline(const char *model, int threads, struct roofline *rf)
 static int engine_runs(const struct serve_opts *o, const char *model, struct serve_row *rows)
 {
 	struct bn_load_opts lo = { .backend = BN_BACKEND_CPU, .threads = o->threads };
+
+	bn_pack_kind_parse(o->pack, &lo.pack); /* checked by parse() */
 	struct serve_row r;
 	struct bn_model *m;
 	char err[512];
@@ -297,7 +301,7 @@ static void usage(FILE *f)
 		"usage: bitnet-bench serve [--model M.gguf | --shape 2b4t|small|tiny] [--workdir DIR]\n"
 		"         [--sessions 1,2,4,8,16] [--tokens N] [--prompt N] [--threads N] [--reps N]\n"
 		"         [--engine-only | --both] [--long-prompt WORDS [--prefill-chunk N]]\n"
-		"         [--driver serve-driver.py] [--keep]\n"
+		"         [--driver serve-driver.py] [--keep] [--pack auto|r16|t5|dual]\n"
 		"Without --model, bitnet-mkmodel writes the shape (default 2b4t) into --workdir\n"
 		"(default /var/tmp). --prompt is words through the daemon, tokens in the engine.\n"
 		"--long-prompt: a prompt of WORDS words arrives while the sessions decode; their\n"
@@ -308,15 +312,25 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct serve_opts *o)
 {
 	static const struct option opts[] = {
-		{ "model", 1, NULL, 'm' },	 { "shape", 1, NULL, 's' },
-		{ "workdir", 1, NULL, 'w' },	 { "sessions", 1, NULL, 'S' },
-		{ "tokens", 1, NULL, 'n' },	 { "prompt", 1, NULL, 'p' },
-		{ "threads", 1, NULL, 't' },	 { "reps", 1, NULL, 'r' },
-		{ "engine-only", 0, NULL, 'E' }, { "both", 0, NULL, 'B' },
-		{ "long-prompt", 1, NULL, 'L' }, { "prefill-chunk", 1, NULL, 'C' },
-		{ "driver", 1, NULL, 'd' },	 { "keep", 0, NULL, 'k' },
-		{ "help", 0, NULL, 'h' },	 { NULL, 0, NULL, 0 },
+		{ "model", 1, NULL, 'm' },
+		{ "shape", 1, NULL, 's' },
+		{ "workdir", 1, NULL, 'w' },
+		{ "sessions", 1, NULL, 'S' },
+		{ "tokens", 1, NULL, 'n' },
+		{ "prompt", 1, NULL, 'p' },
+		{ "threads", 1, NULL, 't' },
+		{ "reps", 1, NULL, 'r' },
+		{ "engine-only", 0, NULL, 'E' },
+		{ "both", 0, NULL, 'B' },
+		{ "long-prompt", 1, NULL, 'L' },
+		{ "prefill-chunk", 1, NULL, 'C' },
+		{ "driver", 1, NULL, 'd' },
+		{ "keep", 0, NULL, 'k' },
+		{ "pack", 1, NULL, 'P' },
+		{ "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
+	enum bn_pack_kind pack;
 	char *tok, *save = NULL;
 	int c;
 
@@ -368,6 +382,9 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		case 'k':
 			o->keep = true;
 			break;
+		case 'P':
+			o->pack = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -383,7 +400,7 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 			o->n_sessions = 0;
 	if (o->n_sessions < 1 || o->tokens < 2 || o->tokens > 4096 || o->prompt < 1 ||
 	    o->prompt > 1024 || o->threads < 1 || o->reps < 1 || o->long_prompt < 0 ||
-	    o->prefill_chunk < 0 || optind != argc) {
+	    o->prefill_chunk < 0 || optind != argc || bn_pack_kind_parse(o->pack, &pack)) {
 		usage(stderr);
 		return 2;
 	}
@@ -439,7 +456,9 @@ int bench_serve_main(int argc, char **argv)
 				.prompt = 24,
 				.threads = 2,
 				.reps = 2,
+				.pack = "auto",
 				.daemon = true };
+	enum bn_pack_kind pack = BN_PACK_AUTO;
 	struct serve_row eng[MAX_NS] = { 0 }, dmn[MAX_NS] = { 0 };
 	struct roofline rf;
 	char model[PATH_MAX];
@@ -448,7 +467,8 @@ int bench_serve_main(int argc, char **argv)
 	rc = parse(argc, argv, &o);
 	if (rc)
 		return rc;
-	if (model_path(&o, model, sizeof(model)) || measure_roofline(model, o.threads, &rf))
+	bn_pack_kind_parse(o.pack, &pack); /* checked by parse() */
+	if (model_path(&o, model, sizeof(model)) || measure_roofline(model, o.threads, pack, &rf))
 		return 1;
 	if (o.long_prompt) {
 		rc = long_prompt_runs(&o, model);

@@ -4,6 +4,7 @@
 
     serve-driver.py MODEL --sessions 1,2,4 --tokens N --prompt WORDS
                     [--threads T] [--reps R] [--long-prompt WORDS] [--prefill-chunk N]
+                    [--pack auto|r16|t5|dual]
 
 Starts a private dbus-daemon and bitnetd (tests/integration/daemon/harness.py),
 then for each B, B clients (one session each, each its own prompt) submit at
@@ -120,10 +121,12 @@ def main():
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--long-prompt", type=int, default=0)
     ap.add_argument("--prefill-chunk", type=int, default=0)
+    ap.add_argument("--pack", default="auto")
     a = ap.parse_args()
     ns = [int(x) for x in a.sessions.split(",")]
     bus = h.Bus(os.path.join(h.SRC, "tests", "integration", "daemon", "private-bus.conf"))
-    cfg = "[Limits]\nMaxSessionsPerUser=64\nMaxBatch=%d\nIdleTimeoutSec=0\n" \
+    cfg = "[Service]\nPack=%s\n" % a.pack
+    cfg += "[Limits]\nMaxSessionsPerUser=64\nMaxBatch=%d\nIdleTimeoutSec=0\n" \
         "TokensPerSignal=1\n" % (max(ns) + 1)
     if a.prefill_chunk:
         cfg += "PrefillChunk=%d\n" % a.prefill_chunk

@@ -52,7 +52,7 @@ static void usage(FILE *f)
 		   "  perplexity: --perplexity FILE [--ctx N] [--chunks N] [--all-positions]\n"
 		   "  tokenize:   --tokenize TEXT | --tokenize-file FILE [--no-bos] [--special]\n"
 		   "  common:     --backend cpu|kmod|auto  --threads N  --quiet\n"
-		   "              --head auto|file|q8|q4  --dense\n"
+		   "              --head auto|file|q8|q4  --pack auto|r16|t5|dual  --dense\n"
 		   "              --attach NAME (bitnetd's model NAME's weights, same file)\n");
 }
 
@@ -455,6 +455,7 @@ enum {
 	OPT_QUIET,
 	OPT_HELP,
 	OPT_HEAD,
+	OPT_PACK,
 	OPT_DENSE,
 	OPT_ATTACH,
 };
@@ -487,6 +488,7 @@ static const struct option long_opts[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "head", required_argument, NULL, OPT_HEAD },
+	{ "pack", required_argument, NULL, OPT_PACK },
 	{ "dense", no_argument, NULL, OPT_DENSE },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -625,6 +627,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			if (bn_head_kind_parse(optarg, &o->load.head))
 				return bad("--head (auto, file, q8 or q4)");
 			break;
+		case OPT_PACK:
+			if (bn_pack_kind_parse(optarg, &o->load.pack))
+				return bad("--pack (auto, r16, t5 or dual)");
+			break;
 		case OPT_DENSE:
 			o->load.dense = true;
 			break;
@@ -685,9 +691,9 @@ int main(int argc, char **argv)
 
 		fprintf(stderr,
 			"%s: %s, %s weights%s, %u layers, %u embd, %u vocab, %s head, "
-			"backend %s\n",
+			"backend %s, %s layout\n",
 			in->name, in->arch, in->weight_type, o.load.dense ? " (dense)" : "",
-			in->n_layer, in->n_embd, in->n_vocab, in->head, in->backend);
+			in->n_layer, in->n_embd, in->n_vocab, in->head, in->backend, in->pack);
 	}
 	rc = o.ppl_file ? do_perplexity(m, &o) : do_generate(m, &o);
 	bn_model_free(m);

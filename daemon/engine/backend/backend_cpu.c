@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The "cpu" backend: weights repacked once into the compute core's
- * execution layout, matmuls split in row tiles over the core's pool.
+ * execution layout (R16, T5 or both: enum bn_pack_kind), matmuls split in
+ * row tiles over the core's pool.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -14,6 +15,8 @@
 #include "libcore/pool.h"
 
 #define CPU_MULTI_MAX 4 /* weights in one dispatch */
+/* dual: T5 for matmuls of up to this many tokens (T5 loses from 2 on) */
+#define CPU_DUAL_T5_TOKENS 1
 
 /*
  * Weights are carved out of large 2 MiB-aligned chunks that ask for
@@ -31,12 +34,18 @@ struct cpu_chunk {
 	size_t size, used;
 };
 
+/* A weight in one or both layouts (data NULL: not held in that one). */
+struct cpu_weight {
+	struct bnc_matrix r16, t5;
+};
+
 struct cpu_backend {
 	struct bn_backend base;
 	struct bnc_pool *pool;
 	bool own_pool;
 	enum bnc_isa isa;
-	struct bnc_matrix *w;
+	enum bn_pack_kind pack; /* resolved: R16, T5 or DUAL */
+	struct cpu_weight *w;
 	uint32_t n_w, cap_w;
 	uint64_t bytes;
 	struct cpu_chunk *chunks; /* newest first */
@@ -73,19 +82,44 @@ static uint8_t *cpu_weight_alloc(struct cpu_backend *c, size_t size)
 	return ch->base + ch->used - size;
 }
 
+/* @w: the packed tensor repacked into @layout; on failure nothing kept. */
+static int cpu_repack(struct cpu_backend *c, uint32_t layout, unsigned int fmt, uint32_t rows,
+		      uint32_t cols, const void *data, size_t bytes, struct bnc_matrix *w)
+{
+	size_t size = bnc_layout_size(layout, rows, cols);
+	int rc;
+
+	size = (size + BNC_BUF_ALIGN - 1) & ~(size_t)(BNC_BUF_ALIGN - 1);
+	w->rows = rows;
+	w->cols = cols;
+	w->data = cpu_weight_alloc(c, size);
+	if (!w->data)
+		return -ENOMEM;
+	rc = bnc_repack_layout(w, layout, fmt, data, bytes);
+	if (rc) {
+		c->chunks->used -= size; /* the last allocation: give it back */
+		w->data = NULL;
+		return rc;
+	}
+	c->bytes += size;
+	return 0;
+}
+
 static int cpu_add_weight(struct bn_backend *b, unsigned int fmt, uint32_t rows, uint32_t cols,
 			  const void *data, size_t bytes, bn_weight_id *id)
 {
 	struct cpu_backend *c = cpu_of(b);
-	struct bnc_matrix *w;
-	size_t size;
-	int rc;
+	/* T5's kernels are exact up to BNC_T5_MAX_COLS; wider ones stay R16 */
+	bool t5 = c->pack != BN_PACK_R16 && bnc_layout_size(BNC_LAYOUT_T5, rows, cols);
+	bool r16 = c->pack != BN_PACK_T5 || !t5;
+	struct cpu_weight *w;
+	int rc = 0;
 
 	if (bnc_check_shape(rows, cols) || bytes != bnc_packed_size(fmt, rows, cols))
 		return -EINVAL;
 	if (c->n_w == c->cap_w) {
 		uint32_t cap = c->cap_w ? c->cap_w * 2 : 64;
-		struct bnc_matrix *p = realloc(c->w, cap * sizeof(*p));
+		struct cpu_weight *p = realloc(c->w, cap * sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
@@ -94,21 +128,28 @@ static int cpu_add_weight(struct bn_backend *b, unsigned int fmt, uint32_t rows,
 	}
 	w = &c->w[c->n_w];
 	memset(w, 0, sizeof(*w));
-	w->rows = rows;
-	w->cols = cols;
-	size = bnc_exec_size(rows, cols);
-	size = (size + BNC_BUF_ALIGN - 1) & ~(size_t)(BNC_BUF_ALIGN - 1);
-	w->data = cpu_weight_alloc(c, size);
-	if (!w->data)
-		return -ENOMEM;
-	rc = bnc_repack(w, fmt, data, bytes);
-	if (rc) {
-		c->chunks->used -= size; /* the last allocation: give it back */
-		return rc;
-	}
-	c->bytes += size;
+	if (r16)
+		rc = cpu_repack(c, BNC_LAYOUT_R16, fmt, rows, cols, data, bytes, &w->r16);
+	if (!rc && t5)
+		rc = cpu_repack(c, BNC_LAYOUT_T5, fmt, rows, cols, data, bytes, &w->t5);
+	if (rc)
+		return rc; /* an R16 copy made is kept in its chunk, unused */
 	*id = c->n_w++;
 	return 0;
+}
+
+/* The copy of weight @id that runs @n_tokens best; NULL for a bad id. */
+static const struct bnc_matrix *cpu_pick(const struct cpu_backend *c, bn_weight_id id,
+					 uint32_t n_tokens)
+{
+	const struct cpu_weight *w;
+
+	if (id >= c->n_w)
+		return NULL;
+	w = &c->w[id];
+	if (w->t5.data && (!w->r16.data || n_tokens <= CPU_DUAL_T5_TOKENS))
+		return &w->t5;
+	return &w->r16;
 }
 
 static int cpu_finish_load(struct bn_backend *b)
@@ -128,9 +169,9 @@ static int cpu_matmul(struct bn_backend *b, const bn_weight_id *ids, uint32_t n_
 	/* Weights sharing K (q/k/v, gate/up) go in one dispatch: fewer syncs. */
 	if (n_w > 1 && n_w <= CPU_MULTI_MAX) {
 		for (i = 0; i < n_w; i++) {
-			if (ids[i] >= c->n_w)
+			ws[i] = cpu_pick(c, ids[i], n_tokens);
+			if (!ws[i])
 				return -EINVAL;
-			ws[i] = &c->w[ids[i]];
 			if (ws[i]->cols != ws[0]->cols)
 				break;
 		}
@@ -146,9 +187,9 @@ static int cpu_matmul(struct bn_backend *b, const bn_weight_id *ids, uint32_t n_
 		const struct bnc_matrix *w;
 		struct bnc_act x;
 
-		if (ids[i] >= c->n_w)
+		w = cpu_pick(c, ids[i], n_tokens);
+		if (!w)
 			return -EINVAL;
-		w = &c->w[ids[i]];
 		x = (struct bnc_act){
 			.n = n_tokens, .k = w->cols, .q = q, .sum = sum, .sigma = sigma
 		};
@@ -200,7 +241,7 @@ static const struct bn_backend_ops cpu_ops = {
 	.destroy = cpu_destroy,
 };
 
-static int cpu_new(struct bnc_pool *pool, bool own, struct bn_backend **out)
+static int cpu_new(struct bnc_pool *pool, bool own, enum bn_pack_kind pack, struct bn_backend **out)
 {
 	struct cpu_backend *c = calloc(1, sizeof(*c));
 
@@ -214,6 +255,7 @@ static int cpu_new(struct bnc_pool *pool, bool own, struct bn_backend **out)
 	c->pool = pool;
 	c->own_pool = own;
 	c->isa = bnc_isa_best();
+	c->pack = bn_pack_resolve(pack);
 	*out = &c->base;
 	return 0;
 }
@@ -224,12 +266,51 @@ int bn_backend_cpu_new(int threads, struct bn_backend **out)
 
 	if (!pool)
 		return -ENOMEM;
-	return cpu_new(pool, true, out);
+	return cpu_new(pool, true, BN_PACK_R16, out);
 }
 
-int bn_backend_cpu_new_shared(struct bnc_pool *pool, struct bn_backend **out)
+int bn_backend_cpu_new_shared(struct bnc_pool *pool, enum bn_pack_kind pack,
+			      struct bn_backend **out)
 {
 	if (!pool)
 		return -EINVAL;
-	return cpu_new(pool, false, out);
+	return cpu_new(pool, false, pack, out);
+}
+
+int bn_pack_kind_parse(const char *name, enum bn_pack_kind *kind)
+{
+	static const char *const names[] = {
+		[BN_PACK_AUTO] = "auto",
+		[BN_PACK_R16] = "r16",
+		[BN_PACK_T5] = "t5",
+		[BN_PACK_DUAL] = "dual",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i])) {
+			*kind = (enum bn_pack_kind)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+enum bn_pack_kind bn_pack_resolve(enum bn_pack_kind kind)
+{
+	if (kind != BN_PACK_AUTO)
+		return kind;
+	return BN_PACK_R16;
+}
+
+const char *bn_pack_name(enum bn_pack_kind kind)
+{
+	switch (bn_pack_resolve(kind)) {
+	case BN_PACK_T5:
+		return "T5";
+	case BN_PACK_DUAL:
+		return "R16+T5";
+	default:
+		return "R16";
+	}
 }

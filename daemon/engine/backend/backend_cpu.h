@@ -11,7 +11,10 @@
 
 struct bnc_pool;
 
-/* @pool must outlive the backend. */
-int bn_backend_cpu_new_shared(struct bnc_pool *pool, struct bn_backend **out);
+/* @pool must outlive the backend; @pack: the weights' layout(s). */
+int bn_backend_cpu_new_shared(struct bnc_pool *pool, enum bn_pack_kind pack,
+			      struct bn_backend **out);
+/* "R16", "T5" or "R16+T5": what a cpu backend made with @kind holds. */
+const char *bn_pack_name(enum bn_pack_kind kind);
 
 #endif /* BITNET_ENGINE_BACKEND_CPU_H */

@@ -579,7 +579,8 @@ static int make_backend(struct loader *ld)
 	ld->m->pool = bn_pool_new(threads);
 	if (!ld->m->pool)
 		return fail(ld, -ENOMEM, "cannot start %d threads", threads);
-	rc = bn_backend_cpu_new_shared(bn_pool_core(ld->m->pool), &ld->m->backend);
+	rc = bn_backend_cpu_new_shared(bn_pool_core(ld->m->pool),
+				       ld->opts ? ld->opts->pack : BN_PACK_AUTO, &ld->m->backend);
 	if (rc)
 		return fail(ld, rc, "cpu backend: %s", strerror(-rc));
 	return 0;
@@ -648,6 +649,10 @@ static int load_all(struct loader *ld, const char *path)
 	if (rc)
 		return rc;
 	m->info.backend = m->backend->ops->name;
+	/* the kmod backend's objects are R16 */
+	m->info.pack = strcmp(m->info.backend, "cpu") ?
+			       "R16" :
+			       bn_pack_name(ld->opts ? ld->opts->pack : BN_PACK_AUTO);
 	if (!m->pool)
 		m->pool = bn_pool_new(threads_of(ld));
 	m->layers = calloc(m->info.n_layer, sizeof(*m->layers));

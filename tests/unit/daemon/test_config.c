@@ -22,15 +22,15 @@ int main(void)
 	char err[256];
 	int r;
 
-	printf("1..15\n");
+	printf("1..16\n");
 	r = parse(&c,
-		  "# comment\n\n[Service]\nThreads = 2\nBackend=cpu\nHead=q4\n"
+		  "# comment\n\n[Service]\nThreads = 2\nBackend=cpu\nHead=q4\nPack=t5\n"
 		  "[Limits]\nMaxQueue=5\nMemoryBudget=2G\nMaxTokensPerUser=100K\n"
 		  "[Model]\nName=tiny\nPath=/m/tiny.gguf\n[Model]\nName=b\nPath=/m/b.gguf\n",
 		  err);
 	tap_ok(r == 0, "a full file parses");
 	tap_ok(c.threads == 2 && c.backend && !strcmp(c.backend, "cpu") && c.head &&
-		       !strcmp(c.head, "q4"),
+		       !strcmp(c.head, "q4") && c.pack && !strcmp(c.pack, "t5"),
 	       "[Service] keys");
 	tap_ok(c.limits.max_queue == 5 && c.limits.memory_budget == (2ULL << 30) &&
 		       c.limits.max_tokens_per_user == 100 * 1024,
@@ -70,6 +70,9 @@ int main(void)
 	tap_ok(r == -EINVAL, "unknown backend refused");
 	r = parse(&c, "[Service]\nHead=q5\n", err);
 	tap_ok(r == -EINVAL, "unknown head format refused");
+	bnetd_config_free(&c);
+	r = parse(&c, "[Service]\nPack=t4\n", err);
+	tap_ok(r == -EINVAL && strstr(err, "Pack"), "unknown weight layout refused");
 	bnetd_config_free(&c);
 	return tap_exit();
 }

@@ -90,7 +90,8 @@ int main(void)
 	bnetd_list_init(&models);
 	r = bnetd_wakeup_init(&w);
 	if (r >= 0)
-		r = bnetd_model_new("tiny", file, BN_BACKEND_CPU, BN_HEAD_AUTO, 1, &w, &mo);
+		r = bnetd_model_new("tiny", file, BN_BACKEND_CPU, BN_HEAD_AUTO, BN_PACK_AUTO, 1, &w,
+				    &mo);
 	if (!tap_ok(r == 0 && !strcmp(bnetd_model_state_name(mo->state), "loading"),
 		    "model: the loader thread starts, the model is 'loading'"))
 		return tap_exit();
