@@ -129,37 +129,43 @@ struct norm_ctx {
 	struct bn_model *m;
 	struct bn_scratch *s;
 	const float *x, *w;
-	uint32_t k;
+	uint32_t n, k, per; /* rows, their width, rows per task */
 };
 
-static void norm_quantize_row(void *arg, uint32_t r, uint32_t worker)
+static void norm_quantize_rows(void *arg, uint32_t i, uint32_t worker)
 {
 	struct norm_ctx *c = arg;
 	struct bn_scratch *s = c->s;
+	uint32_t r = i * c->per, cnt = c->n - r < c->per ? c->n - r : c->per;
 	size_t at = (size_t)r * c->k;
 	const float *x = c->x + at;
 
 	(void)worker;
 	if (c->w) {
-		bn_rmsnorm(x, c->w, c->k, c->m->eps, s->h + at);
+		bn_rmsnorm_rows(x, c->w, cnt, c->k, c->m->eps, s->h + at);
 		x = s->h + at;
 	}
-	bnc_quant_act_rows(x, 1, c->k, s->q8 + at, s->sigma + r, s->sum + r);
+	bnc_quant_act_rows(x, cnt, c->k, s->q8 + at, s->sigma + r, s->sum + r);
 }
 
 /*
  * The next matmuls' input: @n rows of @k floats, RMS-normed by @w into
- * s->h first unless @w is NULL, quantized into the scratch. A task per row
- * (the same bits as in a loop): done by the calling thread alone, with the
- * other one waiting, norms and quantization were ~10% of an 8-token step.
+ * s->h first unless @w is NULL, quantized into the scratch (the same bits
+ * however the rows are grouped). Done by the calling thread alone, with the
+ * other one waiting, norms and quantization were ~10% of an 8-token step;
+ * a task per row, still ~5% (each norm waits on its chain of adds): so
+ * each thread takes an equal share of the rows, normed side by side.
  */
 static void norm_quantize(struct bn_model *m, struct bn_scratch *s, const float *x, const float *w,
 			  uint32_t n, uint32_t k)
 {
-	struct norm_ctx c = { m, s, x, w, k };
+	uint32_t threads = bn_pool_threads(m->pool);
+	struct norm_ctx c = { m, s, x, w, n, k, (n + threads - 1) / threads };
 
+	if (c.per > BN_RMSNORM_ROWS)
+		c.per = BN_RMSNORM_ROWS;
 	s->xin = w ? s->h : x;
-	bn_pool_for(m->pool, n, norm_quantize_row, &c);
+	bn_pool_for(m->pool, (n + c.per - 1) / c.per, norm_quantize_rows, &c);
 }
 
 #define DENSE_TASKS 64
@@ -241,6 +247,35 @@ static void attn_task(void *arg, uint32_t i, uint32_t worker)
 }
 
 /*
+ * Row @r's query and key heads rotated, its keys and values into its
+ * sequence's cache at its position: a task per row, as the calling thread
+ * alone took ~2% of an 8-token step.
+ */
+static void rope_row(void *arg, uint32_t r, uint32_t worker)
+{
+	struct attn_ctx *c = arg;
+	struct bn_model *m = c->m;
+	struct bn_scratch *s = c->s;
+	uint32_t hq = m->info.n_head, hkv = m->info.n_head_kv, d = m->head_dim, h;
+	size_t qd = (size_t)hq * d, kvd = (size_t)hkv * d;
+	struct bn_seq *seq = s->rows[r].seq;
+	uint32_t pos = s->rows[r].pos;
+	const float *cs = s->rope + (size_t)r * m->rope_dim, *sn = cs + m->rope_dim / 2;
+
+	(void)worker;
+	for (h = 0; h < hq; h++)
+		bn_rope(s->q + r * qd + h * d, m->rope_dim, cs, sn, m->rope_neox);
+	for (h = 0; h < hkv; h++)
+		bn_rope(s->k + r * kvd + h * d, m->rope_dim, cs, sn, m->rope_neox);
+	for (h = 0; h < hkv; h++) {
+		size_t at = (((size_t)c->layer * hkv + h) * seq->cap + pos) * d;
+
+		memcpy(seq->k + at, s->k + r * kvd + h * d, d * sizeof(float));
+		memcpy(seq->v + at, s->v + r * kvd + h * d, d * sizeof(float));
+	}
+}
+
+/*
  * Query heads per task: a whole group reads each K/V row once, but a decode
  * step has few groups (5 in 2B-4T), so split them until every thread has a
  * few tasks.
@@ -261,8 +296,8 @@ static int attention(struct bn_model *m, struct bn_scratch *s, uint32_t layer, u
 	const struct bn_layer *l = &m->layers[layer];
 	const struct bn_linear *qkv[3] = { &l->wq, &l->wk, &l->wv };
 	float *outs[3] = { s->q, s->k, s->v };
-	uint32_t e = m->info.n_embd, hq = m->info.n_head, hkv = m->info.n_head_kv;
-	uint32_t d = m->head_dim, qd = hq * d, kvd = hkv * d, r, h;
+	uint32_t e = m->info.n_embd;
+	uint32_t qd = m->info.n_head * m->head_dim;
 	struct attn_ctx ctx = { m, s, layer, attn_heads_per_task(m, n) };
 	int rc;
 
@@ -270,23 +305,8 @@ static int attention(struct bn_model *m, struct bn_scratch *s, uint32_t layer, u
 	rc = matmul(m, s, qkv, 3, n, outs);
 	if (rc)
 		return rc;
-	for (r = 0; r < n; r++) {
-		struct bn_seq *seq = s->rows[r].seq;
-		uint32_t pos = s->rows[r].pos;
-		const float *cs = s->rope + (size_t)r * m->rope_dim, *sn = cs + m->rope_dim / 2;
-
-		for (h = 0; h < hq; h++)
-			bn_rope(s->q + (size_t)r * qd + h * d, m->rope_dim, cs, sn, m->rope_neox);
-		for (h = 0; h < hkv; h++)
-			bn_rope(s->k + (size_t)r * kvd + h * d, m->rope_dim, cs, sn, m->rope_neox);
-		for (h = 0; h < hkv; h++) {
-			size_t at = (((size_t)layer * hkv + h) * seq->cap + pos) * d;
-
-			memcpy(seq->k + at, s->k + (size_t)r * kvd + h * d, d * sizeof(float));
-			memcpy(seq->v + at, s->v + (size_t)r * kvd + h * d, d * sizeof(float));
-		}
-	}
-	bn_pool_for(m->pool, n * (hq / ctx.heads), attn_task, &ctx);
+	bn_pool_for(m->pool, n, rope_row, &ctx);
+	bn_pool_for(m->pool, n * (m->info.n_head / ctx.heads), attn_task, &ctx);
 
 	norm_quantize(m, s, s->att, m->sub_norms ? l->attn_sub_norm : NULL, n, qd);
 	const struct bn_linear *wo = &l->wo;
@@ -333,7 +353,27 @@ struct head_ctx {
 	struct bn_model *m;
 	struct bn_scratch *s;
 	uint32_t n;
+	const uint32_t *which; /* the slice's row of each input */
 };
+
+/*
+ * The task's columns of every input's logits to where its row wants them:
+ * here, while they are in cache, and on every thread (after the pass, on
+ * the calling thread alone, 4 MB of copies for 8 rows took ~1% of a step).
+ */
+static void head_copy_out(const struct head_ctx *c, uint32_t r0, uint32_t r1)
+{
+	uint32_t v = c->m->info.n_vocab, j;
+
+	for (j = 0; j < c->n; j++) {
+		const struct bn_row *row = &c->s->rows[c->which[j]];
+		const float *src = c->s->head_out + (size_t)j * v + r0;
+
+		memcpy(row->logits + r0, src, (r1 - r0) * sizeof(float));
+		if (row->logits2)
+			memcpy(row->logits2 + r0, src, (r1 - r0) * sizeof(float));
+	}
+}
 
 static void head_task(void *arg, uint32_t i, uint32_t worker)
 {
@@ -356,6 +396,7 @@ static void head_task(void *arg, uint32_t i, uint32_t worker)
 		bn_q8rows_matmul(&c->m->head_q8, r0, r1, c->s->head_in, c->n, c->s->head_out, v);
 	else
 		bn_ftensor_matmul(&c->m->head, r0, r1, c->s->head_in, c->n, c->s->head_out, v);
+	head_copy_out(c, r0, r1);
 }
 
 /* The head's input as unsigned bytes q + 128 with per-row sigma. */
@@ -372,9 +413,9 @@ static void quantize_head_in(struct bn_scratch *s, uint32_t n, uint32_t e)
 /* Final norm and output head for the rows of this slice that want logits. */
 static void head(struct bn_model *m, struct bn_scratch *s, uint32_t n)
 {
-	uint32_t e = m->info.n_embd, v = m->info.n_vocab, r, k = 0, j;
+	uint32_t e = m->info.n_embd, r, k = 0;
 	uint32_t which[HEAD_ROWS];
-	struct head_ctx ctx = { m, s, 0 };
+	struct head_ctx ctx = { m, s, 0, which };
 
 	for (r = 0; r <= n; r++) {
 		if (r < n && s->rows[r].logits) {
@@ -387,14 +428,6 @@ static void head(struct bn_model *m, struct bn_scratch *s, uint32_t n)
 			if (m->head_q4.q || m->head_q6k || (m->head_q8.q && bn_q8rows_have_vnni()))
 				quantize_head_in(s, k, e);
 			bn_pool_for(m->pool, HEAD_TASKS, head_task, &ctx);
-			for (j = 0; j < k; j++) {
-				const struct bn_row *row = &s->rows[which[j]];
-				const float *src = s->head_out + (size_t)j * v;
-
-				memcpy(row->logits, src, v * sizeof(float));
-				if (row->logits2)
-					memcpy(row->logits2, src, v * sizeof(float));
-			}
 			k = 0;
 		}
 	}
