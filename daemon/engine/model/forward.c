@@ -227,7 +227,34 @@ struct attn_ctx {
 	struct bn_scratch *s;
 	uint32_t layer;
 	uint32_t heads; /* query heads per task, all of one K/V head */
+	bool rope;	/* each task rotates its heads and caches its K/V first */
 };
+
+/*
+ * Row @r's query heads [@hq0, @hq1) and K/V heads [@g0, @g1) rotated, the
+ * latter's keys and values into its sequence's cache at its position.
+ */
+static void rope_heads(const struct attn_ctx *c, uint32_t r, uint32_t hq0, uint32_t hq1,
+		       uint32_t g0, uint32_t g1)
+{
+	struct bn_model *m = c->m;
+	struct bn_scratch *s = c->s;
+	uint32_t hkv = m->info.n_head_kv, d = m->head_dim, h;
+	size_t qd = (size_t)m->info.n_head * d, kvd = (size_t)hkv * d;
+	struct bn_seq *seq = s->rows[r].seq;
+	uint32_t pos = s->rows[r].pos;
+	const float *cs = s->rope + (size_t)r * m->rope_dim, *sn = cs + m->rope_dim / 2;
+
+	for (h = hq0; h < hq1; h++)
+		bn_rope(s->q + r * qd + h * d, m->rope_dim, cs, sn, m->rope_neox);
+	for (h = g0; h < g1; h++) {
+		size_t at = (((size_t)c->layer * hkv + h) * seq->cap + pos) * d;
+
+		bn_rope(s->k + r * kvd + h * d, m->rope_dim, cs, sn, m->rope_neox);
+		memcpy(seq->k + at, s->k + r * kvd + h * d, d * sizeof(float));
+		memcpy(seq->v + at, s->v + r * kvd + h * d, d * sizeof(float));
+	}
+}
 
 static void attn_task(void *arg, uint32_t i, uint32_t worker)
 {
@@ -241,38 +268,40 @@ static void attn_task(void *arg, uint32_t i, uint32_t worker)
 	struct bn_seq *seq = row->seq;
 	size_t at = ((size_t)c->layer * m->info.n_head_kv + g) * seq->cap * d;
 
+	if (c->rope)
+		rope_heads(c, r, h, h + c->heads, g, g + 1);
 	bn_attend(s->q + ((size_t)r * hq + h) * d, c->heads, seq->k + at, seq->v + at, d,
 		  row->pos + 1, d, s->scores + (size_t)worker * s->score_cap,
 		  s->att + ((size_t)r * hq + h) * d);
 }
 
-/*
- * Row @r's query and key heads rotated, its keys and values into its
- * sequence's cache at its position: a task per row, as the calling thread
- * alone took ~2% of an 8-token step.
- */
 static void rope_row(void *arg, uint32_t r, uint32_t worker)
 {
 	struct attn_ctx *c = arg;
-	struct bn_model *m = c->m;
-	struct bn_scratch *s = c->s;
-	uint32_t hq = m->info.n_head, hkv = m->info.n_head_kv, d = m->head_dim, h;
-	size_t qd = (size_t)hq * d, kvd = (size_t)hkv * d;
-	struct bn_seq *seq = s->rows[r].seq;
-	uint32_t pos = s->rows[r].pos;
-	const float *cs = s->rope + (size_t)r * m->rope_dim, *sn = cs + m->rope_dim / 2;
 
 	(void)worker;
-	for (h = 0; h < hq; h++)
-		bn_rope(s->q + r * qd + h * d, m->rope_dim, cs, sn, m->rope_neox);
-	for (h = 0; h < hkv; h++)
-		bn_rope(s->k + r * kvd + h * d, m->rope_dim, cs, sn, m->rope_neox);
-	for (h = 0; h < hkv; h++) {
-		size_t at = (((size_t)c->layer * hkv + h) * seq->cap + pos) * d;
+	rope_heads(c, r, 0, c->m->info.n_head, 0, c->m->info.n_head_kv);
+}
 
-		memcpy(seq->k + at, s->k + r * kvd + h * d, d * sizeof(float));
-		memcpy(seq->v + at, s->v + r * kvd + h * d, d * sizeof(float));
-	}
+/*
+ * Whether each attention task may rotate and cache its own heads: when it
+ * has a whole K/V group (no other task writes or reads that K/V head of the
+ * row) and no row reads a position another row of the slice writes (every
+ * row its own sequence; a sequence's rows are adjacent). Else RoPE is a
+ * pass of its own, a task per row: one dispatch and barrier fewer per
+ * layer in a decode step of several sessions.
+ */
+static bool attn_rope_in_tasks(const struct bn_model *m, const struct bn_scratch *s, uint32_t n,
+			       uint32_t heads)
+{
+	uint32_t r;
+
+	if (heads != m->info.n_head / m->info.n_head_kv)
+		return false;
+	for (r = 1; r < n; r++)
+		if (s->rows[r].seq == s->rows[r - 1].seq)
+			return false;
+	return true;
 }
 
 /*
@@ -298,14 +327,16 @@ static int attention(struct bn_model *m, struct bn_scratch *s, uint32_t layer, u
 	float *outs[3] = { s->q, s->k, s->v };
 	uint32_t e = m->info.n_embd;
 	uint32_t qd = m->info.n_head * m->head_dim;
-	struct attn_ctx ctx = { m, s, layer, attn_heads_per_task(m, n) };
+	struct attn_ctx ctx = { m, s, layer, attn_heads_per_task(m, n), false };
 	int rc;
 
 	norm_quantize(m, s, s->x, l->attn_norm, n, e);
 	rc = matmul(m, s, qkv, 3, n, outs);
 	if (rc)
 		return rc;
-	bn_pool_for(m->pool, n, rope_row, &ctx);
+	ctx.rope = attn_rope_in_tasks(m, s, n, ctx.heads);
+	if (!ctx.rope)
+		bn_pool_for(m->pool, n, rope_row, &ctx);
 	bn_pool_for(m->pool, n * (m->info.n_head / ctx.heads), attn_task, &ctx);
 
 	norm_quantize(m, s, s->att, m->sub_norms ? l->attn_sub_norm : NULL, n, qd);
