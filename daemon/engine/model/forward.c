@@ -40,6 +40,7 @@ struct bn_scratch {
 	float *scores;
 	float *rope;	  /* per row: cos then sin of its position's angles */
 	const float *xin; /* float input of the next matmul (dense linears) */
+	bool x_behind;	  /* out is still to be added to x (the residual) */
 	float *head_in, *head_out;
 	uint8_t *head_xq; /* head_in as u8 (q + 128), for the VNNI head */
 	float head_sigma[HEAD_ROWS];
@@ -125,10 +126,24 @@ static struct bn_scratch *scratch_get(struct bn_model *m, uint32_t max_ctx)
 	return s;
 }
 
+/* The FFN's gate activation times up, elementwise over @cnt floats. */
+static void gate_act(const struct bn_model *m, float *g, const float *u, size_t cnt)
+{
+	size_t i;
+
+	if (m->act == BN_ACT_RELU_SQR) {
+		bn_relu_sqr_mul(g, u, cnt);
+		return;
+	}
+	for (i = 0; i < cnt; i++)
+		g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
 struct norm_ctx {
 	struct bn_model *m;
 	struct bn_scratch *s;
-	const float *x, *w;
+	float *x;
+	const float *add, *up, *w;
 	uint32_t n, k, per; /* rows, their width, rows per task */
 };
 
@@ -141,6 +156,10 @@ static void norm_quantize_rows(void *arg, uint32_t i, uint32_t worker)
 	const float *x = c->x + at;
 
 	(void)worker;
+	if (c->add)
+		bn_add_f32(c->x + at, c->add + at, (size_t)cnt * c->k);
+	if (c->up)
+		gate_act(c->m, c->x + at, c->up + at, (size_t)cnt * c->k);
 	if (c->w) {
 		bn_rmsnorm_rows(x, c->w, cnt, c->k, c->m->eps, s->h + at);
 		x = s->h + at;
@@ -149,23 +168,34 @@ static void norm_quantize_rows(void *arg, uint32_t i, uint32_t worker)
 }
 
 /*
- * The next matmuls' input: @n rows of @k floats, RMS-normed by @w into
- * s->h first unless @w is NULL, quantized into the scratch (the same bits
- * however the rows are grouped). Done by the calling thread alone, with the
- * other one waiting, norms and quantization were ~10% of an 8-token step;
- * a task per row, still ~5% (each norm waits on its chain of adds): so
- * each thread takes an equal share of the rows, normed side by side.
+ * The next matmuls' input: @n rows of @k floats in @x, with @add added
+ * (the residual) or x = act(x) * @up (the FFN's gate) first unless NULL,
+ * RMS-normed by @w into s->h unless @w is NULL, quantized into the scratch
+ * (the same bits however the rows are grouped). Done by the calling thread
+ * alone, with the other one waiting, norms and quantization were ~10% of
+ * an 8-token step; a task per row, still ~5% (each norm waits on its chain
+ * of adds): so each thread takes an equal share of the rows, normed side
+ * by side, and the elementwise steps before (on one thread, ~1%) too.
  */
-static void norm_quantize(struct bn_model *m, struct bn_scratch *s, const float *x, const float *w,
-			  uint32_t n, uint32_t k)
+static void norm_quantize(struct bn_model *m, struct bn_scratch *s, float *x, const float *add,
+			  const float *up, const float *w, uint32_t n, uint32_t k)
 {
 	uint32_t threads = bn_pool_threads(m->pool);
-	struct norm_ctx c = { m, s, x, w, n, k, (n + threads - 1) / threads };
+	struct norm_ctx c = { m, s, x, add, up, w, n, k, (n + threads - 1) / threads };
 
 	if (c.per > BN_RMSNORM_ROWS)
 		c.per = BN_RMSNORM_ROWS;
 	s->xin = w ? s->h : x;
 	bn_pool_for(m->pool, (n + c.per - 1) / c.per, norm_quantize_rows, &c);
+}
+
+/* The residual still to be added to s->x, handed to its next reader once. */
+static const float *residual(struct bn_scratch *s)
+{
+	bool behind = s->x_behind;
+
+	s->x_behind = false;
+	return behind ? s->out : NULL;
 }
 
 #define DENSE_TASKS 64
@@ -330,7 +360,7 @@ static int attention(struct bn_model *m, struct bn_scratch *s, uint32_t layer, u
 	struct attn_ctx ctx = { m, s, layer, attn_heads_per_task(m, n), false };
 	int rc;
 
-	norm_quantize(m, s, s->x, l->attn_norm, n, e);
+	norm_quantize(m, s, s->x, residual(s), NULL, l->attn_norm, n, e);
 	rc = matmul(m, s, qkv, 3, n, outs);
 	if (rc)
 		return rc;
@@ -339,14 +369,12 @@ static int attention(struct bn_model *m, struct bn_scratch *s, uint32_t layer, u
 		bn_pool_for(m->pool, n, rope_row, &ctx);
 	bn_pool_for(m->pool, n * (m->info.n_head / ctx.heads), attn_task, &ctx);
 
-	norm_quantize(m, s, s->att, m->sub_norms ? l->attn_sub_norm : NULL, n, qd);
+	norm_quantize(m, s, s->att, NULL, NULL, m->sub_norms ? l->attn_sub_norm : NULL, n, qd);
 	const struct bn_linear *wo = &l->wo;
 
 	rc = matmul(m, s, &wo, 1, n, &s->out);
-	if (rc)
-		return rc;
-	bn_add_f32(s->x, s->out, (size_t)n * e);
-	return 0;
+	s->x_behind = !rc;
+	return rc;
 }
 
 static int ffn(struct bn_model *m, struct bn_scratch *s, uint32_t layer, uint32_t n)
@@ -356,28 +384,16 @@ static int ffn(struct bn_model *m, struct bn_scratch *s, uint32_t layer, uint32_
 	const struct bn_linear *down = &l->down;
 	float *outs[2] = { s->gate, s->up };
 	uint32_t e = m->info.n_embd, ff = m->info.n_ff;
-	size_t i, cnt = (size_t)n * ff;
 	int rc;
 
-	norm_quantize(m, s, s->x, l->ffn_norm, n, e);
+	norm_quantize(m, s, s->x, residual(s), NULL, l->ffn_norm, n, e);
 	rc = matmul(m, s, gu, 2, n, outs);
 	if (rc)
 		return rc;
-	if (m->act == BN_ACT_RELU_SQR) {
-		bn_relu_sqr_mul(s->gate, s->up, cnt);
-	} else {
-		for (i = 0; i < cnt; i++) {
-			float g = s->gate[i];
-
-			s->gate[i] = g / (1.0f + expf(-g)) * s->up[i];
-		}
-	}
-	norm_quantize(m, s, s->gate, m->sub_norms ? l->ffn_sub_norm : NULL, n, ff);
+	norm_quantize(m, s, s->gate, NULL, s->up, m->sub_norms ? l->ffn_sub_norm : NULL, n, ff);
 	rc = matmul(m, s, &down, 1, n, &s->out);
-	if (rc)
-		return rc;
-	bn_add_f32(s->x, s->out, (size_t)n * e);
-	return 0;
+	s->x_behind = !rc;
+	return rc;
 }
 
 struct head_ctx {
@@ -447,9 +463,12 @@ static void head(struct bn_model *m, struct bn_scratch *s, uint32_t n)
 	uint32_t e = m->info.n_embd, r, k = 0;
 	uint32_t which[HEAD_ROWS];
 	struct head_ctx ctx = { m, s, 0, which };
+	const float *add = residual(s); /* only the rows that want logits need it */
 
 	for (r = 0; r <= n; r++) {
 		if (r < n && s->rows[r].logits) {
+			if (add)
+				bn_add_f32(s->x + (size_t)r * e, add + (size_t)r * e, e);
 			bn_rmsnorm(s->x + (size_t)r * e, m->output_norm, e, m->eps,
 				   s->head_in + (size_t)k * e);
 			which[k++] = r;
@@ -482,6 +501,7 @@ static int run_slice(struct bn_model *m, struct bn_scratch *s, uint32_t n)
 	int rc;
 
 	embed(m, s, n);
+	s->x_behind = false;
 	for (r = 0; r < n; r++) {
 		float *cs = s->rope + (size_t)r * m->rope_dim;
 
