@@ -34,6 +34,7 @@ ENGINE_TESTS	:= $(BUILD)/tests/engine/test-sampler $(BUILD)/tests/engine/test-mo
 		   $(BUILD)/tests/engine/test-kquant $(BUILD)/tests/engine/test-headsimd \
 		   $(BUILD)/tests/engine/test-headfmt $(BUILD)/tests/engine/test-llama \
 		   $(BUILD)/tests/engine/test-stop $(BUILD)/tests/engine/test-gen \
+		   $(BUILD)/tests/engine/test-norm \
 		   $(BUILD)/tests/exact/test-exact $(BUILD)/tests/exact/test-run-cli
 CHECK_PROGS	+= $(ENGINE_TESTS)
 CHECK_DEPS	+= $(ENGINE_TESTS) $(BUILD)/bin/bitnet-run $(BUILD)/bin/bitnet-mkmodel

@@ -466,7 +466,6 @@ int bnetd_request_take_token(struct bnetd_request *r, const float *logits)
 	}
 	r->next_token = tok;
 	r->phase = BNETD_REQ_DECODE;
-	bnetd_request_flush(r, false);
 	return 1;
 }
 

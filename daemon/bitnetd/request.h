@@ -93,9 +93,11 @@ void bnetd_request_finish(struct bnetd_request *r, const char *reason, const cha
 /*
  * Has the generator sample from @logits (copied to r->logits unless they
  * are there already) and handles the token. Returns 1 when the request
- * goes on (its next_token is to be fed), 0 when it was finished here.
+ * goes on (its next_token is to be fed; the token waits in its pending
+ * ones for bnetd_request_flush()), 0 when it was finished here.
  */
 int bnetd_request_take_token(struct bnetd_request *r, const float *logits);
+/* Sends the pending tokens once TokensPerSignal are there, or any if @force. */
 void bnetd_request_flush(struct bnetd_request *r, bool force);
 /*
  * Cancels the requests of a closing session. False when one is in the

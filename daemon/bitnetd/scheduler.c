@@ -263,6 +263,22 @@ void bnetd_sched_kick_later(struct bnetd_sched *sc)
 	sd_event_source_set_enabled(sc->kick_source, SD_EVENT_ONESHOT);
 }
 
+/*
+ * The tokens just taken go out once the next batch computes: building and
+ * sending the signals (and waking the bus daemon and the clients) between
+ * two batches left both cores idle for it, ~0.3 ms a step at B = 1.
+ */
+static void flush_running(struct bnetd_sched *sc)
+{
+	struct bnetd_list *pos, *tmp;
+
+	bnetd_list_for_each_safe(pos, tmp, &sc->q->running) {
+		struct bnetd_request *r = container_of(pos, struct bnetd_request, link);
+
+		bnetd_request_flush(r, false);
+	}
+}
+
 void bnetd_sched_on_done(struct bnetd_sched *sc)
 {
 	struct bnetd_batch *b = sc->batch;
@@ -308,4 +324,5 @@ void bnetd_sched_on_done(struct bnetd_sched *sc)
 	}
 	sc->batch_done(sc->userdata);
 	bnetd_sched_kick(sc);
+	flush_running(sc);
 }

@@ -419,18 +419,57 @@ void bn_relu_sqr_mul(float *g, const float *u, size_t n)
 	}
 }
 
-void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *out)
+/*
+ * @R rows of @n at once. Each row's sum of squares is one chain of dependent
+ * adds in index order (the results must not depend on how rows are
+ * batched), so a row alone waits on the add latency; R chains side by side
+ * fill those waits.
+ */
+static inline __attribute__((always_inline)) void
+rmsnorm_rows(const float *x, const float *w, const int R, uint32_t n, float eps, float *out)
 {
-	float ss = 0, scale;
+	float ss[BN_RMSNORM_ROWS] = { 0 }, scale;
 	uint32_t i;
+	int r;
 
 	for (i = 0; i < n; i++)
-		ss += x[i] * x[i];
-	scale = 1.0f / sqrtf(ss / (float)n + eps);
-	for (i = 0; i + 4 <= n; i += 4)
-		store4(out + i, load4(x + i) * scale * load4(w + i));
-	for (; i < n; i++)
-		out[i] = x[i] * scale * w[i];
+		for (r = 0; r < R; r++)
+			ss[r] += x[(size_t)r * n + i] * x[(size_t)r * n + i];
+	for (r = 0; r < R; r++) {
+		const float *xr = x + (size_t)r * n;
+		float *o = out + (size_t)r * n;
+
+		scale = 1.0f / sqrtf(ss[r] / (float)n + eps);
+		for (i = 0; i + 4 <= n; i += 4)
+			store4(o + i, load4(xr + i) * scale * load4(w + i));
+		for (; i < n; i++)
+			o[i] = xr[i] * scale * w[i];
+	}
+}
+
+void bn_rmsnorm_rows(const float *x, const float *w, uint32_t rows, uint32_t n, float eps,
+		     float *out)
+{
+	uint32_t k;
+
+	for (; rows; rows -= k) {
+		k = rows < BN_RMSNORM_ROWS ? rows : BN_RMSNORM_ROWS;
+		if (k == 4)
+			rmsnorm_rows(x, w, 4, n, eps, out);
+		else if (k == 3)
+			rmsnorm_rows(x, w, 3, n, eps, out);
+		else if (k == 2)
+			rmsnorm_rows(x, w, 2, n, eps, out);
+		else
+			rmsnorm_rows(x, w, 1, n, eps, out);
+		x += (size_t)k * n;
+		out += (size_t)k * n;
+	}
+}
+
+void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *out)
+{
+	rmsnorm_rows(x, w, 1, n, eps, out);
 }
 
 void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *cs, float *sn)

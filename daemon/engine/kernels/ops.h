@@ -70,6 +70,13 @@ void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, co
 
 /* out = x / sqrt(mean(x^2) + eps) * w */
 void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *out);
+/*
+ * bn_rmsnorm of @rows consecutive rows of @n, the same bits row by row, up
+ * to BN_RMSNORM_ROWS at a time (several times faster than row by row).
+ */
+#define BN_RMSNORM_ROWS 4
+void bn_rmsnorm_rows(const float *x, const float *w, uint32_t rows, uint32_t n, float eps,
+		     float *out);
 /* cos and sin of pos * inv_freq[i] for the rope_dim / 2 pairs. */
 void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *cs, float *sn);
 /* Rotates one head in place with the angles of its position. */

@@ -40,6 +40,7 @@ struct bn_scratch {
 	float *scores;
 	float *rope;	  /* per row: cos then sin of its position's angles */
 	const float *xin; /* float input of the next matmul (dense linears) */
+	bool x_behind;	  /* out is still to be added to x (the residual) */
 	float *head_in, *head_out;
 	uint8_t *head_xq; /* head_in as u8 (q + 128), for the VNNI head */
 	float head_sigma[HEAD_ROWS];
@@ -125,41 +126,76 @@ static struct bn_scratch *scratch_get(struct bn_model *m, uint32_t max_ctx)
 	return s;
 }
 
+/* The FFN's gate activation times up, elementwise over @cnt floats. */
+static void gate_act(const struct bn_model *m, float *g, const float *u, size_t cnt)
+{
+	size_t i;
+
+	if (m->act == BN_ACT_RELU_SQR) {
+		bn_relu_sqr_mul(g, u, cnt);
+		return;
+	}
+	for (i = 0; i < cnt; i++)
+		g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
 struct norm_ctx {
 	struct bn_model *m;
 	struct bn_scratch *s;
-	const float *x, *w;
-	uint32_t k;
+	float *x;
+	const float *add, *up, *w;
+	uint32_t n, k, per; /* rows, their width, rows per task */
 };
 
-static void norm_quantize_row(void *arg, uint32_t r, uint32_t worker)
+static void norm_quantize_rows(void *arg, uint32_t i, uint32_t worker)
 {
 	struct norm_ctx *c = arg;
 	struct bn_scratch *s = c->s;
+	uint32_t r = i * c->per, cnt = c->n - r < c->per ? c->n - r : c->per;
 	size_t at = (size_t)r * c->k;
 	const float *x = c->x + at;
 
 	(void)worker;
+	if (c->add)
+		bn_add_f32(c->x + at, c->add + at, (size_t)cnt * c->k);
+	if (c->up)
+		gate_act(c->m, c->x + at, c->up + at, (size_t)cnt * c->k);
 	if (c->w) {
-		bn_rmsnorm(x, c->w, c->k, c->m->eps, s->h + at);
+		bn_rmsnorm_rows(x, c->w, cnt, c->k, c->m->eps, s->h + at);
 		x = s->h + at;
 	}
-	bnc_quant_act_rows(x, 1, c->k, s->q8 + at, s->sigma + r, s->sum + r);
+	bnc_quant_act_rows(x, cnt, c->k, s->q8 + at, s->sigma + r, s->sum + r);
 }
 
 /*
- * The next matmuls' input: @n rows of @k floats, RMS-normed by @w into
- * s->h first unless @w is NULL, quantized into the scratch. A task per row
- * (the same bits as in a loop): done by the calling thread alone, with the
- * other one waiting, norms and quantization were ~10% of an 8-token step.
+ * The next matmuls' input: @n rows of @k floats in @x, with @add added
+ * (the residual) or x = act(x) * @up (the FFN's gate) first unless NULL,
+ * RMS-normed by @w into s->h unless @w is NULL, quantized into the scratch
+ * (the same bits however the rows are grouped). Done by the calling thread
+ * alone, with the other one waiting, norms and quantization were ~10% of
+ * an 8-token step; a task per row, still ~5% (each norm waits on its chain
+ * of adds): so each thread takes an equal share of the rows, normed side
+ * by side, and the elementwise steps before (on one thread, ~1%) too.
  */
-static void norm_quantize(struct bn_model *m, struct bn_scratch *s, const float *x, const float *w,
-			  uint32_t n, uint32_t k)
+static void norm_quantize(struct bn_model *m, struct bn_scratch *s, float *x, const float *add,
+			  const float *up, const float *w, uint32_t n, uint32_t k)
 {
-	struct norm_ctx c = { m, s, x, w, k };
+	uint32_t threads = bn_pool_threads(m->pool);
+	struct norm_ctx c = { m, s, x, add, up, w, n, k, (n + threads - 1) / threads };
 
+	if (c.per > BN_RMSNORM_ROWS)
+		c.per = BN_RMSNORM_ROWS;
 	s->xin = w ? s->h : x;
-	bn_pool_for(m->pool, n, norm_quantize_row, &c);
+	bn_pool_for(m->pool, (n + c.per - 1) / c.per, norm_quantize_rows, &c);
+}
+
+/* The residual still to be added to s->x, handed to its next reader once. */
+static const float *residual(struct bn_scratch *s)
+{
+	bool behind = s->x_behind;
+
+	s->x_behind = false;
+	return behind ? s->out : NULL;
 }
 
 #define DENSE_TASKS 64
@@ -221,7 +257,34 @@ struct attn_ctx {
 	struct bn_scratch *s;
 	uint32_t layer;
 	uint32_t heads; /* query heads per task, all of one K/V head */
+	bool rope;	/* each task rotates its heads and caches its K/V first */
 };
+
+/*
+ * Row @r's query heads [@hq0, @hq1) and K/V heads [@g0, @g1) rotated, the
+ * latter's keys and values into its sequence's cache at its position.
+ */
+static void rope_heads(const struct attn_ctx *c, uint32_t r, uint32_t hq0, uint32_t hq1,
+		       uint32_t g0, uint32_t g1)
+{
+	struct bn_model *m = c->m;
+	struct bn_scratch *s = c->s;
+	uint32_t hkv = m->info.n_head_kv, d = m->head_dim, h;
+	size_t qd = (size_t)m->info.n_head * d, kvd = (size_t)hkv * d;
+	struct bn_seq *seq = s->rows[r].seq;
+	uint32_t pos = s->rows[r].pos;
+	const float *cs = s->rope + (size_t)r * m->rope_dim, *sn = cs + m->rope_dim / 2;
+
+	for (h = hq0; h < hq1; h++)
+		bn_rope(s->q + r * qd + h * d, m->rope_dim, cs, sn, m->rope_neox);
+	for (h = g0; h < g1; h++) {
+		size_t at = (((size_t)c->layer * hkv + h) * seq->cap + pos) * d;
+
+		bn_rope(s->k + r * kvd + h * d, m->rope_dim, cs, sn, m->rope_neox);
+		memcpy(seq->k + at, s->k + r * kvd + h * d, d * sizeof(float));
+		memcpy(seq->v + at, s->v + r * kvd + h * d, d * sizeof(float));
+	}
+}
 
 static void attn_task(void *arg, uint32_t i, uint32_t worker)
 {
@@ -235,9 +298,40 @@ static void attn_task(void *arg, uint32_t i, uint32_t worker)
 	struct bn_seq *seq = row->seq;
 	size_t at = ((size_t)c->layer * m->info.n_head_kv + g) * seq->cap * d;
 
+	if (c->rope)
+		rope_heads(c, r, h, h + c->heads, g, g + 1);
 	bn_attend(s->q + ((size_t)r * hq + h) * d, c->heads, seq->k + at, seq->v + at, d,
 		  row->pos + 1, d, s->scores + (size_t)worker * s->score_cap,
 		  s->att + ((size_t)r * hq + h) * d);
+}
+
+static void rope_row(void *arg, uint32_t r, uint32_t worker)
+{
+	struct attn_ctx *c = arg;
+
+	(void)worker;
+	rope_heads(c, r, 0, c->m->info.n_head, 0, c->m->info.n_head_kv);
+}
+
+/*
+ * Whether each attention task may rotate and cache its own heads: when it
+ * has a whole K/V group (no other task writes or reads that K/V head of the
+ * row) and no row reads a position another row of the slice writes (every
+ * row its own sequence; a sequence's rows are adjacent). Else RoPE is a
+ * pass of its own, a task per row: one dispatch and barrier fewer per
+ * layer in a decode step of several sessions.
+ */
+static bool attn_rope_in_tasks(const struct bn_model *m, const struct bn_scratch *s, uint32_t n,
+			       uint32_t heads)
+{
+	uint32_t r;
+
+	if (heads != m->info.n_head / m->info.n_head_kv)
+		return false;
+	for (r = 1; r < n; r++)
+		if (s->rows[r].seq == s->rows[r - 1].seq)
+			return false;
+	return true;
 }
 
 /*
@@ -261,41 +355,26 @@ static int attention(struct bn_model *m, struct bn_scratch *s, uint32_t layer, u
 	const struct bn_layer *l = &m->layers[layer];
 	const struct bn_linear *qkv[3] = { &l->wq, &l->wk, &l->wv };
 	float *outs[3] = { s->q, s->k, s->v };
-	uint32_t e = m->info.n_embd, hq = m->info.n_head, hkv = m->info.n_head_kv;
-	uint32_t d = m->head_dim, qd = hq * d, kvd = hkv * d, r, h;
-	struct attn_ctx ctx = { m, s, layer, attn_heads_per_task(m, n) };
+	uint32_t e = m->info.n_embd;
+	uint32_t qd = m->info.n_head * m->head_dim;
+	struct attn_ctx ctx = { m, s, layer, attn_heads_per_task(m, n), false };
 	int rc;
 
-	norm_quantize(m, s, s->x, l->attn_norm, n, e);
+	norm_quantize(m, s, s->x, residual(s), NULL, l->attn_norm, n, e);
 	rc = matmul(m, s, qkv, 3, n, outs);
 	if (rc)
 		return rc;
-	for (r = 0; r < n; r++) {
-		struct bn_seq *seq = s->rows[r].seq;
-		uint32_t pos = s->rows[r].pos;
-		const float *cs = s->rope + (size_t)r * m->rope_dim, *sn = cs + m->rope_dim / 2;
+	ctx.rope = attn_rope_in_tasks(m, s, n, ctx.heads);
+	if (!ctx.rope)
+		bn_pool_for(m->pool, n, rope_row, &ctx);
+	bn_pool_for(m->pool, n * (m->info.n_head / ctx.heads), attn_task, &ctx);
 
-		for (h = 0; h < hq; h++)
-			bn_rope(s->q + (size_t)r * qd + h * d, m->rope_dim, cs, sn, m->rope_neox);
-		for (h = 0; h < hkv; h++)
-			bn_rope(s->k + (size_t)r * kvd + h * d, m->rope_dim, cs, sn, m->rope_neox);
-		for (h = 0; h < hkv; h++) {
-			size_t at = (((size_t)layer * hkv + h) * seq->cap + pos) * d;
-
-			memcpy(seq->k + at, s->k + (size_t)r * kvd + h * d, d * sizeof(float));
-			memcpy(seq->v + at, s->v + (size_t)r * kvd + h * d, d * sizeof(float));
-		}
-	}
-	bn_pool_for(m->pool, n * (hq / ctx.heads), attn_task, &ctx);
-
-	norm_quantize(m, s, s->att, m->sub_norms ? l->attn_sub_norm : NULL, n, qd);
+	norm_quantize(m, s, s->att, NULL, NULL, m->sub_norms ? l->attn_sub_norm : NULL, n, qd);
 	const struct bn_linear *wo = &l->wo;
 
 	rc = matmul(m, s, &wo, 1, n, &s->out);
-	if (rc)
-		return rc;
-	bn_add_f32(s->x, s->out, (size_t)n * e);
-	return 0;
+	s->x_behind = !rc;
+	return rc;
 }
 
 static int ffn(struct bn_model *m, struct bn_scratch *s, uint32_t layer, uint32_t n)
@@ -305,35 +384,43 @@ static int ffn(struct bn_model *m, struct bn_scratch *s, uint32_t layer, uint32_
 	const struct bn_linear *down = &l->down;
 	float *outs[2] = { s->gate, s->up };
 	uint32_t e = m->info.n_embd, ff = m->info.n_ff;
-	size_t i, cnt = (size_t)n * ff;
 	int rc;
 
-	norm_quantize(m, s, s->x, l->ffn_norm, n, e);
+	norm_quantize(m, s, s->x, residual(s), NULL, l->ffn_norm, n, e);
 	rc = matmul(m, s, gu, 2, n, outs);
 	if (rc)
 		return rc;
-	if (m->act == BN_ACT_RELU_SQR) {
-		bn_relu_sqr_mul(s->gate, s->up, cnt);
-	} else {
-		for (i = 0; i < cnt; i++) {
-			float g = s->gate[i];
-
-			s->gate[i] = g / (1.0f + expf(-g)) * s->up[i];
-		}
-	}
-	norm_quantize(m, s, s->gate, m->sub_norms ? l->ffn_sub_norm : NULL, n, ff);
+	norm_quantize(m, s, s->gate, NULL, s->up, m->sub_norms ? l->ffn_sub_norm : NULL, n, ff);
 	rc = matmul(m, s, &down, 1, n, &s->out);
-	if (rc)
-		return rc;
-	bn_add_f32(s->x, s->out, (size_t)n * e);
-	return 0;
+	s->x_behind = !rc;
+	return rc;
 }
 
 struct head_ctx {
 	struct bn_model *m;
 	struct bn_scratch *s;
 	uint32_t n;
+	const uint32_t *which; /* the slice's row of each input */
 };
+
+/*
+ * The task's columns of every input's logits to where its row wants them:
+ * here, while they are in cache, and on every thread (after the pass, on
+ * the calling thread alone, 4 MB of copies for 8 rows took ~1% of a step).
+ */
+static void head_copy_out(const struct head_ctx *c, uint32_t r0, uint32_t r1)
+{
+	uint32_t v = c->m->info.n_vocab, j;
+
+	for (j = 0; j < c->n; j++) {
+		const struct bn_row *row = &c->s->rows[c->which[j]];
+		const float *src = c->s->head_out + (size_t)j * v + r0;
+
+		memcpy(row->logits + r0, src, (r1 - r0) * sizeof(float));
+		if (row->logits2)
+			memcpy(row->logits2 + r0, src, (r1 - r0) * sizeof(float));
+	}
+}
 
 static void head_task(void *arg, uint32_t i, uint32_t worker)
 {
@@ -356,6 +443,7 @@ static void head_task(void *arg, uint32_t i, uint32_t worker)
 		bn_q8rows_matmul(&c->m->head_q8, r0, r1, c->s->head_in, c->n, c->s->head_out, v);
 	else
 		bn_ftensor_matmul(&c->m->head, r0, r1, c->s->head_in, c->n, c->s->head_out, v);
+	head_copy_out(c, r0, r1);
 }
 
 /* The head's input as unsigned bytes q + 128 with per-row sigma. */
@@ -372,12 +460,15 @@ static void quantize_head_in(struct bn_scratch *s, uint32_t n, uint32_t e)
 /* Final norm and output head for the rows of this slice that want logits. */
 static void head(struct bn_model *m, struct bn_scratch *s, uint32_t n)
 {
-	uint32_t e = m->info.n_embd, v = m->info.n_vocab, r, k = 0, j;
+	uint32_t e = m->info.n_embd, r, k = 0;
 	uint32_t which[HEAD_ROWS];
-	struct head_ctx ctx = { m, s, 0 };
+	struct head_ctx ctx = { m, s, 0, which };
+	const float *add = residual(s); /* only the rows that want logits need it */
 
 	for (r = 0; r <= n; r++) {
 		if (r < n && s->rows[r].logits) {
+			if (add)
+				bn_add_f32(s->x + (size_t)r * e, add + (size_t)r * e, e);
 			bn_rmsnorm(s->x + (size_t)r * e, m->output_norm, e, m->eps,
 				   s->head_in + (size_t)k * e);
 			which[k++] = r;
@@ -387,14 +478,6 @@ static void head(struct bn_model *m, struct bn_scratch *s, uint32_t n)
 			if (m->head_q4.q || m->head_q6k || (m->head_q8.q && bn_q8rows_have_vnni()))
 				quantize_head_in(s, k, e);
 			bn_pool_for(m->pool, HEAD_TASKS, head_task, &ctx);
-			for (j = 0; j < k; j++) {
-				const struct bn_row *row = &s->rows[which[j]];
-				const float *src = s->head_out + (size_t)j * v;
-
-				memcpy(row->logits, src, v * sizeof(float));
-				if (row->logits2)
-					memcpy(row->logits2, src, v * sizeof(float));
-			}
 			k = 0;
 		}
 	}
@@ -418,6 +501,7 @@ static int run_slice(struct bn_model *m, struct bn_scratch *s, uint32_t n)
 	int rc;
 
 	embed(m, s, n);
+	s->x_behind = false;
 	for (r = 0; r < n; r++) {
 		float *cs = s->rope + (size_t)r * m->rope_dim;
 

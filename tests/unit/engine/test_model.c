@@ -305,6 +305,68 @@ static void share_tests(struct bn_model *m)
 	close(sv[1]);
 }
 
+/*
+ * Nine sessions of different lengths decoding together, four greedy steps:
+ * each step's logits are the bits of the same session decoding alone (the
+ * rows' norms go side by side, the head takes up to 16 inputs a pass).
+ */
+static void batch_alone_tests(struct bn_model *m, const char *what)
+{
+	enum {
+		B = 9,
+		STEPS = 4
+	};
+	uint32_t V = bn_model_info(m)->n_vocab, i, j, k;
+	float *lb = malloc((size_t)B * V * sizeof(float));
+	float *la = malloc((size_t)B * V * sizeof(float));
+	struct bn_seq *sb[B], *sa[B];
+	struct bn_batch_item it[B], x;
+	int32_t ids[64], tok[B];
+	bool same = lb && la;
+	int rc = 0;
+
+	for (i = 0; i < B; i++) {
+		sb[i] = bn_seq_new(m, 64);
+		sa[i] = bn_seq_new(m, 64);
+		prompt(ids, 2 + 3 * i, 40 + i);
+		x = (struct bn_batch_item){ .seq = sb[i], .tokens = ids, .n_tokens = 2 + 3 * i };
+		rc |= !sb[i] || !sa[i] || !same || bn_forward(m, &x, 1);
+		x.seq = sa[i];
+		x.logits = la + (size_t)i * V;
+		rc |= rc || bn_forward(m, &x, 1);
+	}
+	for (k = 0; k < STEPS && !rc; k++) {
+		for (i = 0; i < B; i++) {
+			const float *l = la + (size_t)i * V;
+
+			for (tok[i] = 0, j = 1; j < V; j++)
+				if (l[j] > l[tok[i]])
+					tok[i] = (int32_t)j;
+			it[i] = (struct bn_batch_item){ .seq = sb[i],
+							.tokens = &tok[i],
+							.n_tokens = 1,
+							.logits = lb + (size_t)i * V };
+			x = (struct bn_batch_item){ .seq = sa[i],
+						    .tokens = &tok[i],
+						    .n_tokens = 1,
+						    .logits = la + (size_t)i * V };
+			rc |= bn_forward(m, &x, 1);
+		}
+		rc |= bn_forward(m, it, B);
+		same &= !rc && !memcmp(lb, la, (size_t)B * V * sizeof(float));
+	}
+	tap_ok(!rc && same,
+	       "%s: %d sessions decoding together, %d steps: each one's logits bit for bit "
+	       "as alone",
+	       what, B, STEPS);
+	for (i = 0; i < B; i++) {
+		bn_seq_free(sb[i]);
+		bn_seq_free(sa[i]);
+	}
+	free(lb);
+	free(la);
+}
+
 int main(void)
 {
 	struct bn_model *m;
@@ -314,7 +376,7 @@ int main(void)
 		printf("1..0 # SKIP cannot create a temporary directory\n");
 		return 0;
 	}
-	printf("1..28\n");
+	printf("1..30\n");
 	tap_ok(!mk("--type i2_s", "i2s.gguf") && !mk("--type f16", "f16.gguf") &&
 		       !mk("--type tq2_0", "tq2.gguf"),
 	       "bitnet-mkmodel writes I2_S, F16 and TQ2_0 models");
@@ -326,10 +388,17 @@ int main(void)
 	if (!m)
 		return 1;
 	forward_tests(m);
+	batch_alone_tests(m, "head as the file's");
 	encoding_tests(m);
 	chat_tests(m);
 	share_tests(m);
 	bad_file_tests();
+	bn_model_free(m);
+	m = load("i2s.gguf", BN_HEAD_Q8);
+	if (m)
+		batch_alone_tests(m, "int8 head");
+	else
+		tap_ok(false, "int8 head: the model loads");
 	bn_model_free(m);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
