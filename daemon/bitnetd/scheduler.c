@@ -266,7 +266,8 @@ void bnetd_sched_kick_later(struct bnetd_sched *sc)
 /*
  * The tokens just taken go out once the next batch computes: building and
  * sending the signals (and waking the bus daemon and the clients) between
- * two batches left both cores idle for it, ~0.3 ms a step at B = 1.
+ * two batches left both cores idle for it (the gap between batches was
+ * 0.3-0.5 ms at B = 1, 0.24 with the signals after).
  */
 static void flush_running(struct bnetd_sched *sc)
 {

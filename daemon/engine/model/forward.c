@@ -173,9 +173,10 @@ static void norm_quantize_rows(void *arg, uint32_t i, uint32_t worker)
  * RMS-normed by @w into s->h unless @w is NULL, quantized into the scratch
  * (the same bits however the rows are grouped). Done by the calling thread
  * alone, with the other one waiting, norms and quantization were ~10% of
- * an 8-token step; a task per row, still ~5% (each norm waits on its chain
- * of adds): so each thread takes an equal share of the rows, normed side
- * by side, and the elementwise steps before (on one thread, ~1%) too.
+ * an 8-token step; a task per row, still ~5% of a 4-token one (each norm
+ * waits on its chain of adds): so each thread takes an equal share of the
+ * rows, normed side by side, and the elementwise steps before (on one
+ * thread, <1%) too.
  */
 static void norm_quantize(struct bn_model *m, struct bn_scratch *s, float *x, const float *add,
 			  const float *up, const float *w, uint32_t n, uint32_t k)
@@ -405,8 +406,8 @@ struct head_ctx {
 
 /*
  * The task's columns of every input's logits to where its row wants them:
- * here, while they are in cache, and on every thread (after the pass, on
- * the calling thread alone, 4 MB of copies for 8 rows took ~1% of a step).
+ * here, while they are in cache, and on every thread (after the pass, the
+ * calling thread alone copied them: 4 MB for 8 rows).
  */
 static void head_copy_out(const struct head_ctx *c, uint32_t r0, uint32_t r1)
 {
