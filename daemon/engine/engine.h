@@ -57,9 +57,10 @@ int bn_head_kind_parse(const char *name, enum bn_head_kind *kind);
  * backend always holds R16). docs/architecture.md has the measurements.
  */
 enum bn_pack_kind {
-	BN_PACK_AUTO = 0, /* the measured best for this machine: see bn_pack_resolve() */
-	BN_PACK_R16,	  /* 2 bits per weight: fastest for batches of 2 or more tokens */
-	BN_PACK_T5,	  /* 1.6 bits per weight: less to stream per decoded token */
+	/* R16: T5 measured no faster at its best (README.md, Performance) */
+	BN_PACK_AUTO = 0,
+	BN_PACK_R16, /* 2 bits per weight: fastest for batches of 2 or more tokens */
+	BN_PACK_T5,  /* 1.6 bits per weight: less to stream per decoded token */
 	/* both held (1.8x the weight memory): T5 for 1-token matmuls, R16 else */
 	BN_PACK_DUAL,
 };

@@ -296,6 +296,7 @@ int bn_pack_kind_parse(const char *name, enum bn_pack_kind *kind)
 	return -EINVAL;
 }
 
+/* AUTO is R16: see enum bn_pack_kind. */
 enum bn_pack_kind bn_pack_resolve(enum bn_pack_kind kind)
 {
 	if (kind != BN_PACK_AUTO)
