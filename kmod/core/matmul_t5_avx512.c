@@ -14,12 +14,10 @@
  * it for every token. Integer SIMD only; the kernel build runs it inside
  * kernel_fpu_begin().
  */
-#include "bnc_internal.h"
-#include <immintrin.h>
+#include "matmul_avx512_walk.h"
 
 /* As the R16 kernel: both lines of each step this far ahead, into L2. */
 #define BNC_T5_PREFETCH		4096
-#define BNC_T5_SMALL_ACC	8	/* streams x tokens */
 
 static __always_inline __m512i bnc_bcast(const s8 *p)
 {
@@ -73,7 +71,7 @@ static __always_inline void bnc_t5_small_blocks(const u8 *wb, size_t block_bytes
 {
 	const u32 nch = cols / BNC_T5_COLS, full = nch * BNC_T5_COLS;
 	const int dual = T <= 2;
-	__m512i a[BNC_T5_SMALL_ACC], b[BNC_T5_SMALL_ACC];
+	__m512i a[BNC_SMALL_ACC], b[BNC_SMALL_ACC];
 	u32 j;
 	int s, t, p;
 
@@ -123,59 +121,12 @@ static __always_inline void bnc_t5_small_blocks(const u8 *wb, size_t block_bytes
 						    (cols - full) / 4, 0);
 }
 
-/* As the R16 kernel's: 4 blocks at a time for 1 and 2 tokens, 1 for 4. */
-static __always_inline void bnc_t5_small_rows(const struct bnc_matrix *w, const s8 *q,
-					      const s32 *sum, const int T, u32 row_begin,
-					      u32 row_end, s32 *out, size_t out_stride)
-{
-	const int S = T == 4 ? 1 : 4;
-	const size_t bb = bnc_t5_block_bytes(w->cols);
-	__m512i res[BNC_T5_SMALL_ACC];
-	u32 m, left, valid, r;
-	int s, t, n;
-
-	for (m = row_begin; m < row_end; m += n * BNC_BLOCK_ROWS) {
-		const u8 *wb = w->data + (size_t)(m / BNC_BLOCK_ROWS) * bb;
-
-		left = bnc_row_blocks(row_end - m);
-		n = left < (u32)S ? (int)left : S;
-		if (n == S)
-			bnc_t5_small_blocks(wb, bb, q, w->cols, S, T, res);
-		else if (S > 3 && n == 3)
-			bnc_t5_small_blocks(wb, bb, q, w->cols, 3, T, res);
-		else if (S > 2 && n == 2)
-			bnc_t5_small_blocks(wb, bb, q, w->cols, 2, T, res);
-		else
-			bnc_t5_small_blocks(wb, bb, q, w->cols, 1, T, res);
-		for (s = 0; s < n; s++) {
-			r = m + s * BNC_BLOCK_ROWS;
-			valid = row_end - r < BNC_BLOCK_ROWS ? row_end - r : BNC_BLOCK_ROWS;
-			for (t = 0; t < T; t++)
-				_mm512_mask_storeu_epi32(out + t * out_stride + (r - row_begin),
-							 (__mmask16)((1u << valid) - 1),
-							 _mm512_sub_epi32(res[s * T + t],
-									  _mm512_set1_epi32(sum[t])));
-		}
-	}
-}
-
+/* Fewer than 8 tokens: the shared walk over this layout's blocks. */
 static void bnc_t5_small(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
 			 u32 row_begin, u32 row_end, s32 *out, size_t out_stride)
 {
-	const u32 cols = w->cols;
-	u32 n = 0;
-
-	for (; n + 4 <= ntok; n += 4)
-		bnc_t5_small_rows(w, q + (size_t)n * cols, sum + n, 4, row_begin, row_end,
-				  out + n * out_stride, out_stride);
-	if (n + 2 <= ntok) {
-		bnc_t5_small_rows(w, q + (size_t)n * cols, sum + n, 2, row_begin, row_end,
-				  out + n * out_stride, out_stride);
-		n += 2;
-	}
-	if (n < ntok)
-		bnc_t5_small_rows(w, q + (size_t)n * cols, sum + n, 1, row_begin, row_end,
-				  out + n * out_stride, out_stride);
+	bnc_walk_small(bnc_t5_small_blocks, bnc_t5_block_bytes(w->cols), w, q, sum, ntok,
+		       row_begin, row_end, out, out_stride);
 }
 
 /* @T tokens (8 or 16) of one block: each plane decoded once, used T times. */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The walk over a tile that the AVX-512 kernels of both layouts share for
+ * 1 to 7 tokens. A layout gives the function that computes S neighbouring
+ * row blocks for T tokens into res[s * T + t] (several DRAM streams, each
+ * activation broadcast used by every stream); this walks the rows S blocks
+ * at a time (4 for 1 and 2 tokens, 1 for 4: the register budget), the
+ * tokens in groups of 4, 2 and 1, and stores the sums less the token sums.
+ * All of it is __always_inline, so the block function, S and T are
+ * constants where its loops are compiled.
+ */
+#ifndef BNC_MATMUL_AVX512_WALK_H
+#define BNC_MATMUL_AVX512_WALK_H
+
+#include "bnc_internal.h"
+#include <immintrin.h>
+
+#define BNC_SMALL_ACC		8	/* streams x tokens */
+
+typedef void (*bnc_blocks_fn)(const u8 *wb, size_t block_bytes, const s8 *q, u32 cols, const int S,
+			      const int T, __m512i *res);
+
+static __always_inline void bnc_walk_rows(bnc_blocks_fn blocks, size_t bb,
+					  const struct bnc_matrix *w, const s8 *q, const s32 *sum,
+					  const int T, u32 row_begin, u32 row_end, s32 *out,
+					  size_t out_stride)
+{
+	const int S = T == 4 ? 1 : 4;
+	__m512i res[BNC_SMALL_ACC];
+	u32 m, left, valid, r;
+	int s, t, n;
+
+	for (m = row_begin; m < row_end; m += n * BNC_BLOCK_ROWS) {
+		const u8 *wb = w->data + (size_t)(m / BNC_BLOCK_ROWS) * bb;
+
+		left = bnc_row_blocks(row_end - m);
+		n = left < (u32)S ? (int)left : S;
+		if (n == S)
+			blocks(wb, bb, q, w->cols, S, T, res);
+		else if (S > 3 && n == 3)
+			blocks(wb, bb, q, w->cols, 3, T, res);
+		else if (S > 2 && n == 2)
+			blocks(wb, bb, q, w->cols, 2, T, res);
+		else
+			blocks(wb, bb, q, w->cols, 1, T, res);
+		for (s = 0; s < n; s++) {
+			r = m + s * BNC_BLOCK_ROWS;
+			valid = row_end - r < BNC_BLOCK_ROWS ? row_end - r : BNC_BLOCK_ROWS;
+			for (t = 0; t < T; t++)
+				_mm512_mask_storeu_epi32(
+					out + t * out_stride + (r - row_begin),
+					(__mmask16)((1u << valid) - 1),
+					_mm512_sub_epi32(res[s * T + t],
+							 _mm512_set1_epi32(sum[t])));
+		}
+	}
+}
+
+/* Fewer than 8 tokens: groups of 4, 2 and 1, each over the whole tile. */
+static __always_inline void bnc_walk_small(bnc_blocks_fn blocks, size_t bb,
+					   const struct bnc_matrix *w, const s8 *q, const s32 *sum,
+					   u32 ntok, u32 row_begin, u32 row_end, s32 *out,
+					   size_t out_stride)
+{
+	const u32 cols = w->cols;
+	u32 n = 0;
+
+	for (; n + 4 <= ntok; n += 4)
+		bnc_walk_rows(blocks, bb, w, q + (size_t)n * cols, sum + n, 4, row_begin, row_end,
+			      out + n * out_stride, out_stride);
+	if (n + 2 <= ntok) {
+		bnc_walk_rows(blocks, bb, w, q + (size_t)n * cols, sum + n, 2, row_begin, row_end,
+			      out + n * out_stride, out_stride);
+		n += 2;
+	}
+	if (n < ntok)
+		bnc_walk_rows(blocks, bb, w, q + (size_t)n * cols, sum + n, 1, row_begin, row_end,
+			      out + n * out_stride, out_stride);
+}
+
+#endif /* BNC_MATMUL_AVX512_WALK_H */
