@@ -82,14 +82,6 @@ static __always_inline void bnc_small_blocks(const u8 *wb, size_t block_bytes, c
 		res[s] = _mm512_add_epi32(a[s], _mm512_srai_epi32(b[s], 4));
 }
 
-/* Fewer than 8 tokens: the shared walk over this layout's blocks. */
-static void bnc_small(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
-		      u32 row_begin, u32 row_end, s32 *out, size_t out_stride)
-{
-	bnc_walk_small(bnc_small_blocks, bnc_block_bytes(w->cols), w, q, sum, ntok,
-		       row_begin, row_end, out, out_stride);
-}
-
 /* @T tokens at once: each chunk is decoded once and used T times. */
 static __always_inline void bnc_gemm_block(const u8 *wb, const s8 *q, u32 cols,
 					   const s32 *sum, const int T, s32 *out,
@@ -143,26 +135,20 @@ static void bnc_gemm8(const u8 *wb, const s8 *q, u32 cols, const s32 *sum, s32 *
 					 _mm512_sub_epi32(res[t], _mm512_set1_epi32(sum[t])));
 }
 
+/* 16 tokens of one block in one pass, 8 with two accumulators each. */
+static __always_inline void bnc_gemm_tokens(const u8 *wb, const s8 *q, u32 cols, const s32 *sum,
+					    const int T, s32 *out, size_t out_stride,
+					    __mmask16 mask)
+{
+	if (T == 8)
+		bnc_gemm8(wb, q, cols, sum, out, out_stride, mask);
+	else
+		bnc_gemm_block(wb, q, cols, sum, T, out, out_stride, mask);
+}
+
 void bnc_kernel_avx512(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
 		       u32 row_begin, u32 row_end, s32 *out, size_t out_stride)
 {
-	const u32 cols = w->cols;
-	u32 m, n, big = ntok / 8 * 8;
-
-	for (m = row_begin; big && m < row_end; m += BNC_BLOCK_ROWS) {
-		const u8 *wb = w->data + (size_t)(m / BNC_BLOCK_ROWS) * bnc_block_bytes(cols);
-		u32 valid = row_end - m < BNC_BLOCK_ROWS ? row_end - m : BNC_BLOCK_ROWS;
-		__mmask16 mask = (__mmask16)((1u << valid) - 1);
-		s32 *o = out + (m - row_begin);
-
-		for (n = 0; n + 16 <= big; n += 16)
-			bnc_gemm_block(wb, q + (size_t)n * cols, cols, sum + n, 16,
-				       o + n * out_stride, out_stride, mask);
-		if (n < big)
-			bnc_gemm8(wb, q + (size_t)n * cols, cols, sum + n, o + n * out_stride,
-				  out_stride, mask);
-	}
-	if (big < ntok)
-		bnc_small(w, q + (size_t)big * cols, sum + big, ntok - big, row_begin, row_end,
-			  out + big * out_stride, out_stride);
+	bnc_walk_kernel(bnc_gemm_tokens, bnc_small_blocks, bnc_block_bytes(w->cols), w, q, sum,
+			ntok, row_begin, row_end, out, out_stride);
 }

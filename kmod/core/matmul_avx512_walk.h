@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The walk over a tile that the AVX-512 kernels of both layouts share for
- * 1 to 7 tokens. A layout gives the function that computes S neighbouring
+ * The walk over a tile that the AVX-512 kernels of both layouts share. For
+ * 1 to 7 tokens a layout gives the function that computes S neighbouring
  * row blocks for T tokens into res[s * T + t] (several DRAM streams, each
  * activation broadcast used by every stream); this walks the rows S blocks
  * at a time (4 for 1 and 2 tokens, 1 for 4: the register budget), the
@@ -76,6 +76,40 @@ static __always_inline void bnc_walk_small(bnc_blocks_fn blocks, size_t bb,
 	if (n < ntok)
 		bnc_walk_rows(blocks, bb, w, q + (size_t)n * cols, sum + n, 1, row_begin, row_end,
 			      out + n * out_stride, out_stride);
+}
+
+typedef void (*bnc_gemm_fn)(const u8 *wb, const s8 *q, u32 cols, const s32 *sum, const int T,
+			    s32 *out, size_t out_stride, __mmask16 mask);
+
+/*
+ * A whole kernel call: 16 and then 8 tokens at a time through @gemm, one
+ * row block after another (each block's weights decoded once for them all),
+ * and the last ntok % 8 tokens through the small walk.
+ */
+static __always_inline void bnc_walk_kernel(bnc_gemm_fn gemm, bnc_blocks_fn blocks, size_t bb,
+					    const struct bnc_matrix *w, const s8 *q,
+					    const s32 *sum, u32 ntok, u32 row_begin, u32 row_end,
+					    s32 *out, size_t out_stride)
+{
+	const u32 cols = w->cols;
+	u32 m, n, big = ntok / 8 * 8;
+
+	for (m = row_begin; big && m < row_end; m += BNC_BLOCK_ROWS) {
+		const u8 *wb = w->data + (size_t)(m / BNC_BLOCK_ROWS) * bb;
+		u32 valid = row_end - m < BNC_BLOCK_ROWS ? row_end - m : BNC_BLOCK_ROWS;
+		__mmask16 mask = (__mmask16)((1u << valid) - 1);
+		s32 *o = out + (m - row_begin);
+
+		for (n = 0; n + 16 <= big; n += 16)
+			gemm(wb, q + (size_t)n * cols, cols, sum + n, 16, o + n * out_stride,
+			     out_stride, mask);
+		if (n < big)
+			gemm(wb, q + (size_t)n * cols, cols, sum + n, 8, o + n * out_stride,
+			     out_stride, mask);
+	}
+	if (big < ntok)
+		bnc_walk_small(blocks, bb, w, q + (size_t)big * cols, sum + big, ntok - big,
+			       row_begin, row_end, out + big * out_stride, out_stride);
 }
 
 #endif /* BNC_MATMUL_AVX512_WALK_H */

@@ -121,14 +121,6 @@ static __always_inline void bnc_t5_small_blocks(const u8 *wb, size_t block_bytes
 						    (cols - full) / 4, 0);
 }
 
-/* Fewer than 8 tokens: the shared walk over this layout's blocks. */
-static void bnc_t5_small(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
-			 u32 row_begin, u32 row_end, s32 *out, size_t out_stride)
-{
-	bnc_walk_small(bnc_t5_small_blocks, bnc_t5_block_bytes(w->cols), w, q, sum, ntok,
-		       row_begin, row_end, out, out_stride);
-}
-
 /* @T tokens (8 or 16) of one block: each plane decoded once, used T times. */
 static __always_inline void bnc_t5_gemm_block(const u8 *wb, const s8 *q, u32 cols,
 					      const s32 *sum, const int T, s32 *out,
@@ -174,23 +166,6 @@ static __always_inline void bnc_t5_gemm_block(const u8 *wb, const s8 *q, u32 col
 void bnc_kernel_t5_avx512(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
 			  u32 row_begin, u32 row_end, s32 *out, size_t out_stride)
 {
-	const u32 cols = w->cols;
-	u32 m, n, big = ntok / 8 * 8;
-
-	for (m = row_begin; big && m < row_end; m += BNC_BLOCK_ROWS) {
-		const u8 *wb = w->data + (size_t)(m / BNC_BLOCK_ROWS) * bnc_t5_block_bytes(cols);
-		u32 valid = row_end - m < BNC_BLOCK_ROWS ? row_end - m : BNC_BLOCK_ROWS;
-		__mmask16 mask = (__mmask16)((1u << valid) - 1);
-		s32 *o = out + (m - row_begin);
-
-		for (n = 0; n + 16 <= big; n += 16)
-			bnc_t5_gemm_block(wb, q + (size_t)n * cols, cols, sum + n, 16,
-					  o + n * out_stride, out_stride, mask);
-		if (n < big)
-			bnc_t5_gemm_block(wb, q + (size_t)n * cols, cols, sum + n, 8,
-					  o + n * out_stride, out_stride, mask);
-	}
-	if (big < ntok)
-		bnc_t5_small(w, q + (size_t)big * cols, sum + big, ntok - big, row_begin, row_end,
-			     out + big * out_stride, out_stride);
+	bnc_walk_kernel(bnc_t5_gemm_block, bnc_t5_small_blocks, bnc_t5_block_bytes(w->cols), w, q,
+			sum, ntok, row_begin, row_end, out, out_stride);
 }
