@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,9 +131,55 @@ enum section {
 	SEC_MODEL
 };
 
+/*
+ * [Service] keys whose value is one of the engine's names; checked here (the
+ * parser links no engine) so that a typo fails the parse, not the start.
+ */
+static const struct choice_key {
+	const char *key;
+	const char *const *names; /* NULL-terminated */
+	const char *list;	  /* for the message */
+	size_t offset;		  /* of the char * in struct bnetd_config */
+} choice_keys[] = {
+	{ "Backend", (const char *const[]){ "auto", "cpu", "kmod", NULL }, "auto, cpu or kmod",
+	  offsetof(struct bnetd_config, backend) },
+	{ "Head", (const char *const[]){ "auto", "file", "q8", "q4", NULL }, "auto, file, q8 or q4",
+	  offsetof(struct bnetd_config, head) },
+	{ "Pack", (const char *const[]){ "auto", "r16", "t5", "dual", NULL },
+	  "auto, r16, t5 or dual", offsetof(struct bnetd_config, pack) },
+};
+
+static const struct choice_key *choice_key_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(choice_keys); i++)
+		if (!strcmp(key, choice_keys[i].key))
+			return &choice_keys[i];
+	return NULL;
+}
+
+static int set_choice(struct bnetd_config *c, const struct choice_key *k, const char *val,
+		      char *why, size_t whylen)
+{
+	char **slot = (char **)((char *)c + k->offset);
+	const char *const *n;
+
+	for (n = k->names; *n && strcmp(val, *n); n++)
+		;
+	if (!*n) {
+		snprintf(why, whylen, "%s must be %s", k->key, k->list);
+		return -EINVAL;
+	}
+	free(*slot);
+	*slot = strdup(val);
+	return *slot ? 0 : -ENOMEM;
+}
+
 static int set_key(struct bnetd_config *c, enum section sec, const char *key, const char *val,
 		   char *why, size_t whylen)
 {
+	const struct choice_key *choice;
 	uint64_t v;
 	struct bnetd_preload *pm;
 	char **slot;
@@ -150,36 +197,9 @@ static int set_key(struct bnetd_config *c, enum section sec, const char *key, co
 			c->threads = (int)v;
 			return 0;
 		}
-		if (!strcmp(key, "Backend")) {
-			if (strcmp(val, "auto") && strcmp(val, "cpu") && strcmp(val, "kmod")) {
-				snprintf(why, whylen, "Backend must be auto, cpu or kmod");
-				return -EINVAL;
-			}
-			free(c->backend);
-			c->backend = strdup(val);
-			return c->backend ? 0 : -ENOMEM;
-		}
-		if (!strcmp(key, "Head")) {
-			/* the engine's names; checked here so a typo fails the parse */
-			if (strcmp(val, "auto") && strcmp(val, "file") && strcmp(val, "q8") &&
-			    strcmp(val, "q4")) {
-				snprintf(why, whylen, "Head must be auto, file, q8 or q4");
-				return -EINVAL;
-			}
-			free(c->head);
-			c->head = strdup(val);
-			return c->head ? 0 : -ENOMEM;
-		}
-		if (!strcmp(key, "Pack")) {
-			if (strcmp(val, "auto") && strcmp(val, "r16") && strcmp(val, "t5") &&
-			    strcmp(val, "dual")) {
-				snprintf(why, whylen, "Pack must be auto, r16, t5 or dual");
-				return -EINVAL;
-			}
-			free(c->pack);
-			c->pack = strdup(val);
-			return c->pack ? 0 : -ENOMEM;
-		}
+		choice = choice_key_find(key);
+		if (choice)
+			return set_choice(c, choice, val, why, whylen);
 		break;
 	case SEC_LIMITS:
 		if (parse_size(val, &v)) {
