@@ -80,6 +80,10 @@ static int model_prop(sd_bus *bus, const char *path, const char *iface, const ch
 		return sd_bus_message_append(reply, "t", i ? i->weight_bytes : (uint64_t)0);
 	if (!strcmp(prop, "Parameters"))
 		return sd_bus_message_append(reply, "t", i ? i->n_params : (uint64_t)0);
+	if (!strcmp(prop, "HeadFormat"))
+		return sd_bus_message_append(reply, "s", i && i->head ? i->head : "");
+	if (!strcmp(prop, "WeightLayout"))
+		return sd_bus_message_append(reply, "s", i && i->pack ? i->pack : "");
 	return -ENOENT;
 }
 
@@ -101,6 +105,8 @@ static const sd_bus_vtable model_vtable[] = { SD_BUS_VTABLE_START(0),
 					      GPROP("LoadProgress", "d"),
 					      GPROP("MemoryBytes", "t"),
 					      GPROP("Parameters", "t"),
+					      GPROP("HeadFormat", "s"),
+					      GPROP("WeightLayout", "s"),
 					      SD_BUS_VTABLE_END };
 
 int bnetd_model_bus_register(struct bnetd *d)

@@ -77,7 +77,8 @@ class Model(PropObject):
                 "VocabSize": dbus.UInt32(256), "ContextSize": dbus.UInt32(256),
                 "WeightType": "none", "State": self.state, "Error": self.error,
                 "LoadProgress": dbus.Double(self.progress),
-                "MemoryBytes": dbus.UInt64(4096), "Parameters": dbus.UInt64(0)}
+                "MemoryBytes": dbus.UInt64(4096), "Parameters": dbus.UInt64(0),
+                "HeadFormat": "F16", "WeightLayout": "R16"}
 
 
 class Session(PropObject):

@@ -11,6 +11,7 @@ and SIGTERM with requests in flight."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -620,6 +621,22 @@ def t_corrupt(ctx):
     return (state == "failed" and err != "" and e is not None
             and e.get_dbus_name().endswith("ModelLoadFailed") and done
             and c._res(reqs[0][2])["ids"] == GREEDY[2]), (state, err, e)
+
+
+@test
+def t_model_formats(ctx):
+    """The Model object's HeadFormat and WeightLayout are what bitnet-run
+    reports for the same file with the same defaults."""
+    c = ctx["root"]
+    path = h.ROOT + "/model/tiny"
+    head = str(c.prop(path, h.MODEL, "HeadFormat"))
+    layout = str(c.prop(path, h.MODEL, "WeightLayout"))
+    run = os.path.join(h.BUILD, "bin", "bitnet-run")
+    p = subprocess.run([run, h.TINY, "--backend", "cpu", "--prompt", "To be", "-n", "1"],
+                       capture_output=True, text=True, timeout=120)
+    said = re.search(r", (\S+) head, backend \S+, (\S+) layout$", p.stderr, re.M)
+    return (said is not None and head != "" and layout != ""
+            and (head, layout) == said.groups()), (head, layout, p.stderr[-300:])
 
 
 @test
