@@ -6,7 +6,15 @@
 #include <errno.h>
 #include <string.h>
 
-#include "daemon/engine/engine.h"
+#include "daemon/engine/backend/backend.h"
+
+int bn_name_index(const char *name, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(name, names[i]))
+			return (int)i;
+	return -EINVAL;
+}
 
 int bn_backend_kind_parse(const char *name, enum bn_backend_kind *kind)
 {
@@ -15,12 +23,10 @@ int bn_backend_kind_parse(const char *name, enum bn_backend_kind *kind)
 		[BN_BACKEND_CPU] = "cpu",
 		[BN_BACKEND_KMOD] = "kmod",
 	};
+	int i = bn_name_index(name, names, sizeof(names) / sizeof(names[0]));
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(name, names[i])) {
-			*kind = (enum bn_backend_kind)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (i < 0)
+		return i;
+	*kind = (enum bn_backend_kind)i;
+	return 0;
 }

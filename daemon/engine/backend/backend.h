@@ -49,6 +49,13 @@ struct bn_backend {
 	int threads;
 };
 
+/*
+ * The index of @name in @names[0..n) (NULL entries skipped), -EINVAL if
+ * absent: the engine's option parsers (bn_*_kind_parse) on their enums'
+ * name tables.
+ */
+int bn_name_index(const char *name, const char *const *names, size_t n);
+
 /* cpu: threads 0 = all online CPUs. */
 int bn_backend_cpu_new(int threads, struct bn_backend **out);
 /*

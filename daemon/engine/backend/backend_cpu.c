@@ -285,15 +285,12 @@ int bn_pack_kind_parse(const char *name, enum bn_pack_kind *kind)
 		[BN_PACK_T5] = "t5",
 		[BN_PACK_DUAL] = "dual",
 	};
-	size_t i;
+	int i = bn_name_index(name, names, sizeof(names) / sizeof(names[0]));
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(name, names[i])) {
-			*kind = (enum bn_pack_kind)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (i < 0)
+		return i;
+	*kind = (enum bn_pack_kind)i;
+	return 0;
 }
 
 /* AUTO is R16: see enum bn_pack_kind. */

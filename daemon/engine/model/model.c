@@ -491,15 +491,12 @@ int bn_head_kind_parse(const char *name, enum bn_head_kind *kind)
 		[BN_HEAD_Q8] = "q8",
 		[BN_HEAD_Q4] = "q4",
 	};
-	size_t i;
+	int i = bn_name_index(name, names, sizeof(names) / sizeof(names[0]));
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(name, names[i])) {
-			*kind = (enum bn_head_kind)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (i < 0)
+		return i;
+	*kind = (enum bn_head_kind)i;
+	return 0;
 }
 
 static int setup_head_q4(struct loader *ld)
