@@ -5,6 +5,7 @@
 
 int bench_kernels_main(int argc, char **argv);
 int bench_batch_main(int argc, char **argv);
+int bench_head_main(int argc, char **argv);
 int bench_e2e_main(int argc, char **argv);
 int bench_serve_main(int argc, char **argv);
 

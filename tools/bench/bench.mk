@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# bitnet-bench: `kernels` (compute core) and `e2e` (engine). The engine
-# fragment sets BENCH_E2E_LIBS to what bench_e2e.c needs, e.g.
+# bitnet-bench: `kernels`, `batch` (compute core), `head`, `e2e`, `serve`
+# (engine). The engine fragment sets BENCH_E2E_LIBS to what bench_e2e.c needs, e.g.
 # $(ENGINE_LIB) $(BUILD)/lib/libbitnet-dev.a $(ENGINE_LDLIBS).
 
 BENCH_E2E_LIBS	?=
@@ -9,7 +9,7 @@ BENCH_BIN	:= $(BUILD)/bin/bitnet-bench
 BENCH_SRCS	:= tools/bench/main.c tools/bench/bench_kernels.c \
 		   tools/bench/bench_ref.c tools/bench/bench_e2e.c \
 		   tools/bench/bench_measure.c tools/bench/bench_serve.c \
-		   tools/bench/bench_batch.c tools/opts.c
+		   tools/bench/bench_batch.c tools/bench/bench_head.c tools/opts.c
 BENCH_OBJS	:= $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
 BINS		+= $(BENCH_BIN)
 

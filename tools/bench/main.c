@@ -18,6 +18,7 @@ static const struct bench_cmd bench_cmds[] = {
 	{ "kernels", bench_kernels_main,
 	  "ternary matmul kernels vs scalar, FP32/FP16 and DRAM bandwidth" },
 	{ "batch", bench_batch_main, "ternary matmuls of a B-token decode step vs roofline" },
+	{ "head", bench_head_main, "the int8 output head alone, 1..16 inputs, vs roofline" },
 	{ "e2e", bench_e2e_main, "end-to-end prefill and decode tokens/s" },
 	{ "serve", bench_serve_main, "B concurrent sessions through bitnetd (or the engine)" },
 };
