@@ -143,15 +143,17 @@ __attribute__((target("avx512f"), always_inline)) static inline __m512i dpbusd(_
  * Accumulators of tokens t < @nt and streams s at acc[t * HEAD_STREAMS + s],
  * kept in memory between calls: a call covers columns [@i0, @i1) (multiples
  * of 64) and adds to them, or starts them at zero when @first.
- * @prefetch on the pass that streams the rows from DRAM (later passes over
- * the same columns find them in L1).
+ * Prefetches: every 64 columns when @every (one pass over the columns), or
+ * the columns of the @phase-th of every @np steps of 64, so that @np passes
+ * over the same columns fetch each line once between them and DRAM streams
+ * through all of them.
  */
 __attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) static inline void
 dotn_u8s8(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t i0, uint32_t i1,
-	  uint32_t nt, bool prefetch, bool first, __m512i *accm)
+	  uint32_t nt, bool every, uint32_t np, uint32_t phase, bool first, __m512i *accm)
 {
 	__m512i acc[HEAD_INPUTS][HEAD_STREAMS], xv[HEAD_INPUTS], wv;
-	uint32_t i, t;
+	uint32_t i, t, wait = phase;
 	int s;
 
 	for (t = 0; t < nt; t++)
@@ -161,12 +163,14 @@ dotn_u8s8(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t i0
 		for (t = 0; t < nt; t++)
 			xv[t] = _mm512_loadu_si512(x + t * x_stride + i);
 		for (s = 0; s < HEAD_STREAMS; s++) {
-			if (prefetch)
+			if (every || !wait)
 				__builtin_prefetch(w[s] + i + HEAD_PREFETCH, 0, 2);
 			wv = _mm512_loadu_si512(w[s] + i);
 			for (t = 0; t < nt; t++)
 				acc[t][s] = dpbusd(acc[t][s], xv[t], wv);
 		}
+		if (!every)
+			wait = wait ? wait - 1 : np - 1;
 	}
 	for (t = 0; t < nt; t++)
 		for (s = 0; s < HEAD_STREAMS; s++)
@@ -176,32 +180,67 @@ dotn_u8s8(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t i0
 /* The kernel's shapes, each compiled with its loops unrolled. */
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
 dotn_u8s8_vnni(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t i0, uint32_t i1,
-	       uint32_t nt, bool prefetch, bool first, __m512i *accm)
+	       uint32_t nt, uint32_t np, uint32_t phase, bool first, __m512i *accm)
 {
-	if (nt == 3 && prefetch)
-		dotn_u8s8(x, x_stride, w, i0, i1, 3, true, first, accm);
+	if (nt == 3 && np == 1)
+		dotn_u8s8(x, x_stride, w, i0, i1, 3, true, 1, 0, first, accm);
 	else if (nt == 3)
-		dotn_u8s8(x, x_stride, w, i0, i1, 3, false, first, accm);
-	else if (nt == 2 && prefetch)
-		dotn_u8s8(x, x_stride, w, i0, i1, 2, true, first, accm);
+		dotn_u8s8(x, x_stride, w, i0, i1, 3, false, np, phase, first, accm);
+	else if (nt == 2 && np == 1)
+		dotn_u8s8(x, x_stride, w, i0, i1, 2, true, 1, 0, first, accm);
 	else if (nt == 2)
-		dotn_u8s8(x, x_stride, w, i0, i1, 2, false, first, accm);
-	else if (prefetch)
-		dotn_u8s8(x, x_stride, w, i0, i1, 1, true, first, accm);
+		dotn_u8s8(x, x_stride, w, i0, i1, 2, false, np, phase, first, accm);
+	else if (np == 1)
+		dotn_u8s8(x, x_stride, w, i0, i1, 1, true, 1, 0, first, accm);
 	else
-		dotn_u8s8(x, x_stride, w, i0, i1, 1, false, first, accm);
+		dotn_u8s8(x, x_stride, w, i0, i1, 1, false, np, phase, first, accm);
 }
 
 /*
  * dot[t * HEAD_STREAMS + s] = dot(x + t * x_stride, w[s]) for @n_x inputs.
- * Inputs go in passes of HEAD_INPUTS and only the first pass prefetches, so
- * with whole rows per pass DRAM idled through the later ones (the head
- * with 4 inputs took 1.18x, with 8 1.40x the time of one). Several passes
- * go over HEAD_BLOCK columns at a time instead, the accumulators kept on
- * the stack in between: 8 inputs 1.15x of one (640 measured best; 512 and
- * 1280 gained little, 256 lost; 2 threads on the EPYC here).
+ * Inputs go in passes of HEAD_INPUTS. With only the first pass prefetching
+ * and whole rows per pass, DRAM idled through the later ones (4 inputs took
+ * 1.18x, 8 1.40x the time of one); so passes go over HEAD_BLOCK columns at
+ * a time, the accumulators kept on the stack in between (8 inputs 1.15x of
+ * one; 640 measured best, 512 and 1280 gained little, 256 lost). When the
+ * passes share the prefetches (dotn_u8s8()), the time of 4 inputs went
+ * from 1.28x to 1.11x of one and of 8 from 1.54x to 1.43x (both kernels
+ * alternated in one run); whole rows still lost (1.16-1.23x the time at
+ * 4-8 inputs), 960 and 1280 did not gain. 2 threads on the EPYC here.
  */
 #define HEAD_BLOCK 640
+
+/*
+ * Lane k of the result = the sum of the lanes of v[k], for 16 accumulators
+ * at once: each level adds pairs of vectors folded into each other, halving
+ * their count (15 adds and 30 shuffles, where 16 _mm512_reduce_add_epi32
+ * take 4 of each and an extract apiece). The levels leave the sums in the
+ * order of slot[], so the inputs go in by it. The int32 sums are exact in
+ * any order. With head_q8_out2(): 3-5% less time at 4-16 inputs on rows
+ * in cache (alternated with the scalar reductions and epilogue, same loops).
+ */
+__attribute__((target("avx512f"), always_inline)) static inline __m512i reduce16(const __m512i *v)
+{
+	static const int slot[16] = { 0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15 };
+	__m512i a[16];
+	int k;
+
+	/* 256-bit halves: v[slot[k]]'s in lanes 0-7, v[slot[k + 8]]'s above */
+	for (k = 0; k < 8; k++)
+		a[k] = _mm512_add_epi32(_mm512_shuffle_i64x2(v[slot[k]], v[slot[k + 8]], 0x44),
+					_mm512_shuffle_i64x2(v[slot[k]], v[slot[k + 8]], 0xee));
+	for (k = 0; k < 4; k++) /* 128-bit quarters */
+		a[k] = _mm512_add_epi32(_mm512_shuffle_i64x2(a[k], a[k + 4], 0x88),
+					_mm512_shuffle_i64x2(a[k], a[k + 4], 0xdd));
+	for (k = 0; k < 2; k++) /* 64-bit pairs */
+		a[k] = _mm512_add_epi32(_mm512_unpacklo_epi64(a[k], a[k + 2]),
+					_mm512_unpackhi_epi64(a[k], a[k + 2]));
+	return _mm512_add_epi32(
+		_mm512_castps_si512(_mm512_shuffle_ps(_mm512_castsi512_ps(a[0]),
+						      _mm512_castsi512_ps(a[1]), 0x88)),
+		_mm512_castps_si512(_mm512_shuffle_ps(_mm512_castsi512_ps(a[0]),
+						      _mm512_castsi512_ps(a[1]), 0xdd)));
+}
 
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
 dot_rows(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t cols, uint32_t n_x,
@@ -209,7 +248,7 @@ dot_rows(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t col
 {
 	__m512i accm[HEAD_ROWS_MAX * HEAD_STREAMS];
 	uint32_t whole = cols & ~63u, step = n_x > HEAD_INPUTS ? HEAD_BLOCK : whole;
-	uint32_t i0, i1, n, nt, j;
+	uint32_t np = (n_x + HEAD_INPUTS - 1) / HEAD_INPUTS, i0, i1, n, nt, j;
 	int s;
 
 	if (!step)
@@ -218,33 +257,67 @@ dot_rows(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t col
 		i1 = whole - i0 < step ? whole : i0 + step;
 		for (n = 0; n < n_x; n += nt) {
 			nt = n_x - n < HEAD_INPUTS ? n_x - n : HEAD_INPUTS;
-			dotn_u8s8_vnni(x + (size_t)n * x_stride, x_stride, w, i0, i1, nt, n == 0,
-				       i0 == 0, accm + n * HEAD_STREAMS);
+			dotn_u8s8_vnni(x + (size_t)n * x_stride, x_stride, w, i0, i1, nt, np,
+				       n / HEAD_INPUTS, i0 == 0, accm + n * HEAD_STREAMS);
 		}
 	}
-	for (n = 0; n < n_x; n++)
-		for (s = 0; s < HEAD_STREAMS; s++) {
-			int32_t *r = &dot[n * HEAD_STREAMS + s];
-
-			*r = whole ? _mm512_reduce_add_epi32(accm[n * HEAD_STREAMS + s]) : 0;
-			for (j = whole; j < cols; j++)
-				*r += x[n * x_stride + j] * w[s][j];
-		}
+	/* inputs in pairs, dot[n * HEAD_STREAMS + s] for s < 16; an odd last one alone */
+	for (n = 0; whole && n + 1 < n_x; n += 2)
+		_mm512_storeu_si512(dot + n * HEAD_STREAMS, reduce16(accm + n * HEAD_STREAMS));
+	for (; n < n_x; n++)
+		for (s = 0; s < HEAD_STREAMS; s++)
+			dot[n * HEAD_STREAMS + s] =
+				whole ? _mm512_reduce_add_epi32(accm[n * HEAD_STREAMS + s]) : 0;
+	for (j = whole; j < cols; j++)
+		for (n = 0; n < n_x; n++)
+			for (s = 0; s < HEAD_STREAMS; s++)
+				dot[n * HEAD_STREAMS + s] += x[n * x_stride + j] * w[s][j];
 }
 
+/* The definition of a logit, for an input without a pair. */
 static void head_q8_out(const struct bn_q8rows *h, uint32_t r, int32_t dot, float sigma, float *out)
 {
 	*out = (float)(dot - 128 * h->sum[r]) * h->scale[r] / sigma;
 }
 
-void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, const uint8_t *xq,
-			 const float *sigma, uint32_t n_x, float *out, size_t out_stride)
+/*
+ * head_q8_out() of inputs @t and @t + 1 on the rows of the streams, 16
+ * lanes at once from the dots as dot_rows() pairs them: the same correctly
+ * rounded operations (the same bits) and one division instead of 16.
+ * @sum and @scale: the rows' in lanes s and s + 8.
+ */
+__attribute__((target("avx512f"))) static void head_q8_out2(const int32_t *dot, __m512i sum,
+							    __m512 scale, const float *sigma,
+							    const uint32_t *row, uint32_t keep,
+							    float *out, size_t out_stride)
+{
+	__m512 sig =
+		_mm512_mask_blend_ps(0xff00, _mm512_set1_ps(sigma[0]), _mm512_set1_ps(sigma[1]));
+	__m512i d = _mm512_sub_epi32(_mm512_loadu_si512(dot), _mm512_slli_epi32(sum, 7));
+	float v[2 * HEAD_STREAMS];
+	uint32_t k, s;
+
+	_mm512_storeu_ps(v, _mm512_div_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(d), scale), sig));
+	for (k = 0; k < 2; k++)
+		for (s = 0; s < keep; s++)
+			out[k * out_stride + row[s]] = v[k * HEAD_STREAMS + s];
+}
+
+/* @v[row[s]] in lanes s and s + 8 (a load of a just-written array would stall) */
+#define HEAD_PAIR_LANES(set, v, row)                                                     \
+	set(v[row[7]], v[row[6]], v[row[5]], v[row[4]], v[row[3]], v[row[2]], v[row[1]], \
+	    v[row[0]], v[row[7]], v[row[6]], v[row[5]], v[row[4]], v[row[3]], v[row[2]], \
+	    v[row[1]], v[row[0]])
+
+__attribute__((target("avx512f"))) void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0,
+							    uint32_t r1, const uint8_t *xq,
+							    const float *sigma, uint32_t n_x,
+							    float *out, size_t out_stride)
 {
 	uint32_t part = (r1 - r0) / HEAD_STREAMS, left = (r1 - r0) % HEAD_STREAMS;
-	uint32_t steps = part + (left != 0), i, n, row[HEAD_STREAMS];
-	const int8_t *w[HEAD_STREAMS];
+	uint32_t steps = part + (left != 0), i, n, t, s, keep, row[HEAD_STREAMS];
 	int32_t dot[HEAD_ROWS_MAX * HEAD_STREAMS];
-	uint32_t s, keep;
+	const int8_t *w[HEAD_STREAMS];
 
 	for (i = 0; i < steps; i++) {
 		/* the last step takes the rows left over, the last one several times */
@@ -255,10 +328,16 @@ void bn_q8rows_matmul_q8(const struct bn_q8rows *h, uint32_t r0, uint32_t r1, co
 			w[s] = h->q + (size_t)row[s] * h->cols;
 		}
 		for (n = 0; n < n_x; n += HEAD_ROWS_MAX) {
-			uint32_t nn = n_x - n < HEAD_ROWS_MAX ? n_x - n : HEAD_ROWS_MAX, t;
+			uint32_t nn = n_x - n < HEAD_ROWS_MAX ? n_x - n : HEAD_ROWS_MAX;
 
 			dot_rows(xq + (size_t)n * h->cols, h->cols, w, h->cols, nn, dot);
-			for (t = 0; t < nn; t++)
+			for (t = 0; t + 1 < nn; t += 2)
+				head_q8_out2(dot + t * HEAD_STREAMS,
+					     HEAD_PAIR_LANES(_mm512_set_epi32, h->sum, row),
+					     HEAD_PAIR_LANES(_mm512_set_ps, h->scale, row),
+					     sigma + n + t, row, keep, out + (n + t) * out_stride,
+					     out_stride);
+			for (; t < nn; t++)
 				for (s = 0; s < keep; s++)
 					head_q8_out(h, row[s], dot[t * HEAD_STREAMS + s],
 						    sigma[n + t],
