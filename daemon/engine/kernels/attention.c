@@ -66,10 +66,10 @@ static void weigh_scalar(const float *sc, uint32_t heads, const float *v, size_t
 			pass(j_, 1, __VA_ARGS__);  \
 	} while (0)
 
-/* Scores of heads j..j+H-1: each K row loaded once for all of them. */
+/* Scores of heads j..j+H-1 in rows of @ld: each K row loaded once for all of them. */
 __attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
 scores_pass(uint32_t j, const int H, const float *q, const float *k, size_t stride, uint32_t n,
-	    uint32_t d, float scale, float *sc)
+	    uint32_t d, float scale, float *sc, uint32_t ld)
 {
 	uint32_t u, i;
 	int h;
@@ -88,7 +88,7 @@ scores_pass(uint32_t j, const int H, const float *q, const float *k, size_t stri
 							 acc[h]);
 		}
 		for (h = 0; h < H; h++)
-			sc[(j + h) * n + u] = _mm512_reduce_add_ps(acc[h]) * scale;
+			sc[(j + h) * ld + u] = _mm512_reduce_add_ps(acc[h]) * scale;
 	}
 }
 
@@ -142,12 +142,97 @@ weigh_heads(uint32_t j, const int H, const float *sc, const float *v, size_t str
 		weigh_pass(j, H, c, 1, sc, v, stride, n, d, out);
 }
 
+/*
+ * _mm512_reduce_add_ps() of 16 vectors at once, the same sums in the same
+ * order (upper half plus lower, then quarters, then the pairs of a quarter,
+ * then the pair left) but each add serving two to four vectors: lane
+ * 4 * (a % 4) + a / 4 of the result is the sum of vector @a. One reduction
+ * per dot product cost as much as the product's multiply-adds.
+ */
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) __m512
+reduce16(const __m512 *a)
+{
+	__m512 x[8], y[4], z[2];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		x[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0x44),
+				     _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0xee));
+	for (i = 0; i < 4; i++)
+		y[i] = _mm512_add_ps(_mm512_shuffle_f32x4(x[2 * i], x[2 * i + 1], 0x88),
+				     _mm512_shuffle_f32x4(x[2 * i], x[2 * i + 1], 0xdd));
+	for (i = 0; i < 2; i++)
+		z[i] = _mm512_add_ps(_mm512_shuffle_ps(y[2 * i], y[2 * i + 1], 0x44),
+				     _mm512_shuffle_ps(y[2 * i], y[2 * i + 1], 0xee));
+	return _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], 0x88),
+			     _mm512_shuffle_ps(z[0], z[1], 0xdd));
+}
+
+/*
+ * Scores of heads j..j+H-1 at the 16 / H positions from @u: each K row
+ * loaded once for all heads, 16 dot products reduced together. Lane l of
+ * the reduction is head l / P, position l % P, so each head's scores are
+ * adjacent. K is read row after row, in memory order: taking the rows'
+ * vectors in turn measured slower once the cache is out of L2 (unrolled,
+ * so that the accumulators stay in registers).
+ */
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
+scores_block(uint32_t j, const int H, uint32_t u, const float *q, const float *k, size_t stride,
+	     uint32_t n, uint32_t d, float scale, float *sc)
+{
+	const int P = 16 / H;
+	__m512 acc[16], s;
+	uint32_t i;
+	int a, p, h;
+
+	for (a = 0; a < 16; a++)
+		acc[a] = _mm512_setzero_ps();
+#pragma GCC unroll 16
+	for (p = 0; p < P; p++) {
+		for (i = 0; i < d; i += 16) {
+			__m512 kv = _mm512_loadu_ps(k + (u + p) * stride + i);
+
+#pragma GCC unroll 4
+			for (h = 0; h < H; h++) {
+				/* lane h * P + p = 4 * (a % 4) + a / 4 */
+				a = (h * P + p) % 4 * 4 + (h * P + p) / 4;
+				acc[a] = _mm512_fmadd_ps(_mm512_loadu_ps(q + (j + h) * d + i), kv,
+							 acc[a]);
+			}
+		}
+	}
+	s = _mm512_mul_ps(reduce16(acc), _mm512_set1_ps(scale));
+	if (H == 1) {
+		_mm512_storeu_ps(sc + j * n + u, s);
+	} else if (H == 2) {
+		_mm256_storeu_ps(sc + j * n + u, _mm512_castps512_ps256(s));
+		_mm256_storeu_pd((double *)(sc + (j + 1) * n + u),
+				 _mm512_extractf64x4_pd(_mm512_castps_pd(s), 1));
+	} else {
+		for (a = 0; a < 4; a++)
+			_mm_storeu_ps(sc + (j + a) * n + u, _mm512_extractf32x4_ps(s, a));
+	}
+}
+
+/* Whole blocks of positions, the rest one at a time (the same sums). */
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
+scores_heads(uint32_t j, const int H, const float *q, const float *k, size_t stride, uint32_t n,
+	     uint32_t d, float scale, float *sc)
+{
+	uint32_t u = 0, p = 16 / H;
+
+	for (; u + p <= n; u += p)
+		scores_block(j, H, u, q, k, stride, n, d, scale, sc);
+	if (u < n)
+		scores_pass(j, H, q, k + u * stride, stride, n - u, d, scale, sc + u, n);
+}
+
 __attribute__((target("avx512f"))) static void scores_avx512(const float *q, uint32_t heads,
 							     const float *k, size_t stride,
 							     uint32_t n, uint32_t d, float scale,
 							     float *sc)
 {
-	ATT_FOR_HEADS(heads, scores_pass, q, k, stride, n, d, scale, sc);
+	ATT_FOR_HEADS(heads, scores_heads, q, k, stride, n, d, scale, sc);
 }
 
 __attribute__((target("avx512f"))) static void weigh_avx512(const float *sc, uint32_t heads,

@@ -83,6 +83,8 @@ void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *c
 void bn_rope(float *z, uint32_t rope_dim, const float *cs, const float *sn, int neox);
 /* In place; returns nothing, the values become probabilities. */
 void bn_softmax(float *x, uint32_t n);
+/* expf() of 16 floats, the same bits (vectorised where the CPU allows). */
+void bn_expf16(const float *x, float *y);
 float bn_dot_f32(const float *a, const float *b, uint32_t n);
 /*
  * Index of the first largest of @n > 0 values; NaNs never win, and a NaN
