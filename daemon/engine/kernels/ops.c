@@ -425,10 +425,25 @@ void bn_relu_sqr_mul(float *g, const float *u, size_t n)
  * batched), so a row alone waits on the add latency; R chains side by side
  * fill those waits.
  */
+/* o = x * scale * w, 16 at a time (the same two roundings per value). */
+__attribute__((target("avx512f"))) static void
+scale_mul_avx512(const float *x, float scale, const float *w, uint32_t n, float *o)
+{
+	__m512 s = _mm512_set1_ps(scale);
+	uint32_t i = 0;
+
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(o + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), s),
+						      _mm512_loadu_ps(w + i)));
+	for (; i < n; i++)
+		o[i] = x[i] * scale * w[i];
+}
+
 static inline __attribute__((always_inline)) void
 rmsnorm_rows(const float *x, const float *w, const int R, uint32_t n, float eps, float *out)
 {
 	float ss[BN_RMSNORM_ROWS] = { 0 }, scale;
+	bool avx512 = bn_simd() >= BN_SIMD_AVX512;
 	uint32_t i;
 	int r;
 
@@ -440,6 +455,10 @@ rmsnorm_rows(const float *x, const float *w, const int R, uint32_t n, float eps,
 		float *o = out + (size_t)r * n;
 
 		scale = 1.0f / sqrtf(ss[r] / (float)n + eps);
+		if (avx512) {
+			scale_mul_avx512(xr, scale, w, n, o);
+			continue;
+		}
 		for (i = 0; i + 4 <= n; i += 4)
 			store4(o + i, load4(xr + i) * scale * load4(w + i));
 		for (; i < n; i++)
@@ -646,4 +665,61 @@ void bn_softmax(float *x, uint32_t n)
 	}
 	for (i = 0; i < n; i++)
 		x[i] /= sum;
+}
+
+/*
+ * bnc_quant_act() 16 values at a time: the absmax as an integer max of the
+ * finite values' bits, x * sigma rounded by adding 1.5 * 2^23 and read from
+ * the low mantissa bits, clamped; the core's 4-wide loop does the same.
+ */
+__attribute__((target("avx512f"))) static void
+quant_row_avx512(const float *x, uint32_t k, int8_t *q, float *sigma, int32_t *sum)
+{
+	const __m512i abs = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+	__m512i m = _mm512_setzero_si512(), tot = _mm512_setzero_si512(), b, r;
+	__mmask16 live;
+	__m512 s;
+	float amax, sg;
+	uint32_t i, bits;
+
+	for (i = 0; i < k; i += 16) {
+		live = k - i >= 16 ? 0xffff : (__mmask16)((1u << (k - i)) - 1);
+		b = _mm512_and_si512(_mm512_maskz_loadu_epi32(live, x + i), abs);
+		m = _mm512_mask_max_epu32(m, _mm512_cmplt_epu32_mask(b, inf), m, b);
+	}
+	bits = (uint32_t)_mm512_reduce_max_epu32(m);
+	memcpy(&amax, &bits, sizeof(amax));
+	sg = 127.0f / (amax > BNC_ACT_EPS ? amax : BNC_ACT_EPS);
+	s = _mm512_set1_ps(sg);
+	for (i = 0; i < k; i += 16) {
+		live = k - i >= 16 ? 0xffff : (__mmask16)((1u << (k - i)) - 1);
+		b = _mm512_maskz_loadu_epi32(live, x + i);
+		r = _mm512_castps_si512(_mm512_mul_ps(_mm512_castsi512_ps(b), s));
+		r = _mm512_maskz_mov_epi32(_mm512_cmplt_epu32_mask(_mm512_and_si512(b, abs), inf),
+					   r);
+		r = _mm512_castps_si512(
+			_mm512_add_ps(_mm512_castsi512_ps(r), _mm512_set1_ps(12582912.0f)));
+		r = _mm512_sub_epi32(r, _mm512_set1_epi32(0x4b400000));
+		r = _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(-128)),
+				     _mm512_set1_epi32(127));
+		_mm512_mask_cvtepi32_storeu_epi8(q + i, live, r);
+		tot = _mm512_add_epi32(tot, r);
+	}
+	*sigma = sg;
+	if (sum)
+		*sum = _mm512_reduce_add_epi32(tot);
+}
+
+void bn_quant_act_rows(const float *x, uint32_t n, uint32_t k, int8_t *q, float *sigma,
+		       int32_t *sum)
+{
+	uint32_t r;
+
+	if (bn_simd() < BN_SIMD_AVX512) {
+		bnc_quant_act_rows(x, n, k, q, sigma, sum);
+		return;
+	}
+	for (r = 0; r < n; r++)
+		quant_row_avx512(x + (size_t)r * k, k, q + (size_t)r * k, sigma + r,
+				 sum ? sum + r : NULL);
 }

@@ -77,6 +77,12 @@ void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *ou
 #define BN_RMSNORM_ROWS 4
 void bn_rmsnorm_rows(const float *x, const float *w, uint32_t rows, uint32_t n, float eps,
 		     float *out);
+/*
+ * bnc_quant_act_rows() (per-row absmax int8, sigma and sum of q; @sum may be
+ * NULL), the same bits, 16 values at a time where the CPU allows.
+ */
+void bn_quant_act_rows(const float *x, uint32_t n, uint32_t k, int8_t *q, float *sigma,
+		       int32_t *sum);
 /* cos and sin of pos * inv_freq[i] for the rope_dim / 2 pairs. */
 void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *cs, float *sn);
 /* Rotates one head in place with the angles of its position. */

@@ -16,7 +16,6 @@
 #include "daemon/engine/kernels/head_q6k.h"
 #include "daemon/engine/model/model_internal.h"
 #include "daemon/engine/model/pool.h"
-#include "kmod/core/bnc_quant.h"
 
 #define SLICE_TOKENS 256
 #define HEAD_ROWS 32  /* rows per pass over the output head */
@@ -164,7 +163,7 @@ static void norm_quantize_rows(void *arg, uint32_t i, uint32_t worker)
 		bn_rmsnorm_rows(x, c->w, cnt, c->k, c->m->eps, s->h + at);
 		x = s->h + at;
 	}
-	bnc_quant_act_rows(x, cnt, c->k, s->q8 + at, s->sigma + r, s->sum + r);
+	bn_quant_act_rows(x, cnt, c->k, s->q8 + at, s->sigma + r, s->sum + r);
 }
 
 /*
@@ -453,7 +452,7 @@ static void quantize_head_in(struct bn_scratch *s, uint32_t n, uint32_t e)
 	int8_t *q = (int8_t *)s->head_xq;
 	size_t i;
 
-	bnc_quant_act_rows(s->head_in, n, e, q, s->head_sigma, NULL);
+	bn_quant_act_rows(s->head_in, n, e, q, s->head_sigma, NULL);
 	for (i = 0; i < (size_t)n * e; i++)
 		s->head_xq[i] = (uint8_t)(q[i] + 128);
 }
