@@ -503,9 +503,36 @@ void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *c
 	}
 }
 
+/*
+ * A product rounded on its own: _mm512_mul_ps() is a plain '*' to GCC, which
+ * fuses it with the add that follows into a multiply-add in AVX-512 code
+ * (this file is not built with -ffp-contract=off), and that changes bits.
+ */
+#define MUL_RN(a, b) _mm512_mul_round_ps(a, b, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
+/* Half-split pairs 16 at a time: the same products and sums as below. */
+__attribute__((target("avx512f"))) static void rope_neox_avx512(float *z, uint32_t half,
+								const float *cs, const float *sn)
+{
+	uint32_t i;
+
+	for (i = 0; i < half; i += 16) {
+		__m512 a = _mm512_loadu_ps(z + i), b = _mm512_loadu_ps(z + half + i);
+		__m512 c = _mm512_loadu_ps(cs + i), s = _mm512_loadu_ps(sn + i);
+
+		_mm512_storeu_ps(z + i, _mm512_sub_ps(MUL_RN(a, c), MUL_RN(b, s)));
+		_mm512_storeu_ps(z + half + i, _mm512_add_ps(MUL_RN(a, s), MUL_RN(b, c)));
+	}
+}
+
 void bn_rope(float *z, uint32_t rope_dim, const float *cs, const float *sn, int neox)
 {
 	uint32_t half = rope_dim / 2, i;
+
+	if (neox && half % 16 == 0 && bn_simd() >= BN_SIMD_AVX512) {
+		rope_neox_avx512(z, half, cs, sn);
+		return;
+	}
 
 	for (i = 0; i < half; i++) {
 		uint32_t ia = neox ? i : 2 * i;

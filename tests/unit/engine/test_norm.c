@@ -3,7 +3,8 @@
  * RMS norm of several rows side by side: every row gets the bits
  * bn_rmsnorm() gives it alone, whatever the row count and width, so a
  * session's output does not depend on the batch it runs in. And the
- * engine's activation quantizer gives the compute core's bits.
+ * engine's activation quantizer gives the compute core's bits, and RoPE the
+ * bits of its two products and a sum per value (no multiply-add).
  */
 #include <math.h>
 #include <stdio.h>
@@ -59,6 +60,40 @@ static bool quant_same(void)
 	return same;
 }
 
+/* bn_rope against the rotation written out, both pair layouts. */
+static bool rope_same(void)
+{
+	static const uint32_t dims[] = { 2, 16, 64, 128, 96 };
+	float z[128], got[128], want[128], cs[64], sn[64];
+	uint32_t k, i, neox;
+	bool same = true;
+
+	for (k = 0; k < sizeof(dims) / sizeof(dims[0]); k++) {
+		uint32_t half = dims[k] / 2;
+
+		for (neox = 0; neox < 2; neox++) {
+			for (i = 0; i < dims[k]; i++)
+				z[i] = rnd();
+			for (i = 0; i < half; i++) {
+				cs[i] = rnd() / 8;
+				sn[i] = rnd() / 8;
+			}
+			memcpy(got, z, sizeof(z));
+			bn_rope(got, dims[k], cs, sn, (int)neox);
+			for (i = 0; i < half; i++) {
+				uint32_t ia = neox ? i : 2 * i, ib = neox ? i + half : 2 * i + 1;
+				float ac = z[ia] * cs[i], bs = z[ib] * sn[i];
+				float as = z[ia] * sn[i], bc = z[ib] * cs[i];
+
+				want[ia] = ac - bs;
+				want[ib] = as + bc;
+			}
+			same &= !memcmp(got, want, dims[k] * sizeof(float));
+		}
+	}
+	return same;
+}
+
 int main(void)
 {
 	static const uint32_t widths[] = { 1, 5, 64, 2560, 6912 + 3 };
@@ -91,6 +126,7 @@ int main(void)
 	       max_rows);
 	tap_ok(quant_same(),
 	       "bn_quant_act_rows: the bits of bnc_quant_act_rows (7 widths, 4 kinds of input)");
+	tap_ok(rope_same(), "bn_rope: each value two products and a sum, both layouts");
 	tap_plan(tap_n);
 	free(x);
 	free(w);
