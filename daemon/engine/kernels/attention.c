@@ -9,9 +9,11 @@
  * order (the weighted sum of V as separate multiply and add, per element in
  * position order; this file is built with -ffp-contract=off), except the
  * scores' dot products, whose summation order follows the vector width.
+ * The softmax between them is here too, with its vectorised expf().
  */
 #include <immintrin.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "daemon/engine/kernels/ops.h"
@@ -240,6 +242,156 @@ __attribute__((target("avx512f"))) static void weigh_avx512(const float *sc, uin
 							    uint32_t n, uint32_t d, float *out)
 {
 	ATT_FOR_HEADS(heads, weigh_heads, sc, v, stride, n, d, out);
+}
+
+/*
+ * expf() of 16 floats as glibc computes it (sysdeps/ieee754/flt-32/e_expf.c,
+ * the FMA build that every AVX-512 CPU runs): 2^(k/32) from a table times a
+ * cubic in double precision, the same fused operations in the same order,
+ * so the same bits. Lanes where that code leaves the fast path (|x| >= 85.5,
+ * NaN, infinities) are handed to expf() itself. The softmax spent more time
+ * in scalar expf() calls than the dot products of its scores.
+ */
+static const uint64_t exp2f_tab[32] = {
+	0x3ff0000000000000, 0x3fefd9b0d3158574, 0x3fefb5586cf9890f, 0x3fef9301d0125b51,
+	0x3fef72b83c7d517b, 0x3fef54873168b9aa, 0x3fef387a6e756238, 0x3fef1e9df51fdee1,
+	0x3fef06fe0a31b715, 0x3feef1a7373aa9cb, 0x3feedea64c123422, 0x3feece086061892d,
+	0x3feebfdad5362a27, 0x3feeb42b569d4f82, 0x3feeab07dd485429, 0x3feea47eb03a5585,
+	0x3feea09e667f3bcd, 0x3fee9f75e8ec5f74, 0x3feea11473eb0187, 0x3feea589994cce13,
+	0x3feeace5422aa0db, 0x3feeb737b0cdc5e5, 0x3feec49182a3f090, 0x3feed503b23e255d,
+	0x3feee89f995ad3ad, 0x3feeff76f2fb5e47, 0x3fef199bdd85529c, 0x3fef3720dcef9069,
+	0x3fef5818dcfba487, 0x3fef7c97337b9b5f, 0x3fefa4afa2a490da, 0x3fefd0765b6e4540,
+};
+
+/* Eight lanes of the fast path, in double precision. */
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) __m256
+expf8_avx512(__m256 xf, const __m512i *tab)
+{
+	const __m512d inv_ln2_n = _mm512_set1_pd(0x1.71547652b82fep+5);
+	const __m512d shift = _mm512_set1_pd(0x1.8p+52);
+	__m512d xd = _mm512_cvtps_pd(xf), kd, r, r2, z, y, s;
+	__m512i ki, t, lo, hi;
+
+	kd = _mm512_fmadd_pd(inv_ln2_n, xd, shift);
+	ki = _mm512_castpd_si512(kd);
+	kd = _mm512_sub_pd(kd, shift);
+	r = _mm512_fmsub_pd(inv_ln2_n, xd, kd);
+	/* tab[ki % 32]: bits 0-3 pick within a pair of registers, bit 4 the pair */
+	lo = _mm512_permutex2var_epi64(tab[0], ki, tab[1]);
+	hi = _mm512_permutex2var_epi64(tab[2], ki, tab[3]);
+	t = _mm512_mask_blend_epi64(_mm512_test_epi64_mask(ki, _mm512_set1_epi64(16)), lo, hi);
+	s = _mm512_castsi512_pd(_mm512_add_epi64(t, _mm512_slli_epi64(ki, 47)));
+	z = _mm512_fmadd_pd(_mm512_set1_pd(0x1.c6af84b912394p-20), r,
+			    _mm512_set1_pd(0x1.ebfce50fac4f3p-13));
+	r2 = _mm512_mul_pd(r, r);
+	y = _mm512_fmadd_pd(r, _mm512_set1_pd(0x1.62e42ff0c52d6p-6), _mm512_set1_pd(1.0));
+	y = _mm512_fmadd_pd(z, r2, y);
+	return _mm512_cvtpd_ps(_mm512_mul_pd(y, s));
+}
+
+__attribute__((target("avx512f"))) static __m512 expf16_avx512(__m512 x, const __m512i *tab)
+{
+	__m512i top = _mm512_and_si512(_mm512_srli_epi32(_mm512_castps_si512(x), 20),
+				       _mm512_set1_epi32(0x7ff));
+	__mmask16 slow = _mm512_cmpgt_epi32_mask(top, _mm512_set1_epi32(0x42a));
+	__m512d halves = _mm512_castps_pd(x);
+	__m256 lo = expf8_avx512(_mm512_castps512_ps256(x), tab);
+	__m256 hi = expf8_avx512(_mm256_castpd_ps(_mm512_extractf64x4_pd(halves, 1)), tab);
+	__m512d both = _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)),
+					  _mm256_castps_pd(hi), 1);
+	__m512 y = _mm512_castpd_ps(both);
+
+	if (slow) {
+		float in[16], out[16];
+		int i;
+
+		_mm512_storeu_ps(in, x);
+		_mm512_storeu_ps(out, y);
+		for (i = 0; i < 16; i++)
+			if (slow >> i & 1)
+				out[i] = expf(in[i]);
+		y = _mm512_loadu_ps(out);
+	}
+	return y;
+}
+
+__attribute__((target("avx512f"))) static void expf16_store_avx512(const float *x, float *y)
+{
+	__m512i tab[4];
+
+	memcpy(tab, exp2f_tab, sizeof(tab));
+	_mm512_storeu_ps(y, expf16_avx512(_mm512_loadu_ps(x), tab));
+}
+
+void bn_expf16(const float *x, float *y)
+{
+	int i;
+
+	if (bn_simd() >= BN_SIMD_AVX512) {
+		expf16_store_avx512(x, y);
+		return;
+	}
+	for (i = 0; i < 16; i++)
+		y[i] = expf(x[i]);
+}
+
+/*
+ * bn_softmax's bits: the largest value, x = expf(x - max) summed in index
+ * order (one chain of adds, as the scalar loop), then x / sum.
+ */
+__attribute__((target("avx512f"))) static void softmax_avx512(float *x, uint32_t n)
+{
+	__m512 m = _mm512_set1_ps(-INFINITY), mx, sm;
+	__m512i tab[4];
+	float mxs, sum = 0;
+	uint32_t i, j;
+
+	memcpy(tab, exp2f_tab, sizeof(tab));
+	for (i = 0; i + 16 <= n; i += 16)
+		m = _mm512_max_ps(_mm512_loadu_ps(x + i), m); /* a NaN x keeps m, as '>' does */
+	mxs = _mm512_reduce_max_ps(m);
+	for (; i < n; i++)
+		if (x[i] > mxs)
+			mxs = x[i];
+	mx = _mm512_set1_ps(mxs);
+	for (i = 0; i + 16 <= n; i += 16) {
+		__m512 e = expf16_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + i), mx), tab);
+		float f[16];
+
+		_mm512_storeu_ps(x + i, e);
+		_mm512_storeu_ps(f, e);
+		for (j = 0; j < 16; j++)
+			sum += f[j];
+	}
+	for (; i < n; i++) {
+		x[i] = expf(x[i] - mxs);
+		sum += x[i];
+	}
+	sm = _mm512_set1_ps(sum);
+	for (i = 0; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(x + i, _mm512_div_ps(_mm512_loadu_ps(x + i), sm));
+	for (; i < n; i++)
+		x[i] /= sum;
+}
+
+void bn_softmax(float *x, uint32_t n)
+{
+	float mx = -INFINITY, sum = 0;
+	uint32_t i;
+
+	if (bn_simd() >= BN_SIMD_AVX512) {
+		softmax_avx512(x, n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (x[i] > mx)
+			mx = x[i];
+	for (i = 0; i < n; i++) {
+		x[i] = expf(x[i] - mx);
+		sum += x[i];
+	}
+	for (i = 0; i < n; i++)
+		x[i] /= sum;
 }
 
 void bn_attend(const float *q, uint32_t heads, const float *k, const float *v, size_t stride,

@@ -419,12 +419,6 @@ void bn_relu_sqr_mul(float *g, const float *u, size_t n)
 	}
 }
 
-/*
- * @R rows of @n at once. Each row's sum of squares is one chain of dependent
- * adds in index order (the results must not depend on how rows are
- * batched), so a row alone waits on the add latency; R chains side by side
- * fill those waits.
- */
 /* o = x * scale * w, 16 at a time (the same two roundings per value). */
 __attribute__((target("avx512f"))) static void
 scale_mul_avx512(const float *x, float scale, const float *w, uint32_t n, float *o)
@@ -439,17 +433,110 @@ scale_mul_avx512(const float *x, float scale, const float *w, uint32_t n, float 
 		o[i] = x[i] * scale * w[i];
 }
 
-static inline __attribute__((always_inline)) void
-rmsnorm_rows(const float *x, const float *w, const int R, uint32_t n, float eps, float *out)
+enum pre_op {
+	PRE_NONE,
+	PRE_ADD,      /* x += pre */
+	PRE_RELU_SQR, /* x = max(x, 0)^2 * pre, as bn_relu_sqr_mul() */
+};
+
+/*
+ * The first pass of rmsnorm_rows() below, its elementwise step and squares
+ * 16 at a time (products rounded alone: no add follows them in a vector),
+ * the sums still one chain of adds per row in index order.
+ */
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
+sumsq_rows_avx512(float *x, const float *pre, const int op, const int R, uint32_t n, float *ss)
 {
-	float ss[BN_RMSNORM_ROWS] = { 0 }, scale;
+	float sq[BN_RMSNORM_ROWS][16];
+	__mmask16 live;
+	uint32_t i, j, cnt;
+	int r;
+
+	for (i = 0; i < n; i += 16) {
+		cnt = n - i < 16 ? n - i : 16;
+		live = (__mmask16)((1u << cnt) - 1);
+		for (r = 0; r < R; r++) {
+			float *xr = x + (size_t)r * n + i;
+			__m512 v = _mm512_maskz_loadu_ps(live, xr), p;
+
+			if (op != PRE_NONE)
+				p = _mm512_maskz_loadu_ps(live, pre + (size_t)r * n + i);
+			if (op == PRE_ADD)
+				v = _mm512_add_ps(v, p);
+			if (op == PRE_RELU_SQR) {
+				/* max() returns its second operand for NaN and for -0 */
+				v = _mm512_max_ps(v, _mm512_setzero_ps());
+				v = _mm512_mul_ps(_mm512_mul_ps(v, v), p);
+			}
+			if (op != PRE_NONE)
+				_mm512_mask_storeu_ps(xr, live, v);
+			_mm512_storeu_ps(sq[r], _mm512_mul_ps(v, v));
+		}
+		for (j = 0; j < cnt; j++)
+			for (r = 0; r < R; r++)
+				ss[r] += sq[r][j];
+	}
+}
+
+__attribute__((target("avx512f"))) static void sumsq_avx512(float *x, const float *pre, int op,
+							    int R, uint32_t n, float *ss)
+{
+#define SUMSQ_OP(o)                                             \
+	do {                                                    \
+		if (R == 4)                                     \
+			sumsq_rows_avx512(x, pre, o, 4, n, ss); \
+		else if (R == 3)                                \
+			sumsq_rows_avx512(x, pre, o, 3, n, ss); \
+		else if (R == 2)                                \
+			sumsq_rows_avx512(x, pre, o, 2, n, ss); \
+		else                                            \
+			sumsq_rows_avx512(x, pre, o, 1, n, ss); \
+	} while (0)
+	if (op == PRE_ADD)
+		SUMSQ_OP(PRE_ADD);
+	else if (op == PRE_RELU_SQR)
+		SUMSQ_OP(PRE_RELU_SQR);
+	else
+		SUMSQ_OP(PRE_NONE);
+#undef SUMSQ_OP
+}
+
+/*
+ * @R rows of @n at once. Each row's sum of squares is one chain of dependent
+ * adds in index order (the results must not depend on how rows are
+ * batched), so a row alone waits on the add latency; R chains side by side
+ * fill those waits, and so does the elementwise step @op that comes before
+ * the norm (its result stored back into @x).
+ */
+static inline __attribute__((always_inline)) void rmsnorm_rows(float *x, const float *pre,
+							       const int op, const float *w,
+							       const int R, uint32_t n, float eps,
+							       float *out)
+{
+	float ss[BN_RMSNORM_ROWS] = { 0 }, scale, v;
 	bool avx512 = bn_simd() >= BN_SIMD_AVX512;
+	size_t at;
 	uint32_t i;
 	int r;
 
-	for (i = 0; i < n; i++)
-		for (r = 0; r < R; r++)
-			ss[r] += x[(size_t)r * n + i] * x[(size_t)r * n + i];
+	/* one row alone waits on its adds either way: scalar measured faster */
+	if (avx512 && R > 1)
+		sumsq_avx512(x, pre, op, R, n, ss);
+	for (i = 0; i < n && !(avx512 && R > 1); i++) {
+		for (r = 0; r < R; r++) {
+			at = (size_t)r * n + i;
+			v = x[at];
+			if (op == PRE_ADD) {
+				v = v + pre[at];
+				x[at] = v;
+			} else if (op == PRE_RELU_SQR) {
+				v = v > 0 ? v : 0;
+				v = v * v * pre[at];
+				x[at] = v;
+			}
+			ss[r] += v * v;
+		}
+	}
 	for (r = 0; r < R; r++) {
 		const float *xr = x + (size_t)r * n;
 		float *o = out + (size_t)r * n;
@@ -466,29 +553,51 @@ rmsnorm_rows(const float *x, const float *w, const int R, uint32_t n, float eps,
 	}
 }
 
-void bn_rmsnorm_rows(const float *x, const float *w, uint32_t rows, uint32_t n, float eps,
-		     float *out)
+static inline __attribute__((always_inline)) void rmsnorm_rows_op(float *x, const float *pre,
+								  const int op, const float *w,
+								  uint32_t rows, uint32_t n,
+								  float eps, float *out)
 {
 	uint32_t k;
 
 	for (; rows; rows -= k) {
 		k = rows < BN_RMSNORM_ROWS ? rows : BN_RMSNORM_ROWS;
 		if (k == 4)
-			rmsnorm_rows(x, w, 4, n, eps, out);
+			rmsnorm_rows(x, pre, op, w, 4, n, eps, out);
 		else if (k == 3)
-			rmsnorm_rows(x, w, 3, n, eps, out);
+			rmsnorm_rows(x, pre, op, w, 3, n, eps, out);
 		else if (k == 2)
-			rmsnorm_rows(x, w, 2, n, eps, out);
+			rmsnorm_rows(x, pre, op, w, 2, n, eps, out);
 		else
-			rmsnorm_rows(x, w, 1, n, eps, out);
+			rmsnorm_rows(x, pre, op, w, 1, n, eps, out);
 		x += (size_t)k * n;
+		pre += op != PRE_NONE ? (size_t)k * n : 0;
 		out += (size_t)k * n;
 	}
 }
 
+/* (x is only read: no step before the norm.) */
+void bn_rmsnorm_rows(const float *x, const float *w, uint32_t rows, uint32_t n, float eps,
+		     float *out)
+{
+	rmsnorm_rows_op((float *)x, NULL, PRE_NONE, w, rows, n, eps, out);
+}
+
+void bn_add_rmsnorm_rows(float *x, const float *add, const float *w, uint32_t rows, uint32_t n,
+			 float eps, float *out)
+{
+	rmsnorm_rows_op(x, add, PRE_ADD, w, rows, n, eps, out);
+}
+
+void bn_relu_sqr_rmsnorm_rows(float *g, const float *u, const float *w, uint32_t rows, uint32_t n,
+			      float eps, float *out)
+{
+	rmsnorm_rows_op(g, u, PRE_RELU_SQR, w, rows, n, eps, out);
+}
+
 void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *out)
 {
-	rmsnorm_rows(x, w, 1, n, eps, out);
+	rmsnorm_rows((float *)x, NULL, PRE_NONE, w, 1, n, eps, out);
 }
 
 void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *cs, float *sn)
@@ -542,156 +651,6 @@ void bn_rope(float *z, uint32_t rope_dim, const float *cs, const float *sn, int 
 		z[ia] = a * cs[i] - b * sn[i];
 		z[ib] = a * sn[i] + b * cs[i];
 	}
-}
-
-/*
- * expf() of 16 floats as glibc computes it (sysdeps/ieee754/flt-32/e_expf.c,
- * the FMA build that every AVX-512 CPU runs): 2^(k/32) from a table times a
- * cubic in double precision, the same fused operations in the same order,
- * so the same bits. Lanes where that code leaves the fast path (|x| >= 85.5,
- * NaN, infinities) are handed to expf() itself. The softmax spent more time
- * in scalar expf() calls than the dot products of its scores.
- */
-static const uint64_t exp2f_tab[32] = {
-	0x3ff0000000000000, 0x3fefd9b0d3158574, 0x3fefb5586cf9890f, 0x3fef9301d0125b51,
-	0x3fef72b83c7d517b, 0x3fef54873168b9aa, 0x3fef387a6e756238, 0x3fef1e9df51fdee1,
-	0x3fef06fe0a31b715, 0x3feef1a7373aa9cb, 0x3feedea64c123422, 0x3feece086061892d,
-	0x3feebfdad5362a27, 0x3feeb42b569d4f82, 0x3feeab07dd485429, 0x3feea47eb03a5585,
-	0x3feea09e667f3bcd, 0x3fee9f75e8ec5f74, 0x3feea11473eb0187, 0x3feea589994cce13,
-	0x3feeace5422aa0db, 0x3feeb737b0cdc5e5, 0x3feec49182a3f090, 0x3feed503b23e255d,
-	0x3feee89f995ad3ad, 0x3feeff76f2fb5e47, 0x3fef199bdd85529c, 0x3fef3720dcef9069,
-	0x3fef5818dcfba487, 0x3fef7c97337b9b5f, 0x3fefa4afa2a490da, 0x3fefd0765b6e4540,
-};
-
-/* Eight lanes of the fast path, in double precision. */
-__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) __m256
-expf8_avx512(__m256 xf, const __m512i *tab)
-{
-	const __m512d inv_ln2_n = _mm512_set1_pd(0x1.71547652b82fep+5);
-	const __m512d shift = _mm512_set1_pd(0x1.8p+52);
-	__m512d xd = _mm512_cvtps_pd(xf), kd, r, r2, z, y, s;
-	__m512i ki, t, lo, hi;
-
-	kd = _mm512_fmadd_pd(inv_ln2_n, xd, shift);
-	ki = _mm512_castpd_si512(kd);
-	kd = _mm512_sub_pd(kd, shift);
-	r = _mm512_fmsub_pd(inv_ln2_n, xd, kd);
-	/* tab[ki % 32]: bits 0-3 pick within a pair of registers, bit 4 the pair */
-	lo = _mm512_permutex2var_epi64(tab[0], ki, tab[1]);
-	hi = _mm512_permutex2var_epi64(tab[2], ki, tab[3]);
-	t = _mm512_mask_blend_epi64(_mm512_test_epi64_mask(ki, _mm512_set1_epi64(16)), lo, hi);
-	s = _mm512_castsi512_pd(_mm512_add_epi64(t, _mm512_slli_epi64(ki, 47)));
-	z = _mm512_fmadd_pd(_mm512_set1_pd(0x1.c6af84b912394p-20), r,
-			    _mm512_set1_pd(0x1.ebfce50fac4f3p-13));
-	r2 = _mm512_mul_pd(r, r);
-	y = _mm512_fmadd_pd(r, _mm512_set1_pd(0x1.62e42ff0c52d6p-6), _mm512_set1_pd(1.0));
-	y = _mm512_fmadd_pd(z, r2, y);
-	return _mm512_cvtpd_ps(_mm512_mul_pd(y, s));
-}
-
-__attribute__((target("avx512f"))) static __m512 expf16_avx512(__m512 x, const __m512i *tab)
-{
-	__m512i top = _mm512_and_si512(_mm512_srli_epi32(_mm512_castps_si512(x), 20),
-				       _mm512_set1_epi32(0x7ff));
-	__mmask16 slow = _mm512_cmpgt_epi32_mask(top, _mm512_set1_epi32(0x42a));
-	__m512d halves = _mm512_castps_pd(x);
-	__m256 lo = expf8_avx512(_mm512_castps512_ps256(x), tab);
-	__m256 hi = expf8_avx512(_mm256_castpd_ps(_mm512_extractf64x4_pd(halves, 1)), tab);
-	__m512d both = _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)),
-					  _mm256_castps_pd(hi), 1);
-	__m512 y = _mm512_castpd_ps(both);
-
-	if (slow) {
-		float in[16], out[16];
-		int i;
-
-		_mm512_storeu_ps(in, x);
-		_mm512_storeu_ps(out, y);
-		for (i = 0; i < 16; i++)
-			if (slow >> i & 1)
-				out[i] = expf(in[i]);
-		y = _mm512_loadu_ps(out);
-	}
-	return y;
-}
-
-__attribute__((target("avx512f"))) static void expf16_store_avx512(const float *x, float *y)
-{
-	__m512i tab[4];
-
-	memcpy(tab, exp2f_tab, sizeof(tab));
-	_mm512_storeu_ps(y, expf16_avx512(_mm512_loadu_ps(x), tab));
-}
-
-void bn_expf16(const float *x, float *y)
-{
-	int i;
-
-	if (bn_simd() >= BN_SIMD_AVX512) {
-		expf16_store_avx512(x, y);
-		return;
-	}
-	for (i = 0; i < 16; i++)
-		y[i] = expf(x[i]);
-}
-
-/*
- * bn_softmax's bits: the largest value, x = expf(x - max) summed in index
- * order (one chain of adds, as the scalar loop), then x / sum.
- */
-__attribute__((target("avx512f"))) static void softmax_avx512(float *x, uint32_t n)
-{
-	__m512 m = _mm512_set1_ps(-INFINITY), mx, sm;
-	__m512i tab[4];
-	float mxs, sum = 0;
-	uint32_t i, j;
-
-	memcpy(tab, exp2f_tab, sizeof(tab));
-	for (i = 0; i + 16 <= n; i += 16)
-		m = _mm512_max_ps(_mm512_loadu_ps(x + i), m); /* a NaN x keeps m, as '>' does */
-	mxs = _mm512_reduce_max_ps(m);
-	for (; i < n; i++)
-		if (x[i] > mxs)
-			mxs = x[i];
-	mx = _mm512_set1_ps(mxs);
-	for (i = 0; i + 16 <= n; i += 16) {
-		__m512 e = expf16_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + i), mx), tab);
-		float f[16];
-
-		_mm512_storeu_ps(x + i, e);
-		_mm512_storeu_ps(f, e);
-		for (j = 0; j < 16; j++)
-			sum += f[j];
-	}
-	for (; i < n; i++) {
-		x[i] = expf(x[i] - mxs);
-		sum += x[i];
-	}
-	sm = _mm512_set1_ps(sum);
-	for (i = 0; i + 16 <= n; i += 16)
-		_mm512_storeu_ps(x + i, _mm512_div_ps(_mm512_loadu_ps(x + i), sm));
-	for (; i < n; i++)
-		x[i] /= sum;
-}
-
-void bn_softmax(float *x, uint32_t n)
-{
-	float mx = -INFINITY, sum = 0;
-	uint32_t i;
-
-	if (bn_simd() >= BN_SIMD_AVX512) {
-		softmax_avx512(x, n);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if (x[i] > mx)
-			mx = x[i];
-	for (i = 0; i < n; i++) {
-		x[i] = expf(x[i] - mx);
-		sum += x[i];
-	}
-	for (i = 0; i < n; i++)
-		x[i] /= sum;
 }
 
 /*

@@ -78,6 +78,16 @@ void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *ou
 void bn_rmsnorm_rows(const float *x, const float *w, uint32_t rows, uint32_t n, float eps,
 		     float *out);
 /*
+ * bn_rmsnorm_rows of x + @add (stored into @x) or of max(g, 0)^2 * @u
+ * (stored into @g): the bits of bn_add_f32 or bn_relu_sqr_mul then
+ * bn_rmsnorm_rows, in one pass (the elementwise step is free while the sum
+ * of squares waits on its adds).
+ */
+void bn_add_rmsnorm_rows(float *x, const float *add, const float *w, uint32_t rows, uint32_t n,
+			 float eps, float *out);
+void bn_relu_sqr_rmsnorm_rows(float *g, const float *u, const float *w, uint32_t rows, uint32_t n,
+			      float eps, float *out);
+/*
  * bnc_quant_act_rows() (per-row absmax int8, sigma and sum of q; @sum may be
  * NULL), the same bits, 16 values at a time where the CPU allows.
  */

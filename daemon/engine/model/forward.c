@@ -155,13 +155,22 @@ static void norm_quantize_rows(void *arg, uint32_t i, uint32_t worker)
 	const float *x = c->x + at;
 
 	(void)worker;
-	if (c->add)
-		bn_add_f32(c->x + at, c->add + at, (size_t)cnt * c->k);
-	if (c->up)
-		gate_act(c->m, c->x + at, c->up + at, (size_t)cnt * c->k);
-	if (c->w) {
-		bn_rmsnorm_rows(x, c->w, cnt, c->k, c->m->eps, s->h + at);
+	if (c->w && c->add && !c->up) {
+		bn_add_rmsnorm_rows(c->x + at, c->add + at, c->w, cnt, c->k, c->m->eps, s->h + at);
 		x = s->h + at;
+	} else if (c->w && c->up && !c->add && c->m->act == BN_ACT_RELU_SQR) {
+		bn_relu_sqr_rmsnorm_rows(c->x + at, c->up + at, c->w, cnt, c->k, c->m->eps,
+					 s->h + at);
+		x = s->h + at;
+	} else {
+		if (c->add)
+			bn_add_f32(c->x + at, c->add + at, (size_t)cnt * c->k);
+		if (c->up)
+			gate_act(c->m, c->x + at, c->up + at, (size_t)cnt * c->k);
+		if (c->w) {
+			bn_rmsnorm_rows(x, c->w, cnt, c->k, c->m->eps, s->h + at);
+			x = s->h + at;
+		}
 	}
 	bn_quant_act_rows(x, cnt, c->k, s->q8 + at, s->sigma + r, s->sum + r);
 }

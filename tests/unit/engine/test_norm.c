@@ -3,7 +3,8 @@
  * RMS norm of several rows side by side: every row gets the bits
  * bn_rmsnorm() gives it alone, whatever the row count and width, so a
  * session's output does not depend on the batch it runs in. And the
- * engine's activation quantizer gives the compute core's bits, and RoPE the
+ * engine's activation quantizer gives the compute core's bits, the residual
+ * add or the gate done in the norm's pass the bits of both apart, and RoPE the
  * bits of its two products and a sum per value (no multiply-add).
  */
 #include <math.h>
@@ -94,6 +95,52 @@ static bool rope_same(void)
 	return same;
 }
 
+/*
+ * bn_add_rmsnorm_rows and bn_relu_sqr_rmsnorm_rows against their two steps
+ * apart: the same norm and the same updated input, bit for bit.
+ */
+static bool fused_same(void)
+{
+	const uint32_t rows = 7, n = 6912 + 3;
+	size_t all = (size_t)rows * n;
+	float *x = malloc(all * sizeof(float)), *y = malloc(all * sizeof(float));
+	float *p = malloc(all * sizeof(float)), *w = malloc(n * sizeof(float));
+	float *got = malloc(all * sizeof(float)), *want = malloc(all * sizeof(float));
+	uint32_t r, op, k;
+	size_t i;
+	bool same = true;
+
+	for (i = 0; i < n; i++)
+		w[i] = rnd();
+	for (op = 0; op < 2; op++) {
+		for (r = 1; r <= rows; r++) {
+			for (k = 1; k <= n; k += 2307) {
+				for (i = 0; i < all; i++) {
+					x[i] = y[i] = rnd();
+					p[i] = rnd();
+				}
+				if (op) {
+					bn_relu_sqr_rmsnorm_rows(x, p, w, r, k, 1e-6f, got);
+					bn_relu_sqr_mul(y, p, (size_t)r * k);
+				} else {
+					bn_add_rmsnorm_rows(x, p, w, r, k, 1e-6f, got);
+					bn_add_f32(y, p, (size_t)r * k);
+				}
+				bn_rmsnorm_rows(y, w, r, k, 1e-6f, want);
+				same &= !memcmp(got, want, (size_t)r * k * sizeof(float)) &&
+					!memcmp(x, y, (size_t)r * k * sizeof(float));
+			}
+		}
+	}
+	free(x);
+	free(y);
+	free(p);
+	free(w);
+	free(got);
+	free(want);
+	return same;
+}
+
 int main(void)
 {
 	static const uint32_t widths[] = { 1, 5, 64, 2560, 6912 + 3 };
@@ -126,6 +173,8 @@ int main(void)
 	       max_rows);
 	tap_ok(quant_same(),
 	       "bn_quant_act_rows: the bits of bnc_quant_act_rows (7 widths, 4 kinds of input)");
+	tap_ok(fused_same(),
+	       "add or squared-ReLU gate fused into the norm: the bits of both apart");
 	tap_ok(rope_same(), "bn_rope: each value two products and a sum, both layouts");
 	tap_plan(tap_n);
 	free(x);
