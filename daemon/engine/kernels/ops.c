@@ -519,10 +519,13 @@ static inline __attribute__((always_inline)) void rmsnorm_rows(float *x, const f
 	uint32_t i;
 	int r;
 
-	/* one row alone waits on its adds either way: scalar measured faster */
-	if (avx512 && R > 1)
+	/*
+	 * One row alone waits on its adds either way and went faster scalar,
+	 * but for the gate, whose scalar max() compiled to a branch on the sign
+	 */
+	if (avx512 && (R > 1 || op == PRE_RELU_SQR))
 		sumsq_avx512(x, pre, op, R, n, ss);
-	for (i = 0; i < n && !(avx512 && R > 1); i++) {
+	for (i = 0; i < n && !(avx512 && (R > 1 || op == PRE_RELU_SQR)); i++) {
 		for (r = 0; r < R; r++) {
 			at = (size_t)r * n + i;
 			v = x[at];
