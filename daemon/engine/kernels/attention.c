@@ -335,16 +335,13 @@ void bn_expf16(const float *x, float *y)
 		y[i] = expf(x[i]);
 }
 
-/*
- * bn_softmax's bits: the largest value, x = expf(x - max) summed in index
- * order (one chain of adds, as the scalar loop), then x / sum.
- */
-__attribute__((target("avx512f"))) static void softmax_avx512(float *x, uint32_t n)
+/* x = expf(x - max(x)) over one row, without the sum. */
+__attribute__((target("avx512f"))) static void exp_row_avx512(float *x, uint32_t n)
 {
-	__m512 m = _mm512_set1_ps(-INFINITY), mx, sm;
+	__m512 m = _mm512_set1_ps(-INFINITY), mx;
 	__m512i tab[4];
-	float mxs, sum = 0;
-	uint32_t i, j;
+	float mxs;
+	uint32_t i;
 
 	memcpy(tab, exp2f_tab, sizeof(tab));
 	for (i = 0; i + 16 <= n; i += 16)
@@ -354,24 +351,56 @@ __attribute__((target("avx512f"))) static void softmax_avx512(float *x, uint32_t
 		if (x[i] > mxs)
 			mxs = x[i];
 	mx = _mm512_set1_ps(mxs);
-	for (i = 0; i + 16 <= n; i += 16) {
-		__m512 e = expf16_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + i), mx), tab);
-		float f[16];
-
-		_mm512_storeu_ps(x + i, e);
-		_mm512_storeu_ps(f, e);
-		for (j = 0; j < 16; j++)
-			sum += f[j];
-	}
-	for (; i < n; i++) {
+	for (i = 0; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(x + i,
+				 expf16_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + i), mx), tab));
+	for (; i < n; i++)
 		x[i] = expf(x[i] - mxs);
-		sum += x[i];
-	}
-	sm = _mm512_set1_ps(sum);
+}
+
+__attribute__((target("avx512f"))) static void div_row_avx512(float *x, uint32_t n, float sum)
+{
+	__m512 sm = _mm512_set1_ps(sum);
+	uint32_t i;
+
 	for (i = 0; i + 16 <= n; i += 16)
 		_mm512_storeu_ps(x + i, _mm512_div_ps(_mm512_loadu_ps(x + i), sm));
 	for (; i < n; i++)
 		x[i] /= sum;
+}
+
+/*
+ * bn_softmax's bits for @rows rows of @n: the largest value, x = expf(x -
+ * max) summed in index order (one chain of adds per row, as the scalar
+ * loop), then x / sum. The chains of up to 4 rows go side by side: one
+ * alone waits on each add's latency, and that was most of the softmax once
+ * expf() was vectorised.
+ */
+static inline __attribute__((always_inline)) void softmax_rows4(float *x, const int R, uint32_t n)
+{
+	float sum[4] = { 0 };
+	uint32_t i;
+	int r;
+
+	for (r = 0; r < R; r++)
+		exp_row_avx512(x + (size_t)r * n, n);
+	for (i = 0; i < n; i++)
+		for (r = 0; r < R; r++)
+			sum[r] += x[(size_t)r * n + i];
+	for (r = 0; r < R; r++)
+		div_row_avx512(x + (size_t)r * n, n, sum[r]);
+}
+
+static void softmax_rows_avx512(float *x, uint32_t rows, uint32_t n)
+{
+	for (; rows >= 4; rows -= 4, x += (size_t)4 * n)
+		softmax_rows4(x, 4, n);
+	if (rows == 3)
+		softmax_rows4(x, 3, n);
+	else if (rows == 2)
+		softmax_rows4(x, 2, n);
+	else if (rows == 1)
+		softmax_rows4(x, 1, n);
 }
 
 void bn_softmax(float *x, uint32_t n)
@@ -380,7 +409,7 @@ void bn_softmax(float *x, uint32_t n)
 	uint32_t i;
 
 	if (bn_simd() >= BN_SIMD_AVX512) {
-		softmax_avx512(x, n);
+		softmax_rows_avx512(x, 1, n);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -405,8 +434,11 @@ void bn_attend(const float *q, uint32_t heads, const float *k, const float *v, s
 		scores_avx512(q, heads, k, stride, n, d, scale, scores);
 	else
 		scores_scalar(q, heads, k, stride, n, d, scale, scores);
-	for (j = 0; j < heads; j++)
-		bn_softmax(scores + (size_t)j * n, n);
+	if (simd)
+		softmax_rows_avx512(scores, heads, n);
+	else
+		for (j = 0; j < heads; j++)
+			bn_softmax(scores + (size_t)j * n, n);
 	if (simd)
 		weigh_avx512(scores, heads, v, stride, n, d, out);
 	else
