@@ -184,7 +184,8 @@ static void norm_quantize_rows(void *arg, uint32_t i, uint32_t worker)
  * an 8-token step; a task per row, still ~5% of a 4-token one (each norm
  * waits on its chain of adds): so each thread takes an equal share of the
  * rows, normed side by side, and the elementwise steps before (on one
- * thread, <1%) too.
+ * thread, <1%) too. With a norm, the residual add or the squared-ReLU gate
+ * is done in the norm's first pass, which waits on its adds anyway.
  */
 static void norm_quantize(struct bn_model *m, struct bn_scratch *s, float *x, const float *add,
 			  const float *up, const float *w, uint32_t n, uint32_t k)
