@@ -419,27 +419,136 @@ void bn_relu_sqr_mul(float *g, const float *u, size_t n)
 	}
 }
 
+/* o = x * scale * w, 16 at a time (the same two roundings per value). */
+__attribute__((target("avx512f"))) static void
+scale_mul_avx512(const float *x, float scale, const float *w, uint32_t n, float *o)
+{
+	__m512 s = _mm512_set1_ps(scale);
+	uint32_t i = 0;
+
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(o + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), s),
+						      _mm512_loadu_ps(w + i)));
+	for (; i < n; i++)
+		o[i] = x[i] * scale * w[i];
+}
+
+enum pre_op {
+	PRE_NONE,
+	PRE_ADD,      /* x += pre */
+	PRE_RELU_SQR, /* x = max(x, 0)^2 * pre, as bn_relu_sqr_mul() */
+};
+
+/*
+ * The first pass of rmsnorm_rows() below, its elementwise step and squares
+ * 16 at a time (products rounded alone: no add follows them in a vector),
+ * the sums still one chain of adds per row in index order.
+ */
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
+sumsq_rows_avx512(float *x, const float *pre, const int op, const int R, uint32_t n, float *ss)
+{
+	float sq[BN_RMSNORM_ROWS][16];
+	__mmask16 live;
+	uint32_t i, j, cnt;
+	int r;
+
+	for (i = 0; i < n; i += 16) {
+		cnt = n - i < 16 ? n - i : 16;
+		live = (__mmask16)((1u << cnt) - 1);
+		for (r = 0; r < R; r++) {
+			float *xr = x + (size_t)r * n + i;
+			__m512 v = _mm512_maskz_loadu_ps(live, xr), p;
+
+			if (op != PRE_NONE)
+				p = _mm512_maskz_loadu_ps(live, pre + (size_t)r * n + i);
+			if (op == PRE_ADD)
+				v = _mm512_add_ps(v, p);
+			if (op == PRE_RELU_SQR) {
+				/* max() returns its second operand for NaN and for -0 */
+				v = _mm512_max_ps(v, _mm512_setzero_ps());
+				v = _mm512_mul_ps(_mm512_mul_ps(v, v), p);
+			}
+			if (op != PRE_NONE)
+				_mm512_mask_storeu_ps(xr, live, v);
+			_mm512_storeu_ps(sq[r], _mm512_mul_ps(v, v));
+		}
+		for (j = 0; j < cnt; j++)
+			for (r = 0; r < R; r++)
+				ss[r] += sq[r][j];
+	}
+}
+
+__attribute__((target("avx512f"))) static void sumsq_avx512(float *x, const float *pre, int op,
+							    int R, uint32_t n, float *ss)
+{
+#define SUMSQ_OP(o)                                             \
+	do {                                                    \
+		if (R == 4)                                     \
+			sumsq_rows_avx512(x, pre, o, 4, n, ss); \
+		else if (R == 3)                                \
+			sumsq_rows_avx512(x, pre, o, 3, n, ss); \
+		else if (R == 2)                                \
+			sumsq_rows_avx512(x, pre, o, 2, n, ss); \
+		else                                            \
+			sumsq_rows_avx512(x, pre, o, 1, n, ss); \
+	} while (0)
+	if (op == PRE_ADD)
+		SUMSQ_OP(PRE_ADD);
+	else if (op == PRE_RELU_SQR)
+		SUMSQ_OP(PRE_RELU_SQR);
+	else
+		SUMSQ_OP(PRE_NONE);
+#undef SUMSQ_OP
+}
+
 /*
  * @R rows of @n at once. Each row's sum of squares is one chain of dependent
  * adds in index order (the results must not depend on how rows are
  * batched), so a row alone waits on the add latency; R chains side by side
- * fill those waits.
+ * fill those waits, and so does the elementwise step @op that comes before
+ * the norm (its result stored back into @x).
  */
-static inline __attribute__((always_inline)) void
-rmsnorm_rows(const float *x, const float *w, const int R, uint32_t n, float eps, float *out)
+static inline __attribute__((always_inline)) void rmsnorm_rows(float *x, const float *pre,
+							       const int op, const float *w,
+							       const int R, uint32_t n, float eps,
+							       float *out)
 {
-	float ss[BN_RMSNORM_ROWS] = { 0 }, scale;
+	float ss[BN_RMSNORM_ROWS] = { 0 }, scale, v;
+	bool avx512 = bn_simd() >= BN_SIMD_AVX512;
+	size_t at;
 	uint32_t i;
 	int r;
 
-	for (i = 0; i < n; i++)
-		for (r = 0; r < R; r++)
-			ss[r] += x[(size_t)r * n + i] * x[(size_t)r * n + i];
+	/*
+	 * One row alone waits on its adds either way and went faster scalar,
+	 * but for the gate, whose scalar max() compiled to a branch on the sign
+	 */
+	if (avx512 && (R > 1 || op == PRE_RELU_SQR))
+		sumsq_avx512(x, pre, op, R, n, ss);
+	for (i = 0; i < n && !(avx512 && (R > 1 || op == PRE_RELU_SQR)); i++) {
+		for (r = 0; r < R; r++) {
+			at = (size_t)r * n + i;
+			v = x[at];
+			if (op == PRE_ADD) {
+				v = v + pre[at];
+				x[at] = v;
+			} else if (op == PRE_RELU_SQR) {
+				v = v > 0 ? v : 0;
+				v = v * v * pre[at];
+				x[at] = v;
+			}
+			ss[r] += v * v;
+		}
+	}
 	for (r = 0; r < R; r++) {
 		const float *xr = x + (size_t)r * n;
 		float *o = out + (size_t)r * n;
 
 		scale = 1.0f / sqrtf(ss[r] / (float)n + eps);
+		if (avx512) {
+			scale_mul_avx512(xr, scale, w, n, o);
+			continue;
+		}
 		for (i = 0; i + 4 <= n; i += 4)
 			store4(o + i, load4(xr + i) * scale * load4(w + i));
 		for (; i < n; i++)
@@ -447,29 +556,51 @@ rmsnorm_rows(const float *x, const float *w, const int R, uint32_t n, float eps,
 	}
 }
 
-void bn_rmsnorm_rows(const float *x, const float *w, uint32_t rows, uint32_t n, float eps,
-		     float *out)
+static inline __attribute__((always_inline)) void rmsnorm_rows_op(float *x, const float *pre,
+								  const int op, const float *w,
+								  uint32_t rows, uint32_t n,
+								  float eps, float *out)
 {
 	uint32_t k;
 
 	for (; rows; rows -= k) {
 		k = rows < BN_RMSNORM_ROWS ? rows : BN_RMSNORM_ROWS;
 		if (k == 4)
-			rmsnorm_rows(x, w, 4, n, eps, out);
+			rmsnorm_rows(x, pre, op, w, 4, n, eps, out);
 		else if (k == 3)
-			rmsnorm_rows(x, w, 3, n, eps, out);
+			rmsnorm_rows(x, pre, op, w, 3, n, eps, out);
 		else if (k == 2)
-			rmsnorm_rows(x, w, 2, n, eps, out);
+			rmsnorm_rows(x, pre, op, w, 2, n, eps, out);
 		else
-			rmsnorm_rows(x, w, 1, n, eps, out);
+			rmsnorm_rows(x, pre, op, w, 1, n, eps, out);
 		x += (size_t)k * n;
+		pre += op != PRE_NONE ? (size_t)k * n : 0;
 		out += (size_t)k * n;
 	}
 }
 
+/* (x is only read: no step before the norm.) */
+void bn_rmsnorm_rows(const float *x, const float *w, uint32_t rows, uint32_t n, float eps,
+		     float *out)
+{
+	rmsnorm_rows_op((float *)x, NULL, PRE_NONE, w, rows, n, eps, out);
+}
+
+void bn_add_rmsnorm_rows(float *x, const float *add, const float *w, uint32_t rows, uint32_t n,
+			 float eps, float *out)
+{
+	rmsnorm_rows_op(x, add, PRE_ADD, w, rows, n, eps, out);
+}
+
+void bn_relu_sqr_rmsnorm_rows(float *g, const float *u, const float *w, uint32_t rows, uint32_t n,
+			      float eps, float *out)
+{
+	rmsnorm_rows_op(g, u, PRE_RELU_SQR, w, rows, n, eps, out);
+}
+
 void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *out)
 {
-	rmsnorm_rows(x, w, 1, n, eps, out);
+	rmsnorm_rows((float *)x, NULL, PRE_NONE, w, 1, n, eps, out);
 }
 
 void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *cs, float *sn)
@@ -484,9 +615,36 @@ void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *c
 	}
 }
 
+/*
+ * A product rounded on its own: _mm512_mul_ps() is a plain '*' to GCC, which
+ * fuses it with the add that follows into a multiply-add in AVX-512 code
+ * (this file is not built with -ffp-contract=off), and that changes bits.
+ */
+#define MUL_RN(a, b) _mm512_mul_round_ps(a, b, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
+/* Half-split pairs 16 at a time: the same products and sums as below. */
+__attribute__((target("avx512f"))) static void rope_neox_avx512(float *z, uint32_t half,
+								const float *cs, const float *sn)
+{
+	uint32_t i;
+
+	for (i = 0; i < half; i += 16) {
+		__m512 a = _mm512_loadu_ps(z + i), b = _mm512_loadu_ps(z + half + i);
+		__m512 c = _mm512_loadu_ps(cs + i), s = _mm512_loadu_ps(sn + i);
+
+		_mm512_storeu_ps(z + i, _mm512_sub_ps(MUL_RN(a, c), MUL_RN(b, s)));
+		_mm512_storeu_ps(z + half + i, _mm512_add_ps(MUL_RN(a, s), MUL_RN(b, c)));
+	}
+}
+
 void bn_rope(float *z, uint32_t rope_dim, const float *cs, const float *sn, int neox)
 {
 	uint32_t half = rope_dim / 2, i;
+
+	if (neox && half % 16 == 0 && bn_simd() >= BN_SIMD_AVX512) {
+		rope_neox_avx512(z, half, cs, sn);
+		return;
+	}
 
 	for (i = 0; i < half; i++) {
 		uint32_t ia = neox ? i : 2 * i;
@@ -498,18 +656,59 @@ void bn_rope(float *z, uint32_t rope_dim, const float *cs, const float *sn, int 
 	}
 }
 
-void bn_softmax(float *x, uint32_t n)
+/*
+ * bnc_quant_act() 16 values at a time: the absmax as an integer max of the
+ * finite values' bits, x * sigma rounded by adding 1.5 * 2^23 and read from
+ * the low mantissa bits, clamped; the core's 4-wide loop does the same.
+ */
+__attribute__((target("avx512f"))) static void
+quant_row_avx512(const float *x, uint32_t k, int8_t *q, float *sigma, int32_t *sum)
 {
-	float mx = -INFINITY, sum = 0;
-	uint32_t i;
+	const __m512i abs = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+	__m512i m = _mm512_setzero_si512(), tot = _mm512_setzero_si512(), b, r;
+	__mmask16 live;
+	__m512 s;
+	float amax, sg;
+	uint32_t i, bits;
 
-	for (i = 0; i < n; i++)
-		if (x[i] > mx)
-			mx = x[i];
-	for (i = 0; i < n; i++) {
-		x[i] = expf(x[i] - mx);
-		sum += x[i];
+	for (i = 0; i < k; i += 16) {
+		live = k - i >= 16 ? 0xffff : (__mmask16)((1u << (k - i)) - 1);
+		b = _mm512_and_si512(_mm512_maskz_loadu_epi32(live, x + i), abs);
+		m = _mm512_mask_max_epu32(m, _mm512_cmplt_epu32_mask(b, inf), m, b);
 	}
-	for (i = 0; i < n; i++)
-		x[i] /= sum;
+	bits = (uint32_t)_mm512_reduce_max_epu32(m);
+	memcpy(&amax, &bits, sizeof(amax));
+	sg = 127.0f / (amax > BNC_ACT_EPS ? amax : BNC_ACT_EPS);
+	s = _mm512_set1_ps(sg);
+	for (i = 0; i < k; i += 16) {
+		live = k - i >= 16 ? 0xffff : (__mmask16)((1u << (k - i)) - 1);
+		b = _mm512_maskz_loadu_epi32(live, x + i);
+		r = _mm512_castps_si512(_mm512_mul_ps(_mm512_castsi512_ps(b), s));
+		r = _mm512_maskz_mov_epi32(_mm512_cmplt_epu32_mask(_mm512_and_si512(b, abs), inf),
+					   r);
+		r = _mm512_castps_si512(
+			_mm512_add_ps(_mm512_castsi512_ps(r), _mm512_set1_ps(12582912.0f)));
+		r = _mm512_sub_epi32(r, _mm512_set1_epi32(0x4b400000));
+		r = _mm512_min_epi32(_mm512_max_epi32(r, _mm512_set1_epi32(-128)),
+				     _mm512_set1_epi32(127));
+		_mm512_mask_cvtepi32_storeu_epi8(q + i, live, r);
+		tot = _mm512_add_epi32(tot, r);
+	}
+	*sigma = sg;
+	if (sum)
+		*sum = _mm512_reduce_add_epi32(tot);
+}
+
+void bn_quant_act_rows(const float *x, uint32_t n, uint32_t k, int8_t *q, float *sigma,
+		       int32_t *sum)
+{
+	uint32_t r;
+
+	if (bn_simd() < BN_SIMD_AVX512) {
+		bnc_quant_act_rows(x, n, k, q, sigma, sum);
+		return;
+	}
+	for (r = 0; r < n; r++)
+		quant_row_avx512(x + (size_t)r * k, k, q + (size_t)r * k, sigma + r,
+				 sum ? sum + r : NULL);
 }

@@ -77,12 +77,30 @@ void bn_rmsnorm(const float *x, const float *w, uint32_t n, float eps, float *ou
 #define BN_RMSNORM_ROWS 4
 void bn_rmsnorm_rows(const float *x, const float *w, uint32_t rows, uint32_t n, float eps,
 		     float *out);
+/*
+ * bn_rmsnorm_rows of x + @add (stored into @x) or of max(g, 0)^2 * @u
+ * (stored into @g): the bits of bn_add_f32 or bn_relu_sqr_mul then
+ * bn_rmsnorm_rows, in one pass (the elementwise step is free while the sum
+ * of squares waits on its adds).
+ */
+void bn_add_rmsnorm_rows(float *x, const float *add, const float *w, uint32_t rows, uint32_t n,
+			 float eps, float *out);
+void bn_relu_sqr_rmsnorm_rows(float *g, const float *u, const float *w, uint32_t rows, uint32_t n,
+			      float eps, float *out);
+/*
+ * bnc_quant_act_rows() (per-row absmax int8, sigma and sum of q; @sum may be
+ * NULL), the same bits, 16 values at a time where the CPU allows.
+ */
+void bn_quant_act_rows(const float *x, uint32_t n, uint32_t k, int8_t *q, float *sigma,
+		       int32_t *sum);
 /* cos and sin of pos * inv_freq[i] for the rope_dim / 2 pairs. */
 void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *cs, float *sn);
 /* Rotates one head in place with the angles of its position. */
 void bn_rope(float *z, uint32_t rope_dim, const float *cs, const float *sn, int neox);
 /* In place; returns nothing, the values become probabilities. */
 void bn_softmax(float *x, uint32_t n);
+/* expf() of 16 floats, the same bits (vectorised where the CPU allows). */
+void bn_expf16(const float *x, float *y);
 float bn_dot_f32(const float *a, const float *b, uint32_t n);
 /*
  * Index of the first largest of @n > 0 values; NaNs never win, and a NaN

@@ -16,7 +16,6 @@
 #include "daemon/engine/kernels/head_q6k.h"
 #include "daemon/engine/model/model_internal.h"
 #include "daemon/engine/model/pool.h"
-#include "kmod/core/bnc_quant.h"
 
 #define SLICE_TOKENS 256
 #define HEAD_ROWS 32  /* rows per pass over the output head */
@@ -156,15 +155,24 @@ static void norm_quantize_rows(void *arg, uint32_t i, uint32_t worker)
 	const float *x = c->x + at;
 
 	(void)worker;
-	if (c->add)
-		bn_add_f32(c->x + at, c->add + at, (size_t)cnt * c->k);
-	if (c->up)
-		gate_act(c->m, c->x + at, c->up + at, (size_t)cnt * c->k);
-	if (c->w) {
-		bn_rmsnorm_rows(x, c->w, cnt, c->k, c->m->eps, s->h + at);
+	if (c->w && c->add && !c->up) {
+		bn_add_rmsnorm_rows(c->x + at, c->add + at, c->w, cnt, c->k, c->m->eps, s->h + at);
 		x = s->h + at;
+	} else if (c->w && c->up && !c->add && c->m->act == BN_ACT_RELU_SQR) {
+		bn_relu_sqr_rmsnorm_rows(c->x + at, c->up + at, c->w, cnt, c->k, c->m->eps,
+					 s->h + at);
+		x = s->h + at;
+	} else {
+		if (c->add)
+			bn_add_f32(c->x + at, c->add + at, (size_t)cnt * c->k);
+		if (c->up)
+			gate_act(c->m, c->x + at, c->up + at, (size_t)cnt * c->k);
+		if (c->w) {
+			bn_rmsnorm_rows(x, c->w, cnt, c->k, c->m->eps, s->h + at);
+			x = s->h + at;
+		}
 	}
-	bnc_quant_act_rows(x, cnt, c->k, s->q8 + at, s->sigma + r, s->sum + r);
+	bn_quant_act_rows(x, cnt, c->k, s->q8 + at, s->sigma + r, s->sum + r);
 }
 
 /*
@@ -176,7 +184,8 @@ static void norm_quantize_rows(void *arg, uint32_t i, uint32_t worker)
  * an 8-token step; a task per row, still ~5% of a 4-token one (each norm
  * waits on its chain of adds): so each thread takes an equal share of the
  * rows, normed side by side, and the elementwise steps before (on one
- * thread, <1%) too.
+ * thread, <1%) too. With a norm, the residual add or the squared-ReLU gate
+ * is done in the norm's first pass, which waits on its adds anyway.
  */
 static void norm_quantize(struct bn_model *m, struct bn_scratch *s, float *x, const float *add,
 			  const float *up, const float *w, uint32_t n, uint32_t k)
@@ -453,7 +462,7 @@ static void quantize_head_in(struct bn_scratch *s, uint32_t n, uint32_t e)
 	int8_t *q = (int8_t *)s->head_xq;
 	size_t i;
 
-	bnc_quant_act_rows(s->head_in, n, e, q, s->head_sigma, NULL);
+	bn_quant_act_rows(s->head_in, n, e, q, s->head_sigma, NULL);
 	for (i = 0; i < (size_t)n * e; i++)
 		s->head_xq[i] = (uint8_t)(q[i] + 128);
 }

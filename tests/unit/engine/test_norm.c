@@ -2,13 +2,18 @@
 /*
  * RMS norm of several rows side by side: every row gets the bits
  * bn_rmsnorm() gives it alone, whatever the row count and width, so a
- * session's output does not depend on the batch it runs in.
+ * session's output does not depend on the batch it runs in. And the
+ * engine's activation quantizer gives the compute core's bits, the residual
+ * add or the gate done in the norm's pass the bits of both apart, and RoPE the
+ * bits of its two products and a sum per value (no multiply-add).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/engine/kernels/ops.h"
+#include "kmod/core/bnc_quant.h"
 #include "tests/tap.h"
 
 static uint32_t rnd_state = 4242;
@@ -17,6 +22,123 @@ static float rnd(void)
 {
 	rnd_state = rnd_state * 1103515245u + 12345u;
 	return (float)(int32_t)(rnd_state >> 8 & 0xffff) / 4096.0f - 8.0f;
+}
+
+/*
+ * bn_quant_act_rows against bnc_quant_act_rows: widths around the vector
+ * size, values of every scale, NaN, infinities and signed zeros among them.
+ */
+static bool quant_same(void)
+{
+	static const uint32_t widths[] = { 1, 15, 16, 17, 100, 2560, 6912 };
+	static const float special[] = { NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1e-7f, -3e38f };
+	const uint32_t rows = 3, max_w = 6912;
+	float *x = malloc((size_t)rows * max_w * sizeof(float)), sg[2][3];
+	int8_t *q[2] = { malloc((size_t)rows * max_w), malloc((size_t)rows * max_w) };
+	int32_t sum[2][3];
+	uint32_t k, i, t;
+	bool same = true;
+
+	for (t = 0; t < 4; t++) {
+		for (k = 0; k < sizeof(widths) / sizeof(widths[0]); k++) {
+			uint32_t n = widths[k];
+
+			for (i = 0; i < rows * n; i++)
+				x[i] = rnd() * (t == 1 ? 1e-7f : t == 2 ? 1e30f : 1.0f);
+			if (t == 3)
+				for (i = 0; i < rows * n; i += 7)
+					x[i] = special[i % 7];
+			bnc_quant_act_rows(x, rows, n, q[0], sg[0], sum[0]);
+			bn_quant_act_rows(x, rows, n, q[1], sg[1], sum[1]);
+			same &= !memcmp(q[0], q[1], (size_t)rows * n) &&
+				!memcmp(sg[0], sg[1], sizeof(sg[0])) &&
+				!memcmp(sum[0], sum[1], sizeof(sum[0]));
+		}
+	}
+	free(x);
+	free(q[0]);
+	free(q[1]);
+	return same;
+}
+
+/* bn_rope against the rotation written out, both pair layouts. */
+static bool rope_same(void)
+{
+	static const uint32_t dims[] = { 2, 16, 64, 128, 96 };
+	float z[128], got[128], want[128], cs[64], sn[64];
+	uint32_t k, i, neox;
+	bool same = true;
+
+	for (k = 0; k < sizeof(dims) / sizeof(dims[0]); k++) {
+		uint32_t half = dims[k] / 2;
+
+		for (neox = 0; neox < 2; neox++) {
+			for (i = 0; i < dims[k]; i++)
+				z[i] = rnd();
+			for (i = 0; i < half; i++) {
+				cs[i] = rnd() / 8;
+				sn[i] = rnd() / 8;
+			}
+			memcpy(got, z, sizeof(z));
+			bn_rope(got, dims[k], cs, sn, (int)neox);
+			for (i = 0; i < half; i++) {
+				uint32_t ia = neox ? i : 2 * i, ib = neox ? i + half : 2 * i + 1;
+				float ac = z[ia] * cs[i], bs = z[ib] * sn[i];
+				float as = z[ia] * sn[i], bc = z[ib] * cs[i];
+
+				want[ia] = ac - bs;
+				want[ib] = as + bc;
+			}
+			same &= !memcmp(got, want, dims[k] * sizeof(float));
+		}
+	}
+	return same;
+}
+
+/*
+ * bn_add_rmsnorm_rows and bn_relu_sqr_rmsnorm_rows against their two steps
+ * apart: the same norm and the same updated input, bit for bit.
+ */
+static bool fused_same(void)
+{
+	const uint32_t rows = 7, n = 6912 + 3;
+	size_t all = (size_t)rows * n;
+	float *x = malloc(all * sizeof(float)), *y = malloc(all * sizeof(float));
+	float *p = malloc(all * sizeof(float)), *w = malloc(n * sizeof(float));
+	float *got = malloc(all * sizeof(float)), *want = malloc(all * sizeof(float));
+	uint32_t r, op, k;
+	size_t i;
+	bool same = true;
+
+	for (i = 0; i < n; i++)
+		w[i] = rnd();
+	for (op = 0; op < 2; op++) {
+		for (r = 1; r <= rows; r++) {
+			for (k = 1; k <= n; k += 2307) {
+				for (i = 0; i < all; i++) {
+					x[i] = y[i] = rnd();
+					p[i] = rnd();
+				}
+				if (op) {
+					bn_relu_sqr_rmsnorm_rows(x, p, w, r, k, 1e-6f, got);
+					bn_relu_sqr_mul(y, p, (size_t)r * k);
+				} else {
+					bn_add_rmsnorm_rows(x, p, w, r, k, 1e-6f, got);
+					bn_add_f32(y, p, (size_t)r * k);
+				}
+				bn_rmsnorm_rows(y, w, r, k, 1e-6f, want);
+				same &= !memcmp(got, want, (size_t)r * k * sizeof(float)) &&
+					!memcmp(x, y, (size_t)r * k * sizeof(float));
+			}
+		}
+	}
+	free(x);
+	free(y);
+	free(p);
+	free(w);
+	free(got);
+	free(want);
+	return same;
 }
 
 int main(void)
@@ -49,6 +171,11 @@ int main(void)
 	}
 	tap_ok(same, "bn_rmsnorm_rows: 1..%u rows of 5 widths, each row the bits of bn_rmsnorm",
 	       max_rows);
+	tap_ok(quant_same(),
+	       "bn_quant_act_rows: the bits of bnc_quant_act_rows (7 widths, 4 kinds of input)");
+	tap_ok(fused_same(),
+	       "add or squared-ReLU gate fused into the norm: the bits of both apart");
+	tap_ok(rope_same(), "bn_rope: each value two products and a sum, both layouts");
 	tap_plan(tap_n);
 	free(x);
 	free(w);
