@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The "cpu" backend: weights repacked once into the compute core's
- * execution layout (R16, T5 or both: enum bn_pack_kind), matmuls split in
- * row tiles over the core's pool.
+ * execution layout (R16, T5, both, or LUT3: enum bn_pack_kind), matmuls
+ * split in row tiles over the core's pool.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -34,9 +34,9 @@ struct cpu_chunk {
 	size_t size, used;
 };
 
-/* A weight in one or both layouts (data NULL: not held in that one). */
+/* A weight in its layouts (data NULL: not held in that one). */
 struct cpu_weight {
-	struct bnc_matrix r16, t5;
+	struct bnc_matrix r16, t5, lut3;
 };
 
 struct cpu_backend {
@@ -44,7 +44,7 @@ struct cpu_backend {
 	struct bnc_pool *pool;
 	bool own_pool;
 	enum bnc_isa isa;
-	enum bn_pack_kind pack; /* resolved: R16, T5 or DUAL */
+	enum bn_pack_kind pack; /* resolved: R16, T5, DUAL or LUT3 */
 	struct cpu_weight *w;
 	uint32_t n_w, cap_w;
 	uint64_t bytes;
@@ -110,8 +110,10 @@ static int cpu_add_weight(struct bn_backend *b, unsigned int fmt, uint32_t rows,
 {
 	struct cpu_backend *c = cpu_of(b);
 	/* T5's kernels are exact up to BNC_T5_MAX_COLS; wider ones stay R16 */
-	bool t5 = c->pack != BN_PACK_R16 && bnc_layout_size(BNC_LAYOUT_T5, rows, cols);
-	bool r16 = c->pack != BN_PACK_T5 || !t5;
+	bool t5 = (c->pack == BN_PACK_T5 || c->pack == BN_PACK_DUAL) &&
+		  bnc_layout_size(BNC_LAYOUT_T5, rows, cols);
+	bool lut3 = c->pack == BN_PACK_LUT3;
+	bool r16 = !lut3 && (c->pack != BN_PACK_T5 || !t5);
 	struct cpu_weight *w;
 	int rc = 0;
 
@@ -132,6 +134,8 @@ static int cpu_add_weight(struct bn_backend *b, unsigned int fmt, uint32_t rows,
 		rc = cpu_repack(c, BNC_LAYOUT_R16, fmt, rows, cols, data, bytes, &w->r16);
 	if (!rc && t5)
 		rc = cpu_repack(c, BNC_LAYOUT_T5, fmt, rows, cols, data, bytes, &w->t5);
+	if (!rc && lut3)
+		rc = cpu_repack(c, BNC_LAYOUT_LUT3, fmt, rows, cols, data, bytes, &w->lut3);
 	if (rc)
 		return rc; /* an R16 copy made is kept in its chunk, unused */
 	*id = c->n_w++;
@@ -147,6 +151,8 @@ static const struct bnc_matrix *cpu_pick(const struct cpu_backend *c, bn_weight_
 	if (id >= c->n_w)
 		return NULL;
 	w = &c->w[id];
+	if (w->lut3.data)
+		return &w->lut3;
 	if (w->t5.data && (!w->r16.data || n_tokens <= CPU_DUAL_T5_TOKENS))
 		return &w->t5;
 	return &w->r16;
@@ -284,6 +290,7 @@ int bn_pack_kind_parse(const char *name, enum bn_pack_kind *kind)
 		[BN_PACK_R16] = "r16",
 		[BN_PACK_T5] = "t5",
 		[BN_PACK_DUAL] = "dual",
+		[BN_PACK_LUT3] = "lut3",
 	};
 	int i = bn_name_index(name, names, sizeof(names) / sizeof(names[0]));
 
@@ -293,12 +300,17 @@ int bn_pack_kind_parse(const char *name, enum bn_pack_kind *kind)
 	return 0;
 }
 
-/* AUTO is R16: see enum bn_pack_kind. */
+/*
+ * AUTO is LUT3 where its kernel runs (AVX-512), R16 elsewhere: see enum
+ * bn_pack_kind and README.md, Performance.
+ */
 enum bn_pack_kind bn_pack_resolve(enum bn_pack_kind kind)
 {
-	if (kind != BN_PACK_AUTO)
-		return kind;
-	return BN_PACK_R16;
+	bool lut = bnc_isa_best() == BNC_ISA_AVX512_VNNI;
+
+	if (kind == BN_PACK_AUTO || kind == BN_PACK_LUT3)
+		return lut ? BN_PACK_LUT3 : BN_PACK_R16;
+	return kind;
 }
 
 const char *bn_pack_name(enum bn_pack_kind kind)
@@ -308,6 +320,8 @@ const char *bn_pack_name(enum bn_pack_kind kind)
 		return "T5";
 	case BN_PACK_DUAL:
 		return "R16+T5";
+	case BN_PACK_LUT3:
+		return "LUT3";
 	default:
 		return "R16";
 	}
