@@ -17,7 +17,6 @@
 #define BNC_LUT3_WIDEN		28	/* 28 * 3 * 384 = 32256 < 2^15 */
 #define BNC_LUT3_KGROUP		14	/* words per pass of the batch walk */
 #define BNC_LUT3_PREFETCH	4096	/* as R16's decode: into L2, 4 KiB ahead */
-#define BNC_LUT3_MAX_ACC	24
 
 /*
  * One load of a table into a register for all the row blocks that use it,
@@ -83,15 +82,18 @@ static __always_inline void bnc_lut3_flush(__m512i acc, s32 *o, u32 mask, int fi
 /*
  * @R row blocks from @b for @T tokens over words [j0, j1): each table is
  * loaded once and used by the R blocks, each shifted index vector by the T
- * tokens. R * T <= BNC_LUT3_MAX_ACC accumulators stay in registers.
+ * tokens. The R * T accumulators @acc, R words @v and R indices @ix stay
+ * in registers (the caller sizes them). Each word's lines are prefetched
+ * @prefetch bytes ahead.
  */
 static __always_inline void bnc_lut3_span(const struct bnc_lut3_tile *tl, u32 b, u32 j0, u32 j1,
-					  const int R, const int T, const int prefetch)
+					  const int R, const int T, size_t prefetch, __m512i *acc,
+					  __m512i *v, __m512i *ix)
 {
 	const u8 *wb = tl->data + b * tl->bb;
 	s32 *o = tl->out + ((long)b * BNC_LUT3_ROWS - (long)tl->row_begin);
-	__m512i acc[BNC_LUT3_MAX_ACC], v[4], ix[4], tab;
 	u32 j, jj, e, mask[4];
+	__m512i tab;
 	int r, t, s;
 
 #pragma GCC unroll 4
@@ -99,7 +101,7 @@ static __always_inline void bnc_lut3_span(const struct bnc_lut3_tile *tl, u32 b,
 		mask[r] = bnc_lut3_mask(tl, b + r);
 	for (j = j0; j < j1; j = e) {
 		e = j + BNC_LUT3_WIDEN < j1 ? j + BNC_LUT3_WIDEN : j1;
-#pragma GCC unroll 24
+#pragma GCC unroll 32
 		for (r = 0; r < R * T; r++)
 			acc[r] = _mm512_setzero_si512();
 		for (jj = j; jj < e; jj++) {
@@ -108,8 +110,7 @@ static __always_inline void bnc_lut3_span(const struct bnc_lut3_tile *tl, u32 b,
 				const u8 *p = wb + r * tl->bb + (size_t)jj * BNC_CHUNK_BYTES;
 
 				v[r] = _mm512_load_si512(p);
-				__builtin_prefetch(p + (prefetch ? BNC_LUT3_PREFETCH :
-						   BNC_LUT3_KGROUP * BNC_CHUNK_BYTES), 0, 2);
+				__builtin_prefetch(p + prefetch, 0, 2);
 			}
 #pragma GCC unroll 3
 			for (s = 0; s < 3; s++) {
@@ -139,31 +140,59 @@ static __always_inline void bnc_lut3_span(const struct bnc_lut3_tile *tl, u32 b,
 }
 
 /*
- * Blocks [b0, b1) for @T tokens. Batches (@kouter) go over K in passes of
+ * One function per (R, T) used, each with arrays of its own size: all
+ * inlined into one kernel made a stack frame of 4 KiB in the kernel build.
+ */
+typedef void (*bnc_lut3_span_fn)(const struct bnc_lut3_tile *tl, u32 b, u32 j0, u32 j1,
+				 size_t prefetch);
+
+#define BNC_LUT3_SPAN(r, t)                                                                     \
+	static noinline void bnc_lut3_span_##r##x##t(const struct bnc_lut3_tile *tl, u32 b,     \
+						     u32 j0, u32 j1, size_t prefetch)           \
+	{                                                                                       \
+		__m512i acc[(r) * (t)], v[r], ix[r];                                            \
+												\
+		bnc_lut3_span(tl, b, j0, j1, r, t, prefetch, acc, v, ix);                       \
+	}
+
+BNC_LUT3_SPAN(3, 8)
+BNC_LUT3_SPAN(1, 8)
+BNC_LUT3_SPAN(4, 4)
+BNC_LUT3_SPAN(1, 4)
+BNC_LUT3_SPAN(4, 2)
+BNC_LUT3_SPAN(1, 2)
+BNC_LUT3_SPAN(4, 1)
+BNC_LUT3_SPAN(1, 1)
+
+/*
+ * Blocks [b0, b1) for a group of tokens: @span for @R blocks at a time,
+ * @span1 for the last ones. Batches (@kouter) go over K in passes of
  * BNC_LUT3_KGROUP words, each over all the blocks: the pass's tables
  * (14 words x 3 triples x 8 tokens x 64 bytes = 21 KiB) stay in L1 for
  * every block instead of all of K's tables streaming through L2 per block.
  * Decode-sized groups are memory-bound: each block group once through all
  * of K, several DRAM streams prefetched as in R16.
  */
-static __always_inline void bnc_lut3_walk(const struct bnc_lut3_tile *tl, u32 b0, u32 b1,
-					  const int R, const int T, const int kouter)
+static void bnc_lut3_walk(const struct bnc_lut3_tile *tl, u32 b0, u32 b1, bnc_lut3_span_fn span,
+			  bnc_lut3_span_fn span1, u32 R, int kouter)
 {
+	/* batches: the next pass's words, into L2 during this pass */
+	const size_t next = BNC_LUT3_KGROUP * BNC_CHUNK_BYTES;
 	u32 j0, j1, b;
 
 	if (!kouter) {
 		for (b = b0; b + R <= b1; b += R)
-			bnc_lut3_span(tl, b, 0, tl->chunks, R, T, 1);
+			span(tl, b, 0, tl->chunks, BNC_LUT3_PREFETCH);
 		for (; b < b1; b++)
-			bnc_lut3_span(tl, b, 0, tl->chunks, 1, T, 1);
+			span1(tl, b, 0, tl->chunks, BNC_LUT3_PREFETCH);
 		return;
 	}
 	for (j0 = 0; j0 < tl->chunks; j0 = j1) {
 		j1 = j0 + BNC_LUT3_KGROUP < tl->chunks ? j0 + BNC_LUT3_KGROUP : tl->chunks;
 		for (b = b0; b + R <= b1; b += R)
-			bnc_lut3_span(tl, b, j0, j1, R, T, 0);
+			span(tl, b, j0, j1, next);
 		for (; b < b1; b++)
-			bnc_lut3_span(tl, b, j0, j1, 1, T, 0);
+			span1(tl, b, j0, j1, next);
 	}
 }
 
@@ -184,24 +213,24 @@ void bnc_kernel_lut3_avx512(const struct bnc_matrix *w, const s16 *lut, u32 ntab
 	for (; n + 8 <= ntok; n += 8) {
 		tl.lut = lut + (size_t)n * BNC_LUT3_LANES;
 		tl.out = out + n * out_stride;
-		bnc_lut3_walk(&tl, b0, b1, 3, 8, 1);
+		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_3x8, bnc_lut3_span_1x8, 3, 1);
 	}
 	tl.lut = lut + (size_t)n * BNC_LUT3_LANES;
 	tl.out = out + n * out_stride;
 	if (n + 4 <= ntok) {
-		bnc_lut3_walk(&tl, b0, b1, 4, 4, 1);
+		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_4x4, bnc_lut3_span_1x4, 4, 1);
 		n += 4;
 		tl.lut += 4 * BNC_LUT3_LANES;
 		tl.out += 4 * out_stride;
 	}
 	if (n + 2 <= ntok) {
-		bnc_lut3_walk(&tl, b0, b1, 4, 2, 0);
+		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_4x2, bnc_lut3_span_1x2, 4, 0);
 		n += 2;
 		tl.lut += 2 * BNC_LUT3_LANES;
 		tl.out += 2 * out_stride;
 	}
 	if (n < ntok)
-		bnc_lut3_walk(&tl, b0, b1, 4, 1, 0);
+		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_4x1, bnc_lut3_span_1x1, 4, 0);
 }
 
 /* Digit d of pattern p, less 1 (the weight), for p < 27; lanes 27..31 0. */
