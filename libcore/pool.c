@@ -25,11 +25,17 @@
 #define BNC_LUT3_GROUP 16
 /*
  * Every LUT3 tile reads all of its group's tables (1.2 MB for K = 6912 and
- * 8 tokens, from L3): fewer, larger tiles. 4 a thread measured 12% faster
- * than 16 for 2560 x 6912 at 8 tokens on 1 thread, no slower for 6912 x
- * 2560.
+ * 8 tokens, from L3), and its kernel runs 3-4 row blocks at a time: fewer,
+ * larger tiles. bitnet-bench batch, 2 threads, load average ~3.2, LUT3
+ * time over R16's: 1 token 0.90-0.97 with 2 a thread, 1.03 with 4, 1.37
+ * with 16; 4 tokens 1.09-1.12 with 2, 1.27-1.31 with 4; 8 the same.
  */
-#define BNC_LUT3_TASKS_PER_THREAD 4
+#define BNC_LUT3_TASKS_PER_THREAD 2
+/*
+ * Tables up to this size (1-4 tokens of K = 2560) the caller builds alone
+ * (~2 us a token): a dispatch and its wait cost more.
+ */
+#define BNC_LUT3_INLINE_BYTES (256u << 10)
 
 /*
  * A job is published in one 64-bit word: generation (32 bits), number of
@@ -367,7 +373,10 @@ static int bnc_pool_mm_lut3(struct bnc_pool *pool, struct bnc_pool_mm *mm)
 		b.x = &xg;
 		b.lut = pool->lut;
 		atomic_init(&b.ret, 0);
-		bnc_pool_run(pool, bnc_pool_lut3_task, &b);
+		if (need <= BNC_LUT3_INLINE_BYTES)
+			bnc_pool_lut3_task(&b, 0, 1);
+		else
+			bnc_pool_run(pool, bnc_pool_lut3_task, &b);
 		ret = atomic_load(&b.ret);
 		mm->x = &xg;
 		mm->tok0 = n0;

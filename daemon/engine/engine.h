@@ -57,7 +57,7 @@ int bn_head_kind_parse(const char *name, enum bn_head_kind *kind);
  * backend always holds R16). docs/architecture.md has the measurements.
  */
 enum bn_pack_kind {
-	/* LUT3 on AVX-512 CPUs, R16 on others (bn_pack_resolve()) */
+	/* R16: LUT3 measured slower for batches (README.md, Performance) */
 	BN_PACK_AUTO = 0,
 	BN_PACK_R16, /* 2 bits per weight, int8 multiply kernels on every ISA */
 	BN_PACK_T5,  /* 1.6 bits per weight: less to stream per decoded token */
@@ -69,9 +69,11 @@ enum bn_pack_kind {
 	 * could run it)
 	 */
 	BN_PACK_LUT3,
+	/* R16 and LUT3 held (1.9x the weight memory): LUT3 for 1-2 tokens */
+	BN_PACK_DUAL_LUT3,
 };
 
-/* "auto", "r16", "t5", "dual" or "lut3" (--pack, Pack=); -EINVAL else. */
+/* "auto", "r16", "t5", "dual", "lut3", "dual-lut3" (--pack, Pack=); -EINVAL else. */
 int bn_pack_kind_parse(const char *name, enum bn_pack_kind *kind);
 /* What BN_PACK_AUTO stands for on this CPU; other kinds as given. */
 enum bn_pack_kind bn_pack_resolve(enum bn_pack_kind kind);
