@@ -248,9 +248,8 @@ static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *di
  */
 static void check_packs(const char *path, const char *file, struct json_object *prompts)
 {
-	static const enum bn_pack_kind packs[N_PACKS] = {
-		BN_PACK_R16, BN_PACK_T5, BN_PACK_DUAL, BN_PACK_LUT3, BN_PACK_DUAL_LUT3
-	};
+	static const enum bn_pack_kind packs[N_PACKS] = { BN_PACK_R16, BN_PACK_T5, BN_PACK_DUAL,
+							  BN_PACK_LUT3, BN_PACK_DUAL_LUT3 };
 	struct bn_model *m[N_PACKS] = { 0 };
 	float *first[N_PACKS] = { 0 }, *last[N_PACKS] = { 0 };
 	int32_t toks[N_PACKS][32], ids[1024];

@@ -177,8 +177,8 @@ int bench_batch_main(int argc, char **argv)
 		       bnc_isa_name(isa), layout_names[layouts[l]],
 		       nl > 1 ? " (interleaved with the others, best of 3)" : "", threads,
 		       bytes[l] / 1e6, macs / 1e9, gbs, gmacs, gemm);
-		printf("%3s %12s %12s %10s %12s %8s", "B", "ms/step", "tokens/s", "x B=1", "roof ms",
-		       "% roof");
+		printf("%3s %12s %12s %10s %12s %8s", "B", "ms/step", "tokens/s", "x B=1",
+		       "roof ms", "% roof");
 		if (l)
 			printf("  %s/%s time", layout_names[layouts[l]], layout_names[layouts[0]]);
 		printf("\n");

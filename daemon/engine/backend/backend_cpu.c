@@ -288,12 +288,8 @@ int bn_backend_cpu_new_shared(struct bnc_pool *pool, enum bn_pack_kind pack,
 int bn_pack_kind_parse(const char *name, enum bn_pack_kind *kind)
 {
 	static const char *const names[] = {
-		[BN_PACK_AUTO] = "auto",
-		[BN_PACK_R16] = "r16",
-		[BN_PACK_T5] = "t5",
-		[BN_PACK_DUAL] = "dual",
-		[BN_PACK_LUT3] = "lut3",
-		[BN_PACK_DUAL_LUT3] = "dual-lut3",
+		[BN_PACK_AUTO] = "auto", [BN_PACK_R16] = "r16",	  [BN_PACK_T5] = "t5",
+		[BN_PACK_DUAL] = "dual", [BN_PACK_LUT3] = "lut3", [BN_PACK_DUAL_LUT3] = "dual-lut3",
 	};
 	int i = bn_name_index(name, names, sizeof(names) / sizeof(names[0]));
 
