@@ -27,8 +27,9 @@
  * Every LUT3 tile reads all of its group's tables (1.2 MB for K = 6912 and
  * 8 tokens, from L3), and its kernel runs 3-4 row blocks at a time: fewer,
  * larger tiles. bitnet-bench batch, 2 threads, load average ~3.2, LUT3
- * time over R16's: 1 token 0.90-0.97 with 2 a thread, 1.03 with 4, 1.37
- * with 16; 4 tokens 1.09-1.12 with 2, 1.27-1.31 with 4; 8 the same.
+ * time over R16's: 1 token 0.91-0.93 with 2 a thread (0.80-0.97 with 1,
+ * 1.00-1.04 with 4, 1.37 with 16); 4 tokens 1.09-1.12 with 2, 1.27-1.31
+ * with 4; 8 tokens 1.09-1.10 with either.
  */
 #define BNC_LUT3_TASKS_PER_THREAD 2
 /*
