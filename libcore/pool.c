@@ -32,11 +32,6 @@
  * with 4; 8 tokens 1.09-1.10 with either.
  */
 #define BNC_LUT3_TASKS_PER_THREAD 2
-/*
- * Tables up to this size (1-4 tokens of K = 2560) the caller builds alone
- * (~2 us a token): a dispatch and its wait cost more.
- */
-#define BNC_LUT3_INLINE_BYTES (256u << 10)
 
 /*
  * A job is published in one 64-bit word: generation (32 bits), number of
@@ -57,8 +52,6 @@ struct bnc_pool {
 	atomic_int stop;
 	bnc_pool_fn fn;
 	void *arg;
-	s16 *lut; /* LUT3 tables, grown on demand */
-	size_t lut_bytes;
 };
 
 static void bnc_futex_wait(atomic_uint *addr, u32 val)
@@ -244,7 +237,6 @@ void bnc_pool_free(struct bnc_pool *pool)
 			pthread_join(pool->tids[i], NULL);
 	}
 	free(pool->tids);
-	free(pool->lut);
 	free(pool);
 }
 
@@ -259,6 +251,7 @@ struct bnc_pool_mm {
 	float *const *out_f32;
 	size_t out_stride; /* 0: each weight's rows */
 	u32 tok0;	   /* x's first token is the outputs' token tok0 */
+	u64 lut_gen;	   /* LUT3: these tables' number (0: none needed) */
 	u64 blocks;	   /* row blocks of all weights together */
 	atomic_int ret;
 };
@@ -270,13 +263,87 @@ struct bnc_pool_mm {
  * other thread finishing its last task) short: a decode step makes ~150
  * matmul dispatches, and 16 tasks per thread measured ~2% faster than 4.
  */
+/* A thread's LUT3 tables: the last ones it built, kept for its next tiles. */
+struct bnc_lut3_tls {
+	s16 *lut;
+	size_t bytes;
+	u64 gen;
+};
+
+static pthread_once_t bnc_lut3_once = PTHREAD_ONCE_INIT;
+static pthread_key_t bnc_lut3_key;
+static atomic_ullong bnc_lut3_next_gen;
+
+static void bnc_lut3_tls_free(void *p)
+{
+	struct bnc_lut3_tls *t = p;
+
+	free(t->lut);
+	free(t);
+}
+
+static void bnc_lut3_key_init(void)
+{
+	if (pthread_key_create(&bnc_lut3_key, bnc_lut3_tls_free))
+		abort();
+}
+
+/*
+ * The tables of mm->x, built by the calling thread on its first tile of
+ * this group: every thread builds all of them (~2 ns a table), so tiles
+ * read tables from their own core's caches; tables one thread wrote and
+ * another read (built split over the threads) made the 2-thread batches
+ * 1.5x R16's time, where one thread tied.
+ */
+static const s16 *bnc_lut3_tables(const struct bnc_pool_mm *mm, int *ret)
+{
+	struct bnc_lut3_tls *t;
+	size_t need = bnc_lut3_table_bytes(mm->x->n, mm->x->k);
+
+	pthread_once(&bnc_lut3_once, bnc_lut3_key_init);
+	t = pthread_getspecific(bnc_lut3_key);
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t || pthread_setspecific(bnc_lut3_key, t)) {
+			free(t);
+			*ret = -ENOMEM;
+			return NULL;
+		}
+	}
+	if (t->gen == mm->lut_gen)
+		return t->lut;
+	if (need > t->bytes) {
+		free(t->lut);
+		t->bytes = 0;
+		t->lut = aligned_alloc(BNC_BUF_ALIGN, need);
+		if (!t->lut) {
+			*ret = -ENOMEM;
+			return NULL;
+		}
+		t->bytes = need;
+	}
+	t->gen = 0;
+	*ret = bnc_lut3_build(mm->isa, mm->x, 0, bnc_lut3_triples(mm->x->k), t->lut);
+	if (*ret)
+		return NULL;
+	t->gen = mm->lut_gen;
+	return t->lut;
+}
+
 static void bnc_pool_mm_tile(void *p, int index, int count)
 {
 	struct bnc_pool_mm *mm = p;
 	u64 b0 = mm->blocks * index / count, b1 = mm->blocks * (index + 1) / count;
+	struct bnc_act xl = *mm->x;
+	const struct bnc_act *x = mm->x;
 	u64 first = 0;
 	int ret = 0, zero = 0;
 	u32 i;
+
+	if (mm->lut_gen) {
+		xl.lut = bnc_lut3_tables(mm, &ret);
+		x = &xl;
+	}
 
 	for (i = 0; i < mm->n_w && !ret && first < b1; i++) {
 		const struct bnc_matrix *w = mm->w[i];
@@ -299,10 +366,10 @@ static void bnc_pool_mm_tile(void *p, int index, int count)
 		row_begin = lo * BNC_BLOCK_ROWS;
 		row_end = hi * BNC_BLOCK_ROWS < w->rows ? hi * BNC_BLOCK_ROWS : w->rows;
 		if (mm->out_f32)
-			ret = bnc_matmul_f32(mm->isa, w, mm->x, row_begin, row_end, 0, mm->x->n,
+			ret = bnc_matmul_f32(mm->isa, w, x, row_begin, row_end, 0, x->n,
 					     mm->out_f32[i] + mm->tok0 * stride, stride);
 		else
-			ret = bnc_matmul_i32(mm->isa, w, mm->x, row_begin, row_end, 0, mm->x->n,
+			ret = bnc_matmul_i32(mm->isa, w, x, row_begin, row_end, 0, x->n,
 					     mm->out_i32[i] + mm->tok0 * stride, stride);
 	}
 	if (ret)
@@ -318,25 +385,6 @@ static int bnc_pool_mm_run(struct bnc_pool *pool, struct bnc_pool_mm *mm, u32 pe
 	return atomic_load(&mm->ret);
 }
 
-struct bnc_pool_lut3 {
-	enum bnc_isa isa;
-	const struct bnc_act *x;
-	s16 *lut;
-	atomic_int ret;
-};
-
-/* Task @index of @count builds an equal share of the triples' tables. */
-static void bnc_pool_lut3_task(void *p, int index, int count)
-{
-	struct bnc_pool_lut3 *b = p;
-	u64 ng = bnc_lut3_triples(b->x->k);
-	int ret, zero = 0;
-
-	ret = bnc_lut3_build(b->isa, b->x, ng * index / count, ng * (index + 1) / count, b->lut);
-	if (ret)
-		atomic_compare_exchange_strong(&b->ret, &zero, ret);
-}
-
 /*
  * LUT3 matmuls: tables for a group of tokens built over the threads into
  * the pool's buffer, then the row tiles of that group (every tile shares
@@ -345,45 +393,24 @@ static void bnc_pool_lut3_task(void *p, int index, int count)
 static int bnc_pool_mm_lut3(struct bnc_pool *pool, struct bnc_pool_mm *mm)
 {
 	const struct bnc_act *x = mm->x;
-	struct bnc_pool_lut3 b = { .isa = mm->isa };
 	struct bnc_act xg = *x;
-	size_t need;
 	u32 n0, cnt;
 	int ret;
 
-	if (!x->n)
+	if (!x->n || !bnc_lut3_table_bytes(x->n < BNC_LUT3_GROUP ? x->n : BNC_LUT3_GROUP, x->k))
 		return -EINVAL;
 	for (n0 = 0; n0 < x->n; n0 += cnt) {
 		cnt = x->n - n0 < BNC_LUT3_GROUP ? x->n - n0 : BNC_LUT3_GROUP;
-		need = bnc_lut3_table_bytes(cnt, x->k);
-		if (!need)
-			return -EINVAL;
-		if (need > pool->lut_bytes) {
-			free(pool->lut);
-			pool->lut_bytes = 0;
-			pool->lut = aligned_alloc(BNC_BUF_ALIGN, need);
-			if (!pool->lut)
-				return -ENOMEM;
-			pool->lut_bytes = need;
-		}
 		xg.n = cnt;
 		xg.q = x->q + (size_t)n0 * x->k;
 		xg.sum = x->sum ? x->sum + n0 : NULL;
 		xg.sigma = x->sigma ? x->sigma + n0 : NULL;
-		xg.lut = pool->lut;
-		b.x = &xg;
-		b.lut = pool->lut;
-		atomic_init(&b.ret, 0);
-		if (need <= BNC_LUT3_INLINE_BYTES)
-			bnc_pool_lut3_task(&b, 0, 1);
-		else
-			bnc_pool_run(pool, bnc_pool_lut3_task, &b);
-		ret = atomic_load(&b.ret);
 		mm->x = &xg;
 		mm->tok0 = n0;
-		if (!ret)
-			ret = bnc_pool_mm_run(pool, mm, BNC_LUT3_TASKS_PER_THREAD);
+		mm->lut_gen = atomic_fetch_add(&bnc_lut3_next_gen, 1) + 1;
+		ret = bnc_pool_mm_run(pool, mm, BNC_LUT3_TASKS_PER_THREAD);
 		mm->x = x;
+		mm->lut_gen = 0;
 		if (ret)
 			return ret;
 	}

@@ -69,7 +69,7 @@ enum bn_pack_kind {
 	 * could run it)
 	 */
 	BN_PACK_LUT3,
-	/* R16 and LUT3 held (1.9x the weight memory): LUT3 for 1-2 tokens */
+	/* R16 and LUT3 held (1.9x the weight memory): LUT3 for 1-3 tokens */
 	BN_PACK_DUAL_LUT3,
 };
 

@@ -17,8 +17,8 @@
 #define CPU_MULTI_MAX 4 /* weights in one dispatch */
 /* dual: T5 for matmuls of up to this many tokens (T5 loses from 2 on) */
 #define CPU_DUAL_T5_TOKENS 1
-/* dual-lut3: LUT3 up to this many (README.md, Performance) */
-#define CPU_DUAL_LUT3_TOKENS 2
+/* dual-lut3: LUT3 up to this many (docs/performance.md, LUT3) */
+#define CPU_DUAL_LUT3_TOKENS 3
 
 /*
  * Weights are carved out of large 2 MiB-aligned chunks that ask for
