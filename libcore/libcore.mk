@@ -17,13 +17,14 @@ CFLAGS_kmod_core_matmul_avx2	:= $(bnc_avx2_flags)
 CFLAGS_kmod_core_matmul_avx512	:= $(bnc_avx512_flags)
 CFLAGS_kmod_core_matmul_t5_avx2	:= $(bnc_avx2_flags)
 CFLAGS_kmod_core_matmul_t5_avx512 := $(bnc_avx512_flags)
+CFLAGS_kmod_core_matmul_lut3_avx512 := $(bnc_avx512_flags)
 
 $(CORE_LIB): $(CORE_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
 # Unit tests: tests/unit/core/<name>.c -> $(BUILD)/tests/unit/core/<name>
-CORE_TESTS	:= test_formats test_quant test_matmul test_t5 test_pool
+CORE_TESTS	:= test_formats test_quant test_matmul test_t5 test_lut3 test_pool
 CORE_TEST_BINS	:= $(CORE_TESTS:%=$(BUILD)/tests/unit/core/%)
 CHECK_PROGS	+= $(CORE_TEST_BINS)
 CHECK_DEPS	+= $(CORE_TEST_BINS)

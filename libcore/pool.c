@@ -18,6 +18,20 @@
 #define BNC_SPIN_LIMIT 2000
 #define BNC_MAX_TASKS 0xffff
 #define BNC_TASKS_PER_THREAD 16
+/*
+ * LUT3 matmuls build their tables first, for at most this many tokens at a
+ * time (2.4 MB for K = 6912): larger batches go through in groups.
+ */
+#define BNC_LUT3_GROUP 16
+/*
+ * Every LUT3 tile reads all of its group's tables (1.2 MB for K = 6912 and
+ * 8 tokens, from L3), and its kernel runs 3-4 row blocks at a time: fewer,
+ * larger tiles. bitnet-bench batch, 2 threads, load average ~3.2, LUT3
+ * time over R16's: 1 token 0.91-0.93 with 2 a thread (0.80-0.97 with 1,
+ * 1.00-1.04 with 4, 1.37 with 16); 4 tokens 1.09-1.12 with 2, 1.27-1.31
+ * with 4; 8 tokens 1.09-1.10 with either.
+ */
+#define BNC_LUT3_TASKS_PER_THREAD 2
 
 /*
  * A job is published in one 64-bit word: generation (32 bits), number of
@@ -236,6 +250,8 @@ struct bnc_pool_mm {
 	s32 *const *out_i32;
 	float *const *out_f32;
 	size_t out_stride; /* 0: each weight's rows */
+	u32 tok0;	   /* x's first token is the outputs' token tok0 */
+	u64 lut_gen;	   /* LUT3: these tables' number (0: none needed) */
 	u64 blocks;	   /* row blocks of all weights together */
 	atomic_int ret;
 };
@@ -247,13 +263,87 @@ struct bnc_pool_mm {
  * other thread finishing its last task) short: a decode step makes ~150
  * matmul dispatches, and 16 tasks per thread measured ~2% faster than 4.
  */
+/* A thread's LUT3 tables: the last ones it built, kept for its next tiles. */
+struct bnc_lut3_tls {
+	s16 *lut;
+	size_t bytes;
+	u64 gen;
+};
+
+static pthread_once_t bnc_lut3_once = PTHREAD_ONCE_INIT;
+static pthread_key_t bnc_lut3_key;
+static atomic_ullong bnc_lut3_next_gen;
+
+static void bnc_lut3_tls_free(void *p)
+{
+	struct bnc_lut3_tls *t = p;
+
+	free(t->lut);
+	free(t);
+}
+
+static void bnc_lut3_key_init(void)
+{
+	if (pthread_key_create(&bnc_lut3_key, bnc_lut3_tls_free))
+		abort();
+}
+
+/*
+ * The tables of mm->x, built by the calling thread on its first tile of
+ * this group: every thread builds all of them (~2 ns a table), so tiles
+ * read tables from their own core's caches; tables one thread wrote and
+ * another read (built split over the threads) made the 2-thread batches
+ * 1.5x R16's time, where one thread tied.
+ */
+static const s16 *bnc_lut3_tables(const struct bnc_pool_mm *mm, int *ret)
+{
+	struct bnc_lut3_tls *t;
+	size_t need = bnc_lut3_table_bytes(mm->x->n, mm->x->k);
+
+	pthread_once(&bnc_lut3_once, bnc_lut3_key_init);
+	t = pthread_getspecific(bnc_lut3_key);
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t || pthread_setspecific(bnc_lut3_key, t)) {
+			free(t);
+			*ret = -ENOMEM;
+			return NULL;
+		}
+	}
+	if (t->gen == mm->lut_gen)
+		return t->lut;
+	if (need > t->bytes) {
+		free(t->lut);
+		t->bytes = 0;
+		t->lut = aligned_alloc(BNC_BUF_ALIGN, need);
+		if (!t->lut) {
+			*ret = -ENOMEM;
+			return NULL;
+		}
+		t->bytes = need;
+	}
+	t->gen = 0;
+	*ret = bnc_lut3_build(mm->isa, mm->x, 0, bnc_lut3_triples(mm->x->k), t->lut);
+	if (*ret)
+		return NULL;
+	t->gen = mm->lut_gen;
+	return t->lut;
+}
+
 static void bnc_pool_mm_tile(void *p, int index, int count)
 {
 	struct bnc_pool_mm *mm = p;
 	u64 b0 = mm->blocks * index / count, b1 = mm->blocks * (index + 1) / count;
+	struct bnc_act xl = *mm->x;
+	const struct bnc_act *x = mm->x;
 	u64 first = 0;
 	int ret = 0, zero = 0;
 	u32 i;
+
+	if (mm->lut_gen) {
+		xl.lut = bnc_lut3_tables(mm, &ret);
+		x = &xl;
+	}
 
 	for (i = 0; i < mm->n_w && !ret && first < b1; i++) {
 		const struct bnc_matrix *w = mm->w[i];
@@ -266,22 +356,70 @@ static void bnc_pool_mm_tile(void *p, int index, int count)
 		first += nb;
 		if (lo >= hi)
 			continue;
+		/* LUT3 blocks are two of these: tiles split none */
+		if (w->layout == BNC_LAYOUT_LUT3) {
+			lo &= ~1ull;
+			hi = hi == nb ? hi : hi & ~1ull;
+			if (lo >= hi)
+				continue;
+		}
 		row_begin = lo * BNC_BLOCK_ROWS;
 		row_end = hi * BNC_BLOCK_ROWS < w->rows ? hi * BNC_BLOCK_ROWS : w->rows;
 		if (mm->out_f32)
-			ret = bnc_matmul_f32(mm->isa, w, mm->x, row_begin, row_end, 0, mm->x->n,
-					     mm->out_f32[i], stride);
+			ret = bnc_matmul_f32(mm->isa, w, x, row_begin, row_end, 0, x->n,
+					     mm->out_f32[i] + mm->tok0 * stride, stride);
 		else
-			ret = bnc_matmul_i32(mm->isa, w, mm->x, row_begin, row_end, 0, mm->x->n,
-					     mm->out_i32[i], stride);
+			ret = bnc_matmul_i32(mm->isa, w, x, row_begin, row_end, 0, x->n,
+					     mm->out_i32[i] + mm->tok0 * stride, stride);
 	}
 	if (ret)
 		atomic_compare_exchange_strong(&mm->ret, &zero, ret);
 }
 
+static int bnc_pool_mm_run(struct bnc_pool *pool, struct bnc_pool_mm *mm, u32 per_thread)
+{
+	u64 tasks = (u64)bnc_pool_threads(pool) * per_thread;
+
+	atomic_init(&mm->ret, 0);
+	bnc_pool_run_n(pool, bnc_pool_mm_tile, mm, mm->blocks < tasks ? mm->blocks : tasks);
+	return atomic_load(&mm->ret);
+}
+
+/*
+ * LUT3 matmuls: tables for a group of tokens built over the threads into
+ * the pool's buffer, then the row tiles of that group (every tile shares
+ * the tables: each matmul builds them once).
+ */
+static int bnc_pool_mm_lut3(struct bnc_pool *pool, struct bnc_pool_mm *mm)
+{
+	const struct bnc_act *x = mm->x;
+	struct bnc_act xg = *x;
+	u32 n0, cnt;
+	int ret;
+
+	if (!x->n || !bnc_lut3_table_bytes(x->n < BNC_LUT3_GROUP ? x->n : BNC_LUT3_GROUP, x->k))
+		return -EINVAL;
+	for (n0 = 0; n0 < x->n; n0 += cnt) {
+		cnt = x->n - n0 < BNC_LUT3_GROUP ? x->n - n0 : BNC_LUT3_GROUP;
+		xg.n = cnt;
+		xg.q = x->q + (size_t)n0 * x->k;
+		xg.sum = x->sum ? x->sum + n0 : NULL;
+		xg.sigma = x->sigma ? x->sigma + n0 : NULL;
+		mm->x = &xg;
+		mm->tok0 = n0;
+		mm->lut_gen = atomic_fetch_add(&bnc_lut3_next_gen, 1) + 1;
+		ret = bnc_pool_mm_run(pool, mm, BNC_LUT3_TASKS_PER_THREAD);
+		mm->x = x;
+		mm->lut_gen = 0;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int bnc_pool_mm(struct bnc_pool *pool, struct bnc_pool_mm *mm)
 {
-	u64 tasks;
+	int lut3 = 0;
 	u32 i;
 
 	if (!pool || !mm->w || !mm->x || !mm->n_w)
@@ -291,11 +429,11 @@ static int bnc_pool_mm(struct bnc_pool *pool, struct bnc_pool_mm *mm)
 		if (!mm->w[i] || (mm->out_f32 ? !mm->out_f32[i] : !mm->out_i32[i]))
 			return -EINVAL;
 		mm->blocks += bnc_row_blocks(mm->w[i]->rows);
+		lut3 |= bnc_lut3_uses_tables(mm->isa, mm->w[i]);
 	}
-	atomic_init(&mm->ret, 0);
-	tasks = (u64)bnc_pool_threads(pool) * BNC_TASKS_PER_THREAD;
-	bnc_pool_run_n(pool, bnc_pool_mm_tile, mm, mm->blocks < tasks ? mm->blocks : tasks);
-	return atomic_load(&mm->ret);
+	if (lut3 && !mm->x->lut && mm->x->q)
+		return bnc_pool_mm_lut3(pool, mm);
+	return bnc_pool_mm_run(pool, mm, BNC_TASKS_PER_THREAD);
 }
 
 int bnc_pool_matmul_multi_i32(struct bnc_pool *pool, enum bnc_isa isa,

@@ -4,7 +4,7 @@
  *
  *   [Service]              Threads=N, Backend=auto|cpu|kmod,
  *                          Head=auto|file|q8|q4 (the output head's format),
- *                          Pack=auto|r16|t5|dual (the ternary weights' layout)
+ *                          Pack=auto|r16|t5|dual|lut3|dual-lut3 (ternary layout)
  *   [Limits]               MaxQueue=, MaxSessionsPerUser=, ... (the
  *                          Manager's property names)
  *   [Model]                Name=, Path= (one section per preloaded model)
@@ -145,8 +145,8 @@ static const struct choice_key {
 	  offsetof(struct bnetd_config, backend) },
 	{ "Head", (const char *const[]){ "auto", "file", "q8", "q4", NULL }, "auto, file, q8 or q4",
 	  offsetof(struct bnetd_config, head) },
-	{ "Pack", (const char *const[]){ "auto", "r16", "t5", "dual", NULL },
-	  "auto, r16, t5 or dual", offsetof(struct bnetd_config, pack) },
+	{ "Pack", (const char *const[]){ "auto", "r16", "t5", "dual", "lut3", "dual-lut3", NULL },
+	  "auto, r16, t5, dual, lut3 or dual-lut3", offsetof(struct bnetd_config, pack) },
 };
 
 static const struct choice_key *choice_key_find(const char *key)

@@ -35,7 +35,7 @@ struct bnetd_config {
 	int threads;   /* 0: all online CPUs */
 	char *backend; /* "auto", "cpu", "kmod" */
 	char *head;    /* "auto", "file", "q8", "q4" (bn_head_kind_parse) */
-	char *pack;    /* "auto", "r16", "t5", "dual" (bn_pack_kind_parse) */
+	char *pack;    /* auto r16 t5 dual lut3 dual-lut3 (bn_pack_kind_parse) */
 };
 
 void bnetd_config_defaults(struct bnetd_config *c);

@@ -57,15 +57,23 @@ int bn_head_kind_parse(const char *name, enum bn_head_kind *kind);
  * backend always holds R16). docs/architecture.md has the measurements.
  */
 enum bn_pack_kind {
-	/* R16: T5 measured no faster at its best (README.md, Performance) */
+	/* R16: LUT3 measured slower for batches (README.md, Performance) */
 	BN_PACK_AUTO = 0,
-	BN_PACK_R16, /* 2 bits per weight: fastest for batches of 2 or more tokens */
+	BN_PACK_R16, /* 2 bits per weight, int8 multiply kernels on every ISA */
 	BN_PACK_T5,  /* 1.6 bits per weight: less to stream per decoded token */
 	/* both held (1.8x the weight memory): T5 for 1-token matmuls, R16 else */
 	BN_PACK_DUAL,
+	/*
+	 * 1.78 bits per weight, table-lookup kernel: needs AVX-512 (R16 is
+	 * held instead on other CPUs, where only the slow reference kernel
+	 * could run it)
+	 */
+	BN_PACK_LUT3,
+	/* R16 and LUT3 held (1.9x the weight memory): LUT3 for 1-3 tokens */
+	BN_PACK_DUAL_LUT3,
 };
 
-/* "auto", "r16", "t5" or "dual" (--pack, bitnetd's Pack=); -EINVAL else. */
+/* "auto", "r16", "t5", "dual", "lut3", "dual-lut3" (--pack, Pack=); -EINVAL else. */
 int bn_pack_kind_parse(const char *name, enum bn_pack_kind *kind);
 /* What BN_PACK_AUTO stands for on this CPU; other kinds as given. */
 enum bn_pack_kind bn_pack_resolve(enum bn_pack_kind kind);

@@ -67,13 +67,20 @@ struct bnc_matrix {
 /*
  * Execution layouts (internal descriptions in bnc_internal.h and
  * exec_t5.c): R16 holds 2 bits per weight and runs every batch size
- * fastest; T5 holds 5 weights per byte (1.6 bits), for decode, where
- * streaming the weights from DRAM is the cost. T5 needs cols <=
- * BNC_T5_MAX_COLS (its kernels' exact-arithmetic bound).
+ * fastest of the multiply layouts; T5 holds 5 weights per byte (1.6 bits),
+ * for decode, where streaming the weights from DRAM is the cost. T5 needs
+ * cols <= BNC_T5_MAX_COLS (its kernels' exact-arithmetic bound).
  */
 #define BNC_LAYOUT_R16		1
 #define BNC_LAYOUT_T5		2
 #define BNC_T5_MAX_COLS		(1u << 15)
+/*
+ * LUT3 holds 9 weights in 16 bits (1.78 bits a weight) as three 5-bit
+ * indices of 3-weight patterns; its AVX-512 kernel looks partial sums up
+ * in per-token tables (bnc_lut3_build()) instead of multiplying: past
+ * VNNI's int8 ceiling for batches. Userspace only (bitnet.ko runs R16).
+ */
+#define BNC_LAYOUT_LUT3		3
 
 /* Bytes of a matrix in @layout (tail included); 0 if invalid. */
 size_t bnc_layout_size(u32 layout, u32 rows, u32 cols);
@@ -120,7 +127,28 @@ struct bnc_act {
 	const s8 *q;		/* n * k */
 	const s32 *sum;		/* n; NULL: the core computes it */
 	const float *sigma;	/* n; needed by the f32 epilogue only */
+	/*
+	 * LUT3 tables of these n tokens (bnc_lut3_build()); the AVX-512
+	 * kernel of a LUT3 matrix needs them, every other path ignores them.
+	 */
+	const s16 *lut;
 };
+
+/*
+ * LUT3 tables: for each column triple g (columns 3g..3g+2, past K zero) and
+ * token t, the 27 sums sum_d (digit_d(p) - 1) * q[t][3g + d] of the weight
+ * patterns p = sum_d 3^d * digit_d(p) as 32 s16 (lanes 27..31 zero) at
+ * lut[(g * n + t) * 32]. Built once per matmul, shared by all its tiles.
+ */
+u32 bnc_lut3_triples(u32 cols);
+/* Bytes of the tables of @n tokens of @cols (a multiple of 64); 0 if invalid. */
+size_t bnc_lut3_table_bytes(u32 n, u32 cols);
+/*
+ * Triples [g_begin, g_end) of the tables of all x->n tokens into @lut
+ * (BNC_BUF_ALIGN-aligned, bnc_lut3_table_bytes()); ranges may be built
+ * concurrently. AVX-512 builds with SIMD, other ISAs with scalar code.
+ */
+int bnc_lut3_build(enum bnc_isa isa, const struct bnc_act *x, u32 g_begin, u32 g_end, s16 *lut);
 
 /* ---- kernels ---- */
 
@@ -138,6 +166,12 @@ const char *bnc_isa_name(enum bnc_isa isa);
 int bnc_matmul_i32(enum bnc_isa isa, const struct bnc_matrix *w,
 		   const struct bnc_act *x, u32 row_begin, u32 row_end,
 		   u32 tok_begin, u32 tok_end, s32 *out, size_t out_stride);
+
+/*
+ * A LUT3 matrix runs the LUT kernel on AVX-512 (x->lut required, -EINVAL
+ * without) and the scalar reference kernel on the other ISAs (slow: for
+ * tests; the backend keeps R16 where AVX-512 is missing).
+ */
 
 /* Same, fused epilogue: out = (float)acc * (w_scale / sigma[n]). */
 int bnc_matmul_f32(enum bnc_isa isa, const struct bnc_matrix *w,

@@ -43,6 +43,10 @@ typedef int64_t s64;
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #endif
 
+#ifndef noinline
+#define noinline	__attribute_noinline__	/* sys/cdefs.h */
+#endif
+
 #ifndef likely
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)

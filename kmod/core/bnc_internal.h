@@ -32,6 +32,21 @@
 #define BNC_T5_COLS		20
 #define BNC_T5_PLANES		5
 
+/*
+ * Execution layout "LUT3" (layout id 3, exec_lut3.c): row blocks of 32,
+ * each ceil(K / 9) chunks of 64 bytes; chunk j holds 32 little-endian u16
+ * words, word r for row r of the block: in bits 5s+4:5s (s = 0..2) the
+ * pattern index p = c0 + 3 c1 + 9 c2 of that row's codes c_d = t + 1 of
+ * columns 9j + 3s + d; bit 15 zero; columns past K and pad rows zero
+ * weights (c = 1). vpermw of a word vector (it reads the low 5 bits of each
+ * index) gives 32 rows' sums over 3 columns from a token's table of triple
+ * 3j + s (bitnet_core.h): 96 multiply-adds in one instruction.
+ */
+#define BNC_LUT3_ROWS		32
+#define BNC_LUT3_COLS		9	/* per word and chunk */
+#define BNC_LUT3_LANES		32	/* s16 per table */
+#define BNC_LUT3_ZERO3		13	/* the pattern of 3 zero weights */
+
 #define BNC_BLOCK_ROWS		16
 #define BNC_CHUNK_COLS		16
 #define BNC_CHUNK_BYTES		64
@@ -71,14 +86,33 @@ static inline size_t bnc_t5_block_bytes(u32 cols)
 	return (size_t)(cols + BNC_T5_COLS - 1) / BNC_T5_COLS * BNC_CHUNK_BYTES;
 }
 
+static inline u32 bnc_lut3_chunks(u32 cols)
+{
+	return (cols + BNC_LUT3_COLS - 1) / BNC_LUT3_COLS;
+}
+
+static inline u32 bnc_lut3_blocks(u32 rows)
+{
+	return (rows + BNC_LUT3_ROWS - 1) / BNC_LUT3_ROWS;
+}
+
+static inline size_t bnc_lut3_block_bytes(u32 cols)
+{
+	return (size_t)bnc_lut3_chunks(cols) * BNC_CHUNK_BYTES;
+}
+
 static inline size_t bnc_layout_block_bytes(u32 layout, u32 cols)
 {
+	if (layout == BNC_LAYOUT_LUT3)
+		return bnc_lut3_block_bytes(cols);
 	return layout == BNC_LAYOUT_T5 ? bnc_t5_block_bytes(cols) : bnc_block_bytes(cols);
 }
 
 static inline size_t bnc_layout_code_bytes(u32 layout, u32 rows, u32 cols)
 {
-	return (size_t)bnc_row_blocks(rows) * bnc_layout_block_bytes(layout, cols);
+	u32 blocks = layout == BNC_LAYOUT_LUT3 ? bnc_lut3_blocks(rows) : bnc_row_blocks(rows);
+
+	return (size_t)blocks * bnc_layout_block_bytes(layout, cols);
 }
 
 /* Byte offset and shift of the code of (m, k) in the R16 layout. */
@@ -131,6 +165,30 @@ u8 bnc_t5_get(const u8 *data, u32 cols, u32 m, u32 k);
 void bnc_t5_begin(u8 *data, u32 rows, u32 cols);
 void bnc_t5_finish(u8 *data, u32 rows, u32 cols);
 int bnc_t5_check_codes(const u8 *data, u32 rows, u32 cols);
+
+/* LUT3 (exec_lut3.c), the same for layout BNC_LAYOUT_LUT3. */
+void bnc_lut3_put16(u8 *data, u32 cols, u32 m, u32 k, const u8 *c);
+u8 bnc_lut3_get(const u8 *data, u32 cols, u32 m, u32 k);
+void bnc_lut3_begin(u8 *data, u32 rows, u32 cols);
+int bnc_lut3_check_codes(const u8 *data, u32 rows, u32 cols);
+
+/*
+ * The LUT3 kernel (matmul_lut3_avx512.c): rows [row_begin, row_end) (a
+ * multiple of BNC_BLOCK_ROWS; may start mid-block) for @ntok tokens whose
+ * tables start at @lut, @ntab tokens between one triple's tables and the
+ * next's, into out[n * out_stride + (m - row_begin)].
+ */
+void bnc_kernel_lut3_avx512(const struct bnc_matrix *w, const s16 *lut, u32 ntab, u32 ntok,
+			    u32 row_begin, u32 row_end, s32 *out, size_t out_stride);
+void bnc_lut3_build_avx512(const struct bnc_act *x, u32 g_begin, u32 g_end, s16 *lut);
+/*
+ * Does (@isa, @w) run the LUT kernel? Then bnc_lut3_i32() computes the tile
+ * (validated by bnc_matmul_check()) into out[(n - tok_begin) * out_stride +
+ * (m - row_begin)].
+ */
+int bnc_lut3_uses_tables(enum bnc_isa isa, const struct bnc_matrix *w);
+int bnc_lut3_i32(const struct bnc_matrix *w, const struct bnc_act *x, u32 row_begin,
+		 u32 row_end, u32 tok_begin, u32 tok_end, s32 *out, size_t out_stride);
 
 /* Checks shared by bnc_matmul_i32() and bnc_matmul_f32(). */
 int bnc_matmul_check(enum bnc_isa isa, const struct bnc_matrix *w,

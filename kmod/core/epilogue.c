@@ -78,6 +78,28 @@ static void bnc_epilogue_tile(const struct bnc_matrix *w, const struct bnc_act *
 	}
 }
 
+/*
+ * The LUT3 kernel writes the whole tile's sums into @out itself (its
+ * K-outer walk wants every row of the tile at once, more than a stack
+ * buffer), converted there in place: each float replaces its own sum.
+ */
+static int bnc_lut3_f32(const struct bnc_matrix *w, const struct bnc_act *x, u32 row_begin,
+			u32 row_end, u32 tok_begin, u32 tok_end, float *out, size_t out_stride)
+{
+	const float ws = bnc_f32_of_bits(w->scale_bits);
+	s32 *acc = (s32 *)(out + (size_t)tok_begin * out_stride + row_begin);
+	u32 n;
+	int ret;
+
+	ret = bnc_lut3_i32(w, x, row_begin, row_end, tok_begin, tok_end, acc, out_stride);
+	if (ret)
+		return ret;
+	for (n = tok_begin; n < tok_end; n++)
+		bnc_epilogue_row(acc + (size_t)(n - tok_begin) * out_stride, row_end - row_begin, ws,
+				 x->sigma[n], out + (size_t)n * out_stride + row_begin);
+	return 0;
+}
+
 int bnc_matmul_f32(enum bnc_isa isa, const struct bnc_matrix *w,
 		   const struct bnc_act *x, u32 row_begin, u32 row_end,
 		   u32 tok_begin, u32 tok_end, float *out, size_t out_stride)
@@ -94,6 +116,8 @@ int bnc_matmul_f32(enum bnc_isa isa, const struct bnc_matrix *w,
 	ret = bnc_check_sigma(x->sigma, tok_begin, tok_end);
 	if (ret)
 		return ret;
+	if (bnc_lut3_uses_tables(isa, w))
+		return bnc_lut3_f32(w, x, row_begin, row_end, tok_begin, tok_end, out, out_stride);
 	if (x->sum) {
 		bnc_epilogue_tile(w, x, bnc_kernel_for(isa, w->layout), row_begin, row_end,
 				  tok_begin, tok_end, out, out_stride);

@@ -20,7 +20,7 @@ size_t bnc_layout_size(u32 layout, u32 rows, u32 cols)
 		return 0;
 	if (layout == BNC_LAYOUT_T5 && cols > BNC_T5_MAX_COLS)
 		return 0;
-	if (layout != BNC_LAYOUT_R16 && layout != BNC_LAYOUT_T5)
+	if (layout != BNC_LAYOUT_R16 && layout != BNC_LAYOUT_T5 && layout != BNC_LAYOUT_LUT3)
 		return 0;
 	return bnc_layout_code_bytes(layout, rows, cols) + BNC_EXEC_TAIL;
 }
@@ -80,6 +80,8 @@ static u8 bnc_exec_get(u32 layout, const u8 *data, u32 cols, u32 m, u32 k)
 
 	if (layout == BNC_LAYOUT_T5)
 		return bnc_t5_get(data, cols, m, k);
+	if (layout == BNC_LAYOUT_LUT3)
+		return bnc_lut3_get(data, cols, m, k);
 	off = bnc_exec_offset(cols, m, k, &shift);
 	return (data[off] >> shift) & 3;
 }
@@ -93,6 +95,8 @@ static void bnc_layout_put16(u32 layout, u8 *data, u32 cols, u32 m, u32 k, const
 {
 	if (layout == BNC_LAYOUT_T5)
 		bnc_t5_put16(data, cols, m, k, c);
+	else if (layout == BNC_LAYOUT_LUT3)
+		bnc_lut3_put16(data, cols, m, k, c);
 	else
 		bnc_exec_put16(data, cols, m, k, c);
 }
@@ -102,6 +106,8 @@ static void bnc_exec_begin(u32 layout, u8 *data, u32 rows, u32 cols)
 {
 	if (layout == BNC_LAYOUT_T5)
 		bnc_t5_begin(data, rows, cols);
+	else if (layout == BNC_LAYOUT_LUT3)
+		bnc_lut3_begin(data, rows, cols);
 	else if (rows % BNC_BLOCK_ROWS)
 		memset(data + (size_t)(rows / BNC_BLOCK_ROWS) * bnc_block_bytes(cols), 0x55,
 		       bnc_block_bytes(cols));
@@ -149,6 +155,8 @@ static int bnc_exec_validate(u32 layout, const u8 *data, u32 rows, u32 cols,
 			return -EINVAL;
 	if (layout == BNC_LAYOUT_T5)
 		ret = bnc_t5_check_codes(data, rows, cols);
+	else if (layout == BNC_LAYOUT_LUT3)
+		ret = bnc_lut3_check_codes(data, rows, cols);
 	else
 		ret = bnc_r16_check_codes(data, rows, cols);
 	if (ret)
@@ -278,18 +286,26 @@ int bnc_repack(struct bnc_matrix *dst, unsigned int fmt, const void *src, size_t
 	return bnc_repack_layout(dst, BNC_LAYOUT_R16, fmt, src, src_bytes);
 }
 
-/* The layout of a stored execution buffer of @bytes: its sizes differ. */
-static u32 bnc_exec_layout_of(size_t bytes, u32 rows, u32 cols)
+/*
+ * The layout of a stored execution buffer of @bytes: the one its tail names
+ * if that has this size (sizes alone can collide: R16 and LUT3 of 144 x 640
+ * are both 23104 bytes), else R16 (then validation refuses it).
+ */
+static u32 bnc_exec_layout_of(const u8 *src, size_t bytes, u32 rows, u32 cols)
 {
-	return bytes == bnc_layout_size(BNC_LAYOUT_T5, rows, cols) ? BNC_LAYOUT_T5 :
-								      BNC_LAYOUT_R16;
+	u32 layout;
+
+	if (!src || bytes < BNC_EXEC_TAIL)
+		return BNC_LAYOUT_R16;
+	layout = bnc_get_le32(src + bytes - BNC_EXEC_TAIL + 4);
+	return bytes == bnc_layout_size(layout, rows, cols) ? layout : BNC_LAYOUT_R16;
 }
 
 int bnc_unpack(unsigned int fmt, const void *src, size_t src_bytes, u32 rows, u32 cols,
 	       s8 *t, u32 *scale_bits)
 {
 	struct bnc_sink sink = { .exec = NULL, .t = t, .cols = cols };
-	u32 layout = bnc_exec_layout_of(src_bytes, rows, cols), m, k;
+	u32 layout = bnc_exec_layout_of(src, src_bytes, rows, cols), m, k;
 	size_t size;
 	int ret;
 

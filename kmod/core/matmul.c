@@ -47,6 +47,9 @@ bnc_kernel_fn bnc_kernel_for(enum bnc_isa isa, u32 layout)
 {
 	int t5 = layout == BNC_LAYOUT_T5;
 
+	/* LUT3 has no multiply kernel: the reference (AVX-512 uses tables) */
+	if (layout == BNC_LAYOUT_LUT3)
+		return bnc_kernel_scalar;
 	switch (isa) {
 	case BNC_ISA_SCALAR:
 		return bnc_kernel_scalar;
@@ -143,6 +146,9 @@ int bnc_matmul_i32(enum bnc_isa isa, const struct bnc_matrix *w,
 
 	if (ret)
 		return ret;
+	if (bnc_lut3_uses_tables(isa, w))
+		return bnc_lut3_i32(w, x, row_begin, row_end, tok_begin, tok_end,
+				    out + (size_t)tok_begin * out_stride + row_begin, out_stride);
 	bnc_run_kernel(bnc_kernel_for(isa, w->layout), w, x, row_begin, row_end, tok_begin, tok_end,
 		       out + (size_t)tok_begin * out_stride + row_begin, out_stride);
 	return 0;

@@ -238,17 +238,18 @@ static void check_prompt(struct bn_model *m, struct bn_model *mk, const char *di
 	free(work);
 }
 
-#define N_PACKS 3
+#define N_PACKS 5
 
 /*
- * The weight layouts (R16, T5, both) hold the same weights and their
+ * The weight layouts (R16, T5, both, LUT3, R16+LUT3) hold the same weights and their
  * integer matmuls are exact: prefill and 32 greedy steps must give
  * bit-identical logits and tokens. One result per prompt (N_PACKS - 1
  * comparisons each).
  */
 static void check_packs(const char *path, const char *file, struct json_object *prompts)
 {
-	static const enum bn_pack_kind packs[N_PACKS] = { BN_PACK_R16, BN_PACK_T5, BN_PACK_DUAL };
+	static const enum bn_pack_kind packs[N_PACKS] = { BN_PACK_R16, BN_PACK_T5, BN_PACK_DUAL,
+							  BN_PACK_LUT3, BN_PACK_DUAL_LUT3 };
 	struct bn_model *m[N_PACKS] = { 0 };
 	float *first[N_PACKS] = { 0 }, *last[N_PACKS] = { 0 };
 	int32_t toks[N_PACKS][32], ids[1024];
@@ -282,7 +283,7 @@ static void check_packs(const char *path, const char *file, struct json_object *
 			     !memcmp(last[0], last[k], nv * sizeof(float)) &&
 			     !memcmp(toks[0], toks[k], sizeof(toks[0]));
 		result(ok,
-		       "%s prompt %d: r16, t5 and dual layouts give identical logits and 32 tokens",
+		       "%s prompt %d: r16, t5, dual, lut3 and dual-lut3 give identical logits and 32 tokens",
 		       file, pi);
 	}
 	for (k = 0; k < N_PACKS; k++) {

@@ -37,7 +37,7 @@ usage() {
 	cat <<EOF
 usage: bench-peer.sh [--cache DIR] [--model FILE] [--shape 2b4t|tiny]
        [--prompt N] [--gen N] [--reps N] [--threads 1,2] [--head auto|file|q8|q4]
-       [--pack auto|r16|t5|dual]
+       [--pack auto|r16|t5|dual|lut3|dual-lut3]
        [--bin DIR] [--no-install] [--write-model-only] [--idle PCT [--idle-wait S]]
 Prefill and decode tokens/s of bitnet-bench e2e and of llama.cpp
 (node-llama-cpp $NLC_VERSION from the npm registry, prebuilt CPU binaries) on

@@ -6,9 +6,10 @@
  * against the roofline of that batch size,
  *   max(weight bytes / DRAM read, B x MACs / int8 GEMM rate),
  * both measured in this run. The output head and attention are not here
- * (bitnet-bench serve --engine-only has the whole step). --pack both times
- * the R16 and T5 layouts alternately, so a shared machine's load shifts
- * both alike, and prints T5's time over R16's.
+ * (bitnet-bench serve --engine-only has the whole step). --pack with a
+ * list of layouts (r16,lut3; both is r16,t5) times them alternately, so a
+ * shared machine's load shifts all alike, and prints each one's time over
+ * the first's.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,6 +23,34 @@
 
 #define MAX_TOK 16
 #define NR_LAYERS 30
+#define MAX_LAYOUTS 3
+
+static const char *const layout_names[] = {
+	[BNC_LAYOUT_R16] = "r16",
+	[BNC_LAYOUT_T5] = "t5",
+	[BNC_LAYOUT_LUT3] = "lut3",
+};
+
+/* "both" or a comma-separated list of layout names; the count, 0 if bad. */
+static int parse_layouts(const char *arg, uint32_t *layouts)
+{
+	char buf[64], *tok, *save = NULL;
+	uint32_t l;
+	int n = 0;
+
+	if (!strcmp(arg, "both"))
+		arg = "r16,t5";
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (l = BNC_LAYOUT_R16; l <= BNC_LAYOUT_LUT3; l++)
+			if (!strcmp(tok, layout_names[l]))
+				break;
+		if (l > BNC_LAYOUT_LUT3 || n == MAX_LAYOUTS)
+			return 0;
+		layouts[n++] = l;
+	}
+	return n;
+}
 
 static const struct {
 	uint32_t m, k;
@@ -59,11 +88,12 @@ int bench_batch_main(int argc, char **argv)
 	static const struct option opts[] = { { "threads", 1, NULL, 't' }, { "isa", 1, NULL, 'i' },
 					      { "tokens", 1, NULL, 'n' },  { "pack", 1, NULL, 'p' },
 					      { "help", 0, NULL, 'h' },	   { NULL, 0, NULL, 0 } };
-	double step[2][MAX_TOK + 1] = { { 0 } }, bytes[2] = { 0 }, macs = 0, gbs, gmacs, gemm;
+	double step[MAX_LAYOUTS][MAX_TOK + 1] = { { 0 } }, bytes[MAX_LAYOUTS] = { 0 }, macs = 0;
+	double gbs, gmacs, gemm;
 	enum bnc_isa isa = bnc_isa_best();
-	int threads = 2, c, copies[2], n, lo = 1, hi = MAX_TOK, l, nl = 1, r;
-	/* --pack both: R16 and T5 interleaved, each timing next to the other's */
-	uint32_t layouts[2] = { BNC_LAYOUT_R16, BNC_LAYOUT_T5 };
+	int threads = 2, c, copies[MAX_LAYOUTS], n, lo = 1, hi = MAX_TOK, l, nl = 1, r;
+	/* several layouts: interleaved, each timing next to the others' */
+	uint32_t layouts[MAX_LAYOUTS] = { BNC_LAYOUT_R16 };
 	struct bnc_pool *pool;
 	size_t si;
 
@@ -75,14 +105,12 @@ int bench_batch_main(int argc, char **argv)
 			hi = strchr(optarg, '-') ? hi : lo;
 		} else if (c == 'i' && !strcmp(optarg, "avx2")) {
 			isa = BNC_ISA_AVX2;
-		} else if (c == 'p' && (!strcmp(optarg, "r16") || !strcmp(optarg, "t5") ||
-					!strcmp(optarg, "both"))) {
-			nl = strcmp(optarg, "both") ? 1 : 2;
-			layouts[0] = strcmp(optarg, "t5") ? BNC_LAYOUT_R16 : BNC_LAYOUT_T5;
+		} else if (c == 'p' && (nl = parse_layouts(optarg, layouts)) > 0) {
+			continue;
 		} else {
 			fprintf(c == 'h' ? stdout : stderr,
 				"usage: bitnet-bench batch [--threads N] [--isa avx2] [--tokens B|B1-B2] "
-				"[--pack r16|t5|both]\n");
+				"[--pack r16|t5|lut3|both|LIST]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -100,8 +128,8 @@ int bench_batch_main(int argc, char **argv)
 		uint32_t m = shapes[si].m, k = shapes[si].k;
 		struct bench_act *a = bench_act_new(MAX_TOK, k);
 		float *out = bench_xalloc((size_t)MAX_TOK * m * 4);
-		struct bnc_matrix proto, *mats[2];
-		size_t sz[2];
+		struct bnc_matrix proto, *mats[MAX_LAYOUTS];
+		size_t sz[MAX_LAYOUTS];
 
 		for (l = 0; l < nl; l++) {
 			void *exec = bench_ternary(m, k, layouts[l], &proto);
@@ -118,7 +146,7 @@ int bench_batch_main(int argc, char **argv)
 			bytes[l] += (double)NR_LAYERS * shapes[si].per_layer * (sz[l] - 64);
 		}
 		for (n = lo; n <= hi; n++) {
-			double best[2] = { 1e30, 1e30 }, t;
+			double best[MAX_LAYOUTS] = { 1e30, 1e30, 1e30 }, t;
 
 			a->act.n = n;
 			/* alternating: the machine's load moves both alike */
@@ -146,11 +174,14 @@ int bench_batch_main(int argc, char **argv)
 		printf("# bitnet-bench batch: %s, %s layout%s, %d thread(s); the 2B-4T ternary linears "
 		       "(%.0f MB, %.2f G MACs per token); DRAM read %.1f GB/s, int8 ceiling %.0f G "
 		       "MAC/s (GEMM by 128 tokens: %.0f)\n",
-		       bnc_isa_name(isa), layouts[l] == BNC_LAYOUT_T5 ? "t5" : "r16",
-		       nl > 1 ? " (interleaved with the other, best of 3)" : "", threads,
+		       bnc_isa_name(isa), layout_names[layouts[l]],
+		       nl > 1 ? " (interleaved with the others, best of 3)" : "", threads,
 		       bytes[l] / 1e6, macs / 1e9, gbs, gmacs, gemm);
-		printf("%3s %12s %12s %10s %12s %8s%s\n", "B", "ms/step", "tokens/s", "x B=1",
-		       "roof ms", "% roof", l ? "  t5/r16 time" : "");
+		printf("%3s %12s %12s %10s %12s %8s", "B", "ms/step", "tokens/s", "x B=1",
+		       "roof ms", "% roof");
+		if (l)
+			printf("  %s/%s time", layout_names[layouts[l]], layout_names[layouts[0]]);
+		printf("\n");
 		for (n = lo; n <= hi; n++) {
 			double mem = bytes[l] / gbs / 1e9, cmp = n * macs / gmacs / 1e9;
 			double roof = mem > cmp ? mem : cmp, st = step[l][n];

@@ -215,7 +215,7 @@ static void usage(FILE *f)
 		"usage: bitnet-bench e2e [--model TERNARY.gguf] [--baseline F16.gguf]\n"
 		"         [--workdir DIR] [--prompt N] [--gen N] [--reps N] [--threads 1|2|1,2]\n"
 		"         [--no-baseline] [--keep] [--head auto|file|q8|q4]\n"
-		"         [--pack auto|r16|t5|dual]\n"
+		"         [--pack auto|r16|t5|dual|lut3|dual-lut3]\n"
 		"Without --model/--baseline, bitnet-mkmodel writes the 2B-4T shape (I2_S, and\n"
 		"F16 linears for the baseline) into --workdir (default /var/tmp).\n");
 }

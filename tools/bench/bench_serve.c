@@ -301,7 +301,7 @@ static void usage(FILE *f)
 		"usage: bitnet-bench serve [--model M.gguf | --shape 2b4t|small|tiny] [--workdir DIR]\n"
 		"         [--sessions 1,2,4,8,16] [--tokens N] [--prompt N] [--threads N] [--reps N]\n"
 		"         [--engine-only | --both] [--long-prompt WORDS [--prefill-chunk N]]\n"
-		"         [--driver serve-driver.py] [--keep] [--pack auto|r16|t5|dual]\n"
+		"         [--driver serve-driver.py] [--keep] [--pack auto|r16|t5|dual|lut3|dual-lut3]\n"
 		"Without --model, bitnet-mkmodel writes the shape (default 2b4t) into --workdir\n"
 		"(default /var/tmp). --prompt is words through the daemon, tokens in the engine.\n"
 		"--long-prompt: a prompt of WORDS words arrives while the sessions decode; their\n"

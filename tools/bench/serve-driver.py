@@ -4,7 +4,7 @@
 
     serve-driver.py MODEL --sessions 1,2,4 --tokens N --prompt WORDS
                     [--threads T] [--reps R] [--long-prompt WORDS] [--prefill-chunk N]
-                    [--pack auto|r16|t5|dual]
+                    [--pack auto|r16|t5|dual|lut3|dual-lut3]
 
 Starts a private dbus-daemon and bitnetd (tests/integration/daemon/harness.py),
 then for each B, B clients (one session each, each its own prompt) submit at

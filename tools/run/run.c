@@ -52,7 +52,8 @@ static void usage(FILE *f)
 		   "  perplexity: --perplexity FILE [--ctx N] [--chunks N] [--all-positions]\n"
 		   "  tokenize:   --tokenize TEXT | --tokenize-file FILE [--no-bos] [--special]\n"
 		   "  common:     --backend cpu|kmod|auto  --threads N  --quiet\n"
-		   "              --head auto|file|q8|q4  --pack auto|r16|t5|dual  --dense\n"
+		   "              --head auto|file|q8|q4  --pack auto|r16|t5|dual|lut3|dual-lut3\n"
+		   "              --dense\n"
 		   "              --attach NAME (bitnetd's model NAME's weights, same file)\n");
 }
 
@@ -629,7 +630,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			break;
 		case OPT_PACK:
 			if (bn_pack_kind_parse(optarg, &o->load.pack))
-				return bad("--pack (auto, r16, t5 or dual)");
+				return bad("--pack (auto, r16, t5, dual, lut3 or dual-lut3)");
 			break;
 		case OPT_DENSE:
 			o->load.dense = true;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The "cpu" backend: weights repacked once into the compute core's
- * execution layout (R16, T5 or both: enum bn_pack_kind), matmuls split in
- * row tiles over the core's pool.
+ * execution layouts (R16, T5, LUT3 or two of them: enum bn_pack_kind),
+ * matmuls split in row tiles over the core's pool.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -17,6 +17,8 @@
 #define CPU_MULTI_MAX 4 /* weights in one dispatch */
 /* dual: T5 for matmuls of up to this many tokens (T5 loses from 2 on) */
 #define CPU_DUAL_T5_TOKENS 1
+/* dual-lut3: LUT3 up to this many (docs/performance.md, LUT3) */
+#define CPU_DUAL_LUT3_TOKENS 3
 
 /*
  * Weights are carved out of large 2 MiB-aligned chunks that ask for
@@ -34,9 +36,9 @@ struct cpu_chunk {
 	size_t size, used;
 };
 
-/* A weight in one or both layouts (data NULL: not held in that one). */
+/* A weight in its layouts (data NULL: not held in that one). */
 struct cpu_weight {
-	struct bnc_matrix r16, t5;
+	struct bnc_matrix r16, t5, lut3;
 };
 
 struct cpu_backend {
@@ -44,7 +46,7 @@ struct cpu_backend {
 	struct bnc_pool *pool;
 	bool own_pool;
 	enum bnc_isa isa;
-	enum bn_pack_kind pack; /* resolved: R16, T5 or DUAL */
+	enum bn_pack_kind pack; /* resolved: not AUTO */
 	struct cpu_weight *w;
 	uint32_t n_w, cap_w;
 	uint64_t bytes;
@@ -110,8 +112,10 @@ static int cpu_add_weight(struct bn_backend *b, unsigned int fmt, uint32_t rows,
 {
 	struct cpu_backend *c = cpu_of(b);
 	/* T5's kernels are exact up to BNC_T5_MAX_COLS; wider ones stay R16 */
-	bool t5 = c->pack != BN_PACK_R16 && bnc_layout_size(BNC_LAYOUT_T5, rows, cols);
-	bool r16 = c->pack != BN_PACK_T5 || !t5;
+	bool t5 = (c->pack == BN_PACK_T5 || c->pack == BN_PACK_DUAL) &&
+		  bnc_layout_size(BNC_LAYOUT_T5, rows, cols);
+	bool lut3 = c->pack == BN_PACK_LUT3 || c->pack == BN_PACK_DUAL_LUT3;
+	bool r16 = c->pack == BN_PACK_DUAL_LUT3 || (!lut3 && (c->pack != BN_PACK_T5 || !t5));
 	struct cpu_weight *w;
 	int rc = 0;
 
@@ -132,6 +136,8 @@ static int cpu_add_weight(struct bn_backend *b, unsigned int fmt, uint32_t rows,
 		rc = cpu_repack(c, BNC_LAYOUT_R16, fmt, rows, cols, data, bytes, &w->r16);
 	if (!rc && t5)
 		rc = cpu_repack(c, BNC_LAYOUT_T5, fmt, rows, cols, data, bytes, &w->t5);
+	if (!rc && lut3)
+		rc = cpu_repack(c, BNC_LAYOUT_LUT3, fmt, rows, cols, data, bytes, &w->lut3);
 	if (rc)
 		return rc; /* an R16 copy made is kept in its chunk, unused */
 	*id = c->n_w++;
@@ -147,6 +153,8 @@ static const struct bnc_matrix *cpu_pick(const struct cpu_backend *c, bn_weight_
 	if (id >= c->n_w)
 		return NULL;
 	w = &c->w[id];
+	if (w->lut3.data && (!w->r16.data || n_tokens <= CPU_DUAL_LUT3_TOKENS))
+		return &w->lut3;
 	if (w->t5.data && (!w->r16.data || n_tokens <= CPU_DUAL_T5_TOKENS))
 		return &w->t5;
 	return &w->r16;
@@ -280,10 +288,8 @@ int bn_backend_cpu_new_shared(struct bnc_pool *pool, enum bn_pack_kind pack,
 int bn_pack_kind_parse(const char *name, enum bn_pack_kind *kind)
 {
 	static const char *const names[] = {
-		[BN_PACK_AUTO] = "auto",
-		[BN_PACK_R16] = "r16",
-		[BN_PACK_T5] = "t5",
-		[BN_PACK_DUAL] = "dual",
+		[BN_PACK_AUTO] = "auto", [BN_PACK_R16] = "r16",	  [BN_PACK_T5] = "t5",
+		[BN_PACK_DUAL] = "dual", [BN_PACK_LUT3] = "lut3", [BN_PACK_DUAL_LUT3] = "dual-lut3",
 	};
 	int i = bn_name_index(name, names, sizeof(names) / sizeof(names[0]));
 
@@ -293,12 +299,17 @@ int bn_pack_kind_parse(const char *name, enum bn_pack_kind *kind)
 	return 0;
 }
 
-/* AUTO is R16: see enum bn_pack_kind. */
+/*
+ * AUTO is R16: see enum bn_pack_kind. The LUT3 kinds need AVX-512 for
+ * their kernel; elsewhere they are R16.
+ */
 enum bn_pack_kind bn_pack_resolve(enum bn_pack_kind kind)
 {
-	if (kind != BN_PACK_AUTO)
-		return kind;
-	return BN_PACK_R16;
+	bool lut = bnc_isa_best() == BNC_ISA_AVX512_VNNI;
+
+	if (kind == BN_PACK_AUTO || ((kind == BN_PACK_LUT3 || kind == BN_PACK_DUAL_LUT3) && !lut))
+		return BN_PACK_R16;
+	return kind;
 }
 
 const char *bn_pack_name(enum bn_pack_kind kind)
@@ -308,6 +319,10 @@ const char *bn_pack_name(enum bn_pack_kind kind)
 		return "T5";
 	case BN_PACK_DUAL:
 		return "R16+T5";
+	case BN_PACK_LUT3:
+		return "LUT3";
+	case BN_PACK_DUAL_LUT3:
+		return "R16+LUT3";
 	default:
 		return "R16";
 	}

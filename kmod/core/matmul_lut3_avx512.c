@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AVX-512 kernel on the LUT3 layout (bnc_internal.h) and its table build.
+ * Word vector v of a chunk holds 32 rows' pattern indices of 3 column
+ * triples; vpermw(v >> 5s, table) picks each row's sum over triple s for
+ * one token: 96 multiply-adds per vpermw, where vpdpbusd does 64, and
+ * vpermw issues once a cycle like vpdpbusd. Sums of one word are at most
+ * 3 * 384 in magnitude, so up to BNC_LUT3_WIDEN words add in s16 (vpaddw,
+ * twice a cycle) before they are widened into the s32 outputs: exact, the
+ * same integers as R16. The kernel needs only AVX512BW (every VNNI CPU has
+ * it). Integer SIMD only; the kernel build runs it inside
+ * kernel_fpu_begin().
+ */
+#include "bnc_internal.h"
+#include <immintrin.h>
+
+#define BNC_LUT3_WIDEN		28	/* 28 * 3 * 384 = 32256 < 2^15 */
+#define BNC_LUT3_KGROUP		14	/* words per pass of the batch walk */
+#define BNC_LUT3_PREFETCH	4096	/* as R16's decode: into L2, 4 KiB ahead */
+/*
+ * Batches of 16+ tokens on K up to this: each pass's words for all groups
+ * of 8 tokens at once (weights read once), else group after group. 2
+ * threads, 16 and 64 tokens, alternating (load average 2.6-3.1): 6912 x
+ * 2560 8-10% faster at once, 2560 x 6912 30-45% slower (its 16 tokens'
+ * tables, 2.4 MB, are past L2; why that costs so much is not understood).
+ */
+#define BNC_LUT3_SHARED_MAX_COLS 4096
+
+/*
+ * One load of a table into a register for all the row blocks that use it,
+ * and vpaddw into the accumulator in place: gcc 12 otherwise folds the load
+ * into every vpermw and copies accumulators around the adds (measured in a
+ * standalone prototype: 38-64 multiply-adds a cycle without these, ~75
+ * with).
+ */
+static __always_inline __m512i bnc_lut3_load(const s16 *p)
+{
+	__m512i v;
+
+	asm("vmovdqa64 %1, %0" : "=v"(v) : "m"(*(const __m512i *)p));
+	return v;
+}
+
+static __always_inline void bnc_lut3_add(__m512i *acc, __m512i v)
+{
+	asm("vpaddw %1, %0, %0" : "+v"(*acc) : "v"(v));
+}
+
+/* The tile a kernel call computes, for one group of tokens. */
+struct bnc_lut3_tile {
+	const u8 *data;
+	size_t bb;		/* bytes per row block */
+	const s16 *lut;		/* the group's first token's table of triple 0 */
+	size_t gstride;		/* s16 from one triple's tables to the next's */
+	u32 chunks;
+	u32 row_begin, row_end;
+	s32 *out;		/* the group's first token, row row_begin */
+	size_t out_stride;
+};
+
+/* Rows of block @b inside [row_begin, row_end), as a lane mask. */
+static __always_inline u32 bnc_lut3_mask(const struct bnc_lut3_tile *tl, u32 b)
+{
+	u32 base = b * BNC_LUT3_ROWS;
+	u32 lo = tl->row_begin > base ? tl->row_begin - base : 0;
+	u32 hi = tl->row_end - base < BNC_LUT3_ROWS ? tl->row_end - base : BNC_LUT3_ROWS;
+
+	return (u32)((1ull << hi) - (1ull << lo));
+}
+
+/*
+ * 32 s16 sums widened and stored (@first: the tile's first words) or added
+ * into o[0..31], lanes outside @mask untouched (o may start before the
+ * tile: a tile may begin mid-block, and masked lanes are never accessed).
+ */
+static __always_inline void bnc_lut3_flush(__m512i acc, s32 *o, u32 mask, int first)
+{
+	__m512i lo = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc));
+	__m512i hi = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc, 1));
+	const __mmask16 ml = (__mmask16)mask, mh = (__mmask16)(mask >> 16);
+
+	if (!first) {
+		lo = _mm512_add_epi32(lo, _mm512_maskz_loadu_epi32(ml, o));
+		hi = _mm512_add_epi32(hi, _mm512_maskz_loadu_epi32(mh, o + 16));
+	}
+	_mm512_mask_storeu_epi32(o, ml, lo);
+	_mm512_mask_storeu_epi32(o + 16, mh, hi);
+}
+
+/*
+ * @R row blocks from @b for @T tokens over words [j0, j1): each table is
+ * loaded once and used by the R blocks, each shifted index vector by the T
+ * tokens. The R * T accumulators @acc, R words @v and R indices @ix stay
+ * in registers (the caller sizes them). Each word's lines are prefetched
+ * @prefetch bytes ahead.
+ */
+static __always_inline void bnc_lut3_span(const struct bnc_lut3_tile *tl, u32 b, u32 j0, u32 j1,
+					  const int R, const int T, size_t prefetch, __m512i *acc,
+					  __m512i *v, __m512i *ix)
+{
+	const u8 *wb = tl->data + b * tl->bb;
+	s32 *o = tl->out + ((long)b * BNC_LUT3_ROWS - (long)tl->row_begin);
+	u32 j, jj, e, mask[4];
+	__m512i tab;
+	int r, t, s;
+
+#pragma GCC unroll 4
+	for (r = 0; r < R; r++)
+		mask[r] = bnc_lut3_mask(tl, b + r);
+	for (j = j0; j < j1; j = e) {
+		e = j + BNC_LUT3_WIDEN < j1 ? j + BNC_LUT3_WIDEN : j1;
+#pragma GCC unroll 32
+		for (r = 0; r < R * T; r++)
+			acc[r] = _mm512_setzero_si512();
+		for (jj = j; jj < e; jj++) {
+#pragma GCC unroll 4
+			for (r = 0; r < R; r++) {
+				const u8 *p = wb + r * tl->bb + (size_t)jj * BNC_CHUNK_BYTES;
+
+				v[r] = _mm512_load_si512(p);
+				__builtin_prefetch(p + prefetch, 0, 2);
+			}
+#pragma GCC unroll 3
+			for (s = 0; s < 3; s++) {
+				const s16 *tg = tl->lut + (size_t)(3 * jj + s) * tl->gstride;
+
+#pragma GCC unroll 4
+				for (r = 0; r < R; r++)
+					ix[r] = s ? _mm512_srli_epi16(v[r], 5 * s) : v[r];
+#pragma GCC unroll 8
+				for (t = 0; t < T; t++) {
+					tab = bnc_lut3_load(tg + t * BNC_LUT3_LANES);
+#pragma GCC unroll 4
+					for (r = 0; r < R; r++)
+						bnc_lut3_add(&acc[r * T + t],
+							     _mm512_permutexvar_epi16(ix[r], tab));
+				}
+			}
+		}
+#pragma GCC unroll 4
+		for (r = 0; r < R; r++)
+#pragma GCC unroll 8
+			for (t = 0; t < T; t++)
+				bnc_lut3_flush(acc[r * T + t],
+					       o + t * tl->out_stride + r * BNC_LUT3_ROWS, mask[r],
+					       j == 0);
+	}
+}
+
+/*
+ * One function per (R, T) used, each with arrays of its own size: all
+ * inlined into one kernel made a stack frame of 4 KiB in the kernel build.
+ */
+typedef void (*bnc_lut3_span_fn)(const struct bnc_lut3_tile *tl, u32 b, u32 j0, u32 j1,
+				 size_t prefetch);
+
+#define BNC_LUT3_SPAN(r, t)                                                                     \
+	static noinline void bnc_lut3_span_##r##x##t(const struct bnc_lut3_tile *tl, u32 b,     \
+						     u32 j0, u32 j1, size_t prefetch)           \
+	{                                                                                       \
+		__m512i acc[(r) * (t)], v[r], ix[r];                                            \
+												\
+		bnc_lut3_span(tl, b, j0, j1, r, t, prefetch, acc, v, ix);                       \
+	}
+
+BNC_LUT3_SPAN(3, 8)
+BNC_LUT3_SPAN(1, 8)
+BNC_LUT3_SPAN(4, 4)
+BNC_LUT3_SPAN(1, 4)
+BNC_LUT3_SPAN(4, 2)
+BNC_LUT3_SPAN(1, 2)
+BNC_LUT3_SPAN(4, 1)
+BNC_LUT3_SPAN(1, 1)
+
+/*
+ * Blocks [b0, b1) for a group of tokens: @span for @R blocks at a time,
+ * @span1 for the last ones. Batches (@kouter) go over K in passes of
+ * BNC_LUT3_KGROUP words, each over all the blocks: the pass's tables
+ * (14 words x 3 triples x 8 tokens x 64 bytes = 21 KiB) stay in L1 for
+ * every block instead of all of K's tables streaming through L2 per block.
+ * Decode-sized groups are memory-bound: each block group once through all
+ * of K, several DRAM streams prefetched as in R16.
+ */
+static void bnc_lut3_walk(const struct bnc_lut3_tile *tl, u32 b0, u32 b1, bnc_lut3_span_fn span,
+			  bnc_lut3_span_fn span1, u32 R, int kouter, u32 groups, u32 T)
+{
+	/* batches: the next pass's words, into L2 during this pass */
+	const size_t next = BNC_LUT3_KGROUP * BNC_CHUNK_BYTES;
+	struct bnc_lut3_tile tg = *tl;
+	u32 j0, j1, b, g;
+
+	if (!kouter) {
+		for (b = b0; b + R <= b1; b += R)
+			span(tl, b, 0, tl->chunks, BNC_LUT3_PREFETCH);
+		for (; b < b1; b++)
+			span1(tl, b, 0, tl->chunks, BNC_LUT3_PREFETCH);
+		return;
+	}
+	for (j0 = 0; j0 < tl->chunks; j0 = j1) {
+		j1 = j0 + BNC_LUT3_KGROUP < tl->chunks ? j0 + BNC_LUT3_KGROUP : tl->chunks;
+		for (b = b0; b < b1; b += R) {
+			R = b + R <= b1 ? R : 1;
+			/* the blocks' words of the pass, in L1, for every group */
+			for (g = 0; g < groups; g++) {
+				tg.lut = tl->lut + (size_t)g * T * BNC_LUT3_LANES;
+				tg.out = tl->out + (size_t)g * T * tl->out_stride;
+				(R > 1 ? span : span1)(&tg, b, j0, j1, next);
+			}
+		}
+	}
+}
+
+void bnc_kernel_lut3_avx512(const struct bnc_matrix *w, const s16 *lut, u32 ntab, u32 ntok,
+			    u32 row_begin, u32 row_end, s32 *out, size_t out_stride)
+{
+	struct bnc_lut3_tile tl = {
+		.data = w->data,
+		.bb = bnc_lut3_block_bytes(w->cols),
+		.gstride = (size_t)ntab * BNC_LUT3_LANES,
+		.chunks = bnc_lut3_chunks(w->cols),
+		.row_begin = row_begin,
+		.row_end = row_end,
+		.out_stride = out_stride,
+	};
+	u32 b0 = row_begin / BNC_LUT3_ROWS, b1 = bnc_lut3_blocks(row_end), n = ntok / 8 * 8;
+	u32 per = w->cols <= BNC_LUT3_SHARED_MAX_COLS ? n / 8 : 1, g;
+
+	/* groups of 8 tokens: all in each walk, or one walk each */
+	for (g = 0; g < n / 8; g += per) {
+		tl.lut = lut + (size_t)g * 8 * BNC_LUT3_LANES;
+		tl.out = out + g * 8 * out_stride;
+		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_3x8, bnc_lut3_span_1x8, 3, 1, per, 8);
+	}
+	tl.lut = lut + (size_t)n * BNC_LUT3_LANES;
+	tl.out = out + n * out_stride;
+	if (n + 4 <= ntok) {
+		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_4x4, bnc_lut3_span_1x4, 4, 1, 1, 4);
+		n += 4;
+		tl.lut += 4 * BNC_LUT3_LANES;
+		tl.out += 4 * out_stride;
+	}
+	if (n + 2 <= ntok) {
+		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_4x2, bnc_lut3_span_1x2, 4, 0, 1, 2);
+		n += 2;
+		tl.lut += 2 * BNC_LUT3_LANES;
+		tl.out += 2 * out_stride;
+	}
+	if (n < ntok)
+		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_4x1, bnc_lut3_span_1x1, 4, 0, 1, 1);
+}
+
+/* Digit d of pattern p, less 1 (the weight), for p < 27; lanes 27..31 0. */
+static const s16 bnc_lut3_digits[3][BNC_LUT3_LANES] = {
+	{ -1, 0, 1, -1, 0, 1, -1, 0, 1, -1, 0, 1, -1, 0, 1, -1,
+	  0, 1, -1, 0, 1, -1, 0, 1, -1, 0, 1, 0, 0, 0, 0, 0 },
+	{ -1, -1, -1, 0, 0, 0, 1, 1, 1, -1, -1, -1, 0, 0, 0, 1,
+	  1, 1, -1, -1, -1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0 },
+	{ -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0,
+	  0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0 },
+};
+
+/* Each table: d0 * x0 + d1 * x1 + d2 * x2 with x_d broadcast. */
+void bnc_lut3_build_avx512(const struct bnc_act *x, u32 g_begin, u32 g_end, s16 *lut)
+{
+	const __m512i d0 = _mm512_loadu_si512(bnc_lut3_digits[0]);
+	const __m512i d1 = _mm512_loadu_si512(bnc_lut3_digits[1]);
+	const __m512i d2 = _mm512_loadu_si512(bnc_lut3_digits[2]);
+	u32 g, t, k = x->k;
+	s16 v[3];
+
+	for (g = g_begin; g < g_end; g++) {
+		for (t = 0; t < x->n; t++) {
+			const s8 *q = x->q + (size_t)t * k + 3 * g;
+			__m512i tab;
+
+			if (3 * g + 3 <= k) {
+				v[0] = q[0];
+				v[1] = q[1];
+				v[2] = q[2];
+			} else {
+				v[0] = 3 * g < k ? q[0] : 0;
+				v[1] = 3 * g + 1 < k ? q[1] : 0;
+				v[2] = 0;
+			}
+			tab = _mm512_add_epi16(_mm512_mullo_epi16(d0, _mm512_set1_epi16(v[0])),
+					       _mm512_mullo_epi16(d1, _mm512_set1_epi16(v[1])));
+			tab = _mm512_add_epi16(tab, _mm512_mullo_epi16(d2, _mm512_set1_epi16(v[2])));
+			_mm512_store_si512(lut + ((size_t)g * x->n + t) * BNC_LUT3_LANES, tab);
+		}
+	}
+}
