@@ -19,8 +19,8 @@
 #define BNC_MAX_TASKS 0xffff
 #define BNC_TASKS_PER_THREAD 16
 /*
- * LUT3 matmuls build their tables first, for at most this many tokens at a
- * time (2.4 MB for K = 6912): larger batches go through in groups.
+ * LUT3 tables are built for at most this many tokens at a time (2.4 MB for
+ * K = 6912): larger batches go through in groups.
  */
 #define BNC_LUT3_GROUP 16
 /*
@@ -256,13 +256,6 @@ struct bnc_pool_mm {
 	atomic_int ret;
 };
 
-/*
- * Task @index of @count takes an equal share of the weights' row blocks, in
- * order. Several tasks per thread let a thread that runs late (or not at
- * all) cost only its share, and keep the wait at the end of a job (the
- * other thread finishing its last task) short: a decode step makes ~150
- * matmul dispatches, and 16 tasks per thread measured ~2% faster than 4.
- */
 /* A thread's LUT3 tables: the last ones it built, kept for its next tiles. */
 struct bnc_lut3_tls {
 	s16 *lut;
@@ -330,6 +323,13 @@ static const s16 *bnc_lut3_tables(const struct bnc_pool_mm *mm, int *ret)
 	return t->lut;
 }
 
+/*
+ * Task @index of @count takes an equal share of the weights' row blocks, in
+ * order. Several tasks per thread let a thread that runs late (or not at
+ * all) cost only its share, and keep the wait at the end of a job (the
+ * other thread finishing its last task) short: a decode step makes ~150
+ * matmul dispatches, and 16 tasks per thread measured ~2% faster than 4.
+ */
 static void bnc_pool_mm_tile(void *p, int index, int count)
 {
 	struct bnc_pool_mm *mm = p;
@@ -386,9 +386,8 @@ static int bnc_pool_mm_run(struct bnc_pool *pool, struct bnc_pool_mm *mm, u32 pe
 }
 
 /*
- * LUT3 matmuls: tables for a group of tokens built over the threads into
- * the pool's buffer, then the row tiles of that group (every tile shares
- * the tables: each matmul builds them once).
+ * LUT3 matmuls, a group of tokens at a time: each thread builds the group's
+ * tables on its first tile (bnc_lut3_tables()), then the row tiles.
  */
 static int bnc_pool_mm_lut3(struct bnc_pool *pool, struct bnc_pool_mm *mm)
 {
