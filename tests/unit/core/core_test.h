@@ -73,22 +73,41 @@ static inline void test_ref_matmul(const s8 *t, u32 rows, u32 cols, const s8 *q,
 		}
 }
 
-/* A matrix in the execution layout built from codes (via I2_S). */
-static inline int test_make_matrix(const s8 *t, u32 rows, u32 cols, u32 scale_bits,
-				   struct bnc_matrix *w)
+/* A weight scale for tests that do not look at it (0.05). */
+#define TEST_SCALE 0x3d4cc000
+
+/* Random activations, the whole int8 range. */
+static inline void test_random_q(s8 *q, size_t n)
 {
-	size_t bytes = bnc_packed_size(BNC_FMT_I2_S, rows, cols);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		q[i] = (s8)(test_rand() & 0xff);
+}
+
+/* Codes @t packed in @fmt, then repacked into @layout. */
+static inline int test_make_layout(const s8 *t, u32 rows, u32 cols, unsigned int fmt, u32 layout,
+				   u32 scale_bits, struct bnc_matrix *w)
+{
+	size_t bytes = bnc_packed_size(fmt, rows, cols);
 	void *packed = test_alloc(bytes);
 	int ret;
 
-	ret = bnc_pack(BNC_FMT_I2_S, t, rows, cols, scale_bits, packed, bytes);
+	ret = bnc_pack(fmt, t, rows, cols, scale_bits, packed, bytes);
 	w->rows = rows;
 	w->cols = cols;
-	w->data = test_alloc(bnc_exec_size(rows, cols));
+	w->data = test_alloc(bnc_layout_size(layout, rows, cols));
 	if (!ret)
-		ret = bnc_repack(w, BNC_FMT_I2_S, packed, bytes);
+		ret = bnc_repack_layout(w, layout, fmt, packed, bytes);
 	free(packed);
 	return ret;
+}
+
+/* A matrix in the R16 execution layout built from codes (via I2_S). */
+static inline int test_make_matrix(const s8 *t, u32 rows, u32 cols, u32 scale_bits,
+				   struct bnc_matrix *w)
+{
+	return test_make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_R16, scale_bits, w);
 }
 
 #endif /* BNC_CORE_TEST_H */

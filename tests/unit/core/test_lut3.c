@@ -14,32 +14,6 @@
 
 static const unsigned int src_fmts[] = { BNC_FMT_I2_S, BNC_FMT_TQ2_0, BNC_FMT_TQ1_0 };
 
-static void random_q(s8 *q, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		q[i] = (s8)(test_rand() & 0xff);
-}
-
-/* @t packed in @fmt, then repacked into @layout. */
-static int make_layout(const s8 *t, u32 rows, u32 cols, unsigned int fmt, u32 layout,
-		       struct bnc_matrix *w)
-{
-	size_t bytes = bnc_packed_size(fmt, rows, cols);
-	void *packed = test_alloc(bytes);
-	int ret;
-
-	ret = bnc_pack(fmt, t, rows, cols, 0x3d4cc000, packed, bytes);
-	w->rows = rows;
-	w->cols = cols;
-	w->data = test_alloc(bnc_layout_size(layout, rows, cols));
-	if (!ret)
-		ret = bnc_repack_layout(w, layout, fmt, packed, bytes);
-	free(packed);
-	return ret;
-}
-
 /* Tables of all tokens of @x built with @isa in one call. */
 static s16 *make_tables(enum bnc_isa isa, const struct bnc_act *x)
 {
@@ -65,7 +39,7 @@ static void test_tables(void)
 		struct bnc_act x = { .n = n, .k = k, .q = q };
 		s16 *ref, *fast;
 
-		random_q(q, (size_t)n * k);
+		test_random_q(q, (size_t)n * k);
 		q[0] = -128;
 		q[k - 1] = 127;
 		ref = make_tables(BNC_ISA_SCALAR, &x);
@@ -160,11 +134,12 @@ static void test_matmul(enum bnc_isa isa)
 		int ok;
 
 		test_random_t(t, rows, cols, 1);
-		random_q(q, (size_t)MAX_TOK * cols);
+		test_random_q(q, (size_t)MAX_TOK * cols);
 		for (n = 0; n < MAX_TOK; n++)
 			sigma[n] = 0.5f + n;
-		ok = !make_layout(t, rows, cols, fmt, BNC_LAYOUT_LUT3, &wl);
-		ok &= !make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_R16, &w16);
+		ok = !test_make_layout(t, rows, cols, fmt, BNC_LAYOUT_LUT3, TEST_SCALE, &wl);
+		ok &= !test_make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_R16, TEST_SCALE,
+					&w16);
 		for (n = 1; ok && n <= 17; n++)
 			ok &= check_tokens(isa, t, rows, cols, q, sigma, n, &wl, &w16);
 		/* the scalar reference is slow: 70 tokens on the SIMD paths only */
@@ -198,7 +173,7 @@ static void test_extremes(enum bnc_isa isa)
 
 	for (i = 0; i < rows * cols; i++)
 		t[i] = i / cols % 2 ? 1 : -1;
-	ok = !make_layout(t, rows, cols, BNC_FMT_TQ2_0, BNC_LAYOUT_LUT3, &w);
+	ok = !test_make_layout(t, rows, cols, BNC_FMT_TQ2_0, BNC_LAYOUT_LUT3, TEST_SCALE, &w);
 	for (f = 0; ok && f < ARRAY_SIZE(fills); f++) {
 		for (n = 1; n <= 9; n += 4) {
 			struct bnc_act x = { .n = n, .k = cols, .q = q };
@@ -232,9 +207,10 @@ static void test_tiles(enum bnc_isa isa)
 	int ok;
 
 	test_random_t(t, rows, cols, 0);
-	random_q(q, (size_t)n * cols);
+	test_random_q(q, (size_t)n * cols);
 	x.lut = make_tables(isa, &x);
-	ok = x.lut && !make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_LUT3, &w);
+	ok = x.lut &&
+	     !test_make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_LUT3, TEST_SCALE, &w);
 	test_ref_matmul(t, rows, cols, q, n, ref);
 	memset(out, 0xa5, (size_t)n * rows * 4);
 	for (r = 0; ok && r < rows; r = e) {
@@ -268,7 +244,7 @@ static void test_pool(void)
 	struct bnc_pool *pool = bnc_pool_new(2);
 	int ok = pool != NULL;
 
-	random_q(q, (size_t)MAX_TOK * cols);
+	test_random_q(q, (size_t)MAX_TOK * cols);
 	for (i = 0; i < MAX_TOK; i++)
 		sigma[i] = 1.0f;
 	for (i = 0; i < 3; i++) {
@@ -276,7 +252,8 @@ static void test_pool(void)
 		ref[i] = test_alloc((size_t)MAX_TOK * rows[i] * 4);
 		out[i] = test_alloc((size_t)MAX_TOK * rows[i] * 4);
 		test_random_t(t[i], rows[i], cols, 0);
-		ok &= !make_layout(t[i], rows[i], cols, BNC_FMT_I2_S, BNC_LAYOUT_LUT3, &w[i]);
+		ok &= !test_make_layout(t[i], rows[i], cols, BNC_FMT_I2_S, BNC_LAYOUT_LUT3,
+					TEST_SCALE, &w[i]);
 		test_ref_matmul(t[i], rows[i], cols, q, MAX_TOK, ref[i]);
 	}
 	for (c = 0; ok && c < ARRAY_SIZE(ns); c++) {
@@ -317,7 +294,8 @@ static void test_repack(void)
 
 	test_random_t(t, rows, cols, 1);
 	for (f = 0; f < ARRAY_SIZE(src_fmts); f++) {
-		ok &= !make_layout(t, rows, cols, src_fmts[f], BNC_LAYOUT_LUT3, &w);
+		ok &= !test_make_layout(t, rows, cols, src_fmts[f], BNC_LAYOUT_LUT3, TEST_SCALE,
+					&w);
 		ok &= w.layout == BNC_LAYOUT_LUT3;
 		memset(back, 9, n);
 		ok &= !bnc_unpack(BNC_FMT_EXEC, w.data, esz, rows, cols, back, &scale);
@@ -335,7 +313,7 @@ static void test_repack(void)
 	t = test_alloc(n);
 	back = test_alloc(n);
 	test_random_t(t, rows, cols, 0);
-	ok &= !make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_LUT3, &w);
+	ok &= !test_make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_LUT3, TEST_SCALE, &w);
 	ok &= !bnc_unpack(BNC_FMT_EXEC, w.data, esz, rows, cols, back, &scale);
 	ok &= !memcmp(t, back, n);
 	free(w.data);
@@ -367,7 +345,7 @@ static void test_validate(void)
 	int ok;
 
 	test_random_t(t, rows, cols, 0);
-	ok = !make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_LUT3, &w);
+	ok = !test_make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_LUT3, TEST_SCALE, &w);
 	memcpy(stored, w.data, esz);
 	ok &= !load_lut3(stored, rows, cols);
 	tap_ok(ok, "LUT3: a stored buffer loads as BNC_FMT_EXEC");

@@ -33,14 +33,6 @@ static const struct mm_case random_cases[] = {
 	{ 309, 384, 1, 1 },
 };
 
-static void random_q(s8 *q, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		q[i] = (s8)(test_rand() & 0xff);
-}
-
 /* Whole matrix in one tile on @isa equals the definition? */
 static int check_case(enum bnc_isa isa, const s8 *t, u32 rows, u32 cols, const s8 *q, u32 n)
 {
@@ -71,7 +63,7 @@ static void test_random(enum bnc_isa isa)
 		s8 *q = test_alloc((size_t)mc->n * mc->cols);
 
 		test_random_t(t, mc->rows, mc->cols, mc->zero_rows);
-		random_q(q, (size_t)mc->n * mc->cols);
+		test_random_q(q, (size_t)mc->n * mc->cols);
 		if (!check_case(isa, t, mc->rows, mc->cols, q, mc->n)) {
 			printf("# %s: %u x %u, N %u differs\n", bnc_isa_name(isa), mc->rows,
 			       mc->cols, mc->n);
@@ -91,7 +83,7 @@ static void test_all_n(enum bnc_isa isa)
 	int ok = 1;
 
 	test_random_t(t, rows, cols, 0);
-	random_q(q, 67 * cols);
+	test_random_q(q, 67 * cols);
 	for (n = 1; n <= 67; n++)
 		ok &= check_case(isa, t, rows, cols, q, n);
 	tap_ok(ok, "%s: N = 1..67 match the definition", bnc_isa_name(isa));
@@ -104,7 +96,7 @@ static void test_all_n(enum bnc_isa isa)
 	t = test_alloc(rows * cols);
 	q = test_alloc(17 * cols);
 	test_random_t(t, rows, cols, 0);
-	random_q(q, 17 * cols);
+	test_random_q(q, 17 * cols);
 	for (ok = 1, n = 1; n <= 17; n++)
 		ok &= check_case(isa, t, rows, cols, q, n);
 	tap_ok(ok, "%s: N = 1..17 over 6 row blocks match the definition", bnc_isa_name(isa));
@@ -163,7 +155,7 @@ static void test_tiles(enum bnc_isa isa)
 	int ok;
 
 	test_random_t(t, rows, cols, 0);
-	random_q(q, n * cols);
+	test_random_q(q, n * cols);
 	test_ref_matmul(t, rows, cols, q, n, ref);
 	ok = !test_make_matrix(t, rows, cols, 0x3f800000, &w);
 	for (rstep = 16; rstep <= 144; rstep += 64) {
@@ -200,7 +192,7 @@ static void test_f32(enum bnc_isa isa)
 	int ok = 1;
 
 	test_random_t(t, rows, cols, 1);
-	random_q(q, n * cols);
+	test_random_q(q, n * cols);
 	for (i = 0; i < n; i++) {
 		sigma[i] = 127.0f / (0.01f + (float)(test_rand() % 1000) / 7.0f);
 		sums[i] = 0;
@@ -260,7 +252,7 @@ static void test_bad_input(void)
 	int ok = 1;
 
 	test_random_t(t, rows, cols, 0);
-	random_q(q, 2 * cols);
+	test_random_q(q, 2 * cols);
 	ok &= !test_make_matrix(t, rows, cols, 0x3f800000, &w);
 	ok &= bnc_check_shape(rows, 100) == -EINVAL && bnc_check_shape(rows, 0) == -EINVAL;
 	ok &= bnc_check_shape(0, 128) == -EINVAL && bnc_check_shape(1, 128 + 64) == -EINVAL;

@@ -58,32 +58,6 @@ static void test_decode_exhaustive(void)
 	tap_ok(ok_m, "T5: the kernels' plane decodes agree with (3m) >> 8 for all 256 bytes");
 }
 
-static void random_q(s8 *q, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		q[i] = (s8)(test_rand() & 0xff);
-}
-
-/* @t packed in @fmt, then repacked into @layout. */
-static int make_layout(const s8 *t, u32 rows, u32 cols, unsigned int fmt, u32 layout,
-		       struct bnc_matrix *w)
-{
-	size_t bytes = bnc_packed_size(fmt, rows, cols);
-	void *packed = test_alloc(bytes);
-	int ret;
-
-	ret = bnc_pack(fmt, t, rows, cols, 0x3d4cc000, packed, bytes);
-	w->rows = rows;
-	w->cols = cols;
-	w->data = test_alloc(bnc_layout_size(layout, rows, cols));
-	if (!ret)
-		ret = bnc_repack_layout(w, layout, fmt, packed, bytes);
-	free(packed);
-	return ret;
-}
-
 struct t5_case {
 	u32 rows, cols;
 };
@@ -114,11 +88,12 @@ static void test_matmul(enum bnc_isa isa)
 		int ok;
 
 		test_random_t(t, rows, cols, 1);
-		random_q(q, (size_t)17 * cols);
+		test_random_q(q, (size_t)17 * cols);
 		for (n = 0; n < 17; n++)
 			sigma[n] = 0.5f + n;
-		ok = !make_layout(t, rows, cols, fmt, BNC_LAYOUT_T5, &w5);
-		ok &= !make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_R16, &w16);
+		ok = !test_make_layout(t, rows, cols, fmt, BNC_LAYOUT_T5, TEST_SCALE, &w5);
+		ok &= !test_make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_R16, TEST_SCALE,
+					&w16);
 		for (n = 1; ok && n <= 17; n++) {
 			struct bnc_act x = { .n = n, .k = cols, .q = q, .sigma = sigma };
 
@@ -159,7 +134,7 @@ static void test_extremes(enum bnc_isa isa)
 
 	for (i = 0; i < rows * cols; i++)
 		t[i] = i / cols % 2 ? 1 : -1;
-	ok = !make_layout(t, rows, cols, BNC_FMT_TQ2_0, BNC_LAYOUT_T5, &w);
+	ok = !test_make_layout(t, rows, cols, BNC_FMT_TQ2_0, BNC_LAYOUT_T5, TEST_SCALE, &w);
 	for (f = 0; ok && f < ARRAY_SIZE(fills); f++) {
 		struct bnc_act x = { .n = 1, .k = cols, .q = q };
 
@@ -187,8 +162,8 @@ static void test_tiles(enum bnc_isa isa)
 	int ok;
 
 	test_random_t(t, rows, cols, 0);
-	random_q(q, (size_t)n * cols);
-	ok = !make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_T5, &w);
+	test_random_q(q, (size_t)n * cols);
+	ok = !test_make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_T5, TEST_SCALE, &w);
 	test_ref_matmul(t, rows, cols, q, n, ref);
 	for (r = 0; ok && r < rows; r = e) {
 		e = r + 48 < rows ? r + 48 : rows;
@@ -214,7 +189,7 @@ static void test_repack(void)
 
 	test_random_t(t, rows, cols, 1);
 	for (f = 0; f < ARRAY_SIZE(src_fmts); f++) {
-		ok &= !make_layout(t, rows, cols, src_fmts[f], BNC_LAYOUT_T5, &w);
+		ok &= !test_make_layout(t, rows, cols, src_fmts[f], BNC_LAYOUT_T5, TEST_SCALE, &w);
 		ok &= w.layout == BNC_LAYOUT_T5;
 		memset(back, 9, n);
 		ok &= !bnc_unpack(BNC_FMT_EXEC, w.data, esz, rows, cols, back, &scale);
@@ -249,7 +224,7 @@ static void test_validate(void)
 	int ok;
 
 	test_random_t(t, rows, cols, 0);
-	ok = !make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_T5, &w);
+	ok = !test_make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_T5, TEST_SCALE, &w);
 	memcpy(stored, w.data, esz);
 	ok &= !load_t5(stored, rows, cols);
 	tap_ok(ok, "T5: a stored buffer loads as BNC_FMT_EXEC");
