@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tools/opts.h"
 
@@ -20,6 +21,26 @@ static bool parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 		return false;
 	*out = (uint32_t)v;
 	return true;
+}
+
+bool tool_opt_span(const char *arg, void *dst)
+{
+	struct tool_span *sp = dst;
+	const char *dash = strchr(arg, '-');
+	char lo[16];
+
+	if (!dash) {
+		if (!parse_u32(arg, 1, UINT32_MAX, &sp->lo))
+			return false;
+		sp->hi = sp->lo;
+		return true;
+	}
+	if ((size_t)(dash - arg) >= sizeof(lo))
+		return false;
+	memcpy(lo, arg, dash - arg);
+	lo[dash - arg] = 0;
+	return parse_u32(lo, 1, UINT32_MAX, &sp->lo) &&
+	       parse_u32(dash + 1, sp->lo, UINT32_MAX, &sp->hi);
 }
 
 static bool store(const struct tool_opt *o, const char *arg)

@@ -57,4 +57,11 @@ struct tool_opt {
 int tool_opts_parse(int argc, char **argv, const struct tool_opt *opts, int operands,
 		    const char *prog, void (*usage)(FILE *f));
 
+/* "N" or "N1-N2" with 1 <= N1 <= N2 (e.g. --tokens), for TOOL_OPT_PARSE. */
+struct tool_span {
+	uint32_t lo, hi;
+};
+
+bool tool_opt_span(const char *arg, void *dst);
+
 #endif /* BITNET_TOOLS_OPTS_H */

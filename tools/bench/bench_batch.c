@@ -11,7 +11,6 @@
  * shared machine's load shifts all alike, and prints each one's time over
  * the first's.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "libcore/pool.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/bench_measure.h"
+#include "tools/opts.h"
 
 #define MAX_TOK 16
 #define NR_LAYERS 30
@@ -31,25 +31,46 @@ static const char *const layout_names[] = {
 	[BNC_LAYOUT_LUT3] = "lut3",
 };
 
-/* "both" or a comma-separated list of layout names; the count, 0 if bad. */
-static int parse_layouts(const char *arg, uint32_t *layouts)
+/* The layouts timed, in turns, each next to the others. */
+struct layout_list {
+	uint32_t id[MAX_LAYOUTS];
+	int n;
+};
+
+/* --pack: "both" or a comma-separated list of layout names. */
+static bool parse_layouts(const char *arg, void *dst)
 {
+	struct layout_list *ll = dst;
 	char buf[64], *tok, *save = NULL;
 	uint32_t l;
-	int n = 0;
 
 	if (!strcmp(arg, "both"))
 		arg = "r16,t5";
 	snprintf(buf, sizeof(buf), "%s", arg);
+	ll->n = 0;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		for (l = BNC_LAYOUT_R16; l <= BNC_LAYOUT_LUT3; l++)
 			if (!strcmp(tok, layout_names[l]))
 				break;
-		if (l > BNC_LAYOUT_LUT3 || n == MAX_LAYOUTS)
-			return 0;
-		layouts[n++] = l;
+		if (l > BNC_LAYOUT_LUT3 || ll->n == MAX_LAYOUTS)
+			return false;
+		ll->id[ll->n++] = l;
 	}
-	return n;
+	return ll->n > 0;
+}
+
+static bool parse_isa(const char *arg, void *dst)
+{
+	if (strcmp(arg, "avx2"))
+		return false;
+	*(enum bnc_isa *)dst = BNC_ISA_AVX2;
+	return true;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bitnet-bench batch [--threads N] [--isa avx2] [--tokens B|B1-B2] "
+		   "[--pack r16|t5|lut3|both|LIST]\n");
 }
 
 static const struct {
@@ -85,38 +106,33 @@ static double time_matmul(struct bnc_pool *pool, enum bnc_isa isa, struct bnc_ma
 
 int bench_batch_main(int argc, char **argv)
 {
-	static const struct option opts[] = { { "threads", 1, NULL, 't' }, { "isa", 1, NULL, 'i' },
-					      { "tokens", 1, NULL, 'n' },  { "pack", 1, NULL, 'p' },
-					      { "help", 0, NULL, 'h' },	   { NULL, 0, NULL, 0 } };
 	double step[MAX_LAYOUTS][MAX_TOK + 1] = { { 0 } }, bytes[MAX_LAYOUTS] = { 0 }, macs = 0;
 	double gbs, gmacs, gemm;
 	enum bnc_isa isa = bnc_isa_best();
-	int threads = 2, c, copies[MAX_LAYOUTS], n, lo = 1, hi = MAX_TOK, l, nl = 1, r;
-	/* several layouts: interleaved, each timing next to the others' */
-	uint32_t layouts[MAX_LAYOUTS] = { BNC_LAYOUT_R16 };
+	int threads = 2, c, copies[MAX_LAYOUTS], n, lo, hi, l, nl, r, rc;
+	struct tool_span tok = { 1, MAX_TOK };
+	struct layout_list ll = { { BNC_LAYOUT_R16 }, 1 };
+	const struct tool_opt opts[] = {
+		TOOL_OPT("threads", TOOL_OPT_INT, &threads),
+		TOOL_OPT_PARSE("isa", &isa, parse_isa),
+		TOOL_OPT_PARSE("tokens", &tok, tool_opt_span),
+		TOOL_OPT_PARSE("pack", &ll, parse_layouts),
+		TOOL_OPT_END,
+	};
+	uint32_t *layouts = ll.id;
 	struct bnc_pool *pool;
 	size_t si;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 't') {
-			threads = atoi(optarg);
-		} else if (c == 'n' && sscanf(optarg, "%d-%d", &lo, &hi) >= 1) {
-			hi = strchr(optarg, '-') ? hi : lo;
-		} else if (c == 'i' && !strcmp(optarg, "avx2")) {
-			isa = BNC_ISA_AVX2;
-		} else if (c == 'p' && (nl = parse_layouts(optarg, layouts)) > 0) {
-			continue;
-		} else {
-			fprintf(c == 'h' ? stdout : stderr,
-				"usage: bitnet-bench batch [--threads N] [--isa avx2] [--tokens B|B1-B2] "
-				"[--pack r16|t5|lut3|both|LIST]\n");
-			return c == 'h' ? 0 : 2;
-		}
-	}
-	if (threads < 1 || !(bnc_isa_supported() & (1u << isa)) || lo < 1 || hi > MAX_TOK ||
-	    lo > hi)
+	rc = tool_opts_parse(argc, argv, opts, 0, "bitnet-bench batch", usage);
+	if (rc)
+		return rc;
+	lo = (int)tok.lo;
+	hi = (int)tok.hi;
+	nl = ll.n;
+	if (threads < 1 || !(bnc_isa_supported() & (1u << isa)) || hi > MAX_TOK) {
+		usage(stderr);
 		return 2;
+	}
 	pool = bnc_pool_new(threads);
 	if (!pool)
 		return 1;

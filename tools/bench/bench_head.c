@@ -10,7 +10,6 @@
  * --cached: every task runs the same 256 rows (655 KB, in L2), so the time
  * is the kernel's compute alone, against the vpdpbusd rate.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "daemon/engine/model/pool.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/bench_measure.h"
+#include "tools/opts.h"
 
 #define MAX_TOK 16
 #define MAX_ROUNDS 64
@@ -55,16 +55,26 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bitnet-bench head [--threads N] [--tokens B|B1-B2] [--rounds R] "
+		   "[--cached]\n");
+}
+
 int bench_head_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "threads", 1, NULL, 't' }, { "tokens", 1, NULL, 'n' }, { "rounds", 1, NULL, 'r' },
-		{ "cached", 0, NULL, 'c' },  { "help", 0, NULL, 'h' },	 { NULL, 0, NULL, 0 }
-	};
 	struct bn_q8rows h = { .rows = 128256, .cols = 2560 };
 	double t[MAX_TOK + 1][MAX_ROUNDS], gbs, peak, t0;
-	int threads = 2, rounds = 9, lo = 1, hi = MAX_TOK, c, n, r;
+	int threads = 2, rounds = 9, lo, hi, n, r, rc;
+	struct tool_span tok = { 1, MAX_TOK };
 	bool cached = false;
+	const struct tool_opt opts[] = {
+		TOOL_OPT("threads", TOOL_OPT_INT, &threads),
+		TOOL_OPT_PARSE("tokens", &tok, tool_opt_span),
+		TOOL_OPT("rounds", TOOL_OPT_INT, &rounds),
+		TOOL_OPT("cached", TOOL_OPT_SET, &cached),
+		TOOL_OPT_END,
+	};
 	double rows;
 	float sigma[MAX_TOK], *out;
 	struct head_job job;
@@ -73,25 +83,15 @@ int bench_head_main(int argc, char **argv)
 	uint8_t *xq;
 	size_t i;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 't') {
-			threads = atoi(optarg);
-		} else if (c == 'n' && sscanf(optarg, "%d-%d", &lo, &hi) >= 1) {
-			hi = strchr(optarg, '-') ? hi : lo;
-		} else if (c == 'r') {
-			rounds = atoi(optarg);
-		} else if (c == 'c') {
-			cached = true;
-		} else {
-			fprintf(c == 'h' ? stdout : stderr,
-				"usage: bitnet-bench head [--threads N] [--tokens B|B1-B2] "
-				"[--rounds R] [--cached]\n");
-			return c == 'h' ? 0 : 2;
-		}
-	}
-	if (threads < 1 || lo < 1 || hi > MAX_TOK || lo > hi || rounds < 1 || rounds > MAX_ROUNDS)
+	rc = tool_opts_parse(argc, argv, opts, 0, "bitnet-bench head", usage);
+	if (rc)
+		return rc;
+	lo = (int)tok.lo;
+	hi = (int)tok.hi;
+	if (threads < 1 || hi > MAX_TOK || rounds < 1 || rounds > MAX_ROUNDS) {
+		usage(stderr);
 		return 2;
+	}
 	if (!bn_q8rows_have_vnni()) {
 		printf("# bitnet-bench head: no AVX-512 VNNI, the int8 x int8 head does not run\n");
 		return 0;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The option tables of bitnet-mkmodel and bitnet-bench e2e/kernels
+# The option tables of bitnet-mkmodel and bitnet-bench e2e/kernels/batch/head
 # (tools/opts.c): --help exits 0 with the usage on stdout; an unknown option,
 # a missing argument or a value out of range exits 2; every mkmodel option
 # is taken, and the file is the same with --opt=VALUE as with --opt VALUE.
@@ -50,4 +50,10 @@ exits 0 "$bench" kernels -h && grep -q '^usage: bitnet-bench kernels' "$TAP_LOG"
 result $? "bitnet-bench kernels -h"
 exits 2 "$bench" kernels --no-scalar --min-seconds -1
 result $? "bitnet-bench kernels --min-seconds -1 is out of range"
+exits 2 "$bench" batch --tokens 3-2 && grep -q 'invalid value: 3-2' "$TAP_LOG"
+result $? "bitnet-bench batch --tokens 3-2 is an invalid value"
+exits 2 "$bench" batch --pack r16,x && grep -q 'invalid value: r16,x' "$TAP_LOG"
+result $? "bitnet-bench batch --pack r16,x is an invalid value"
+exits 2 "$bench" head --tokens 17 && grep -q '^usage: bitnet-bench head' "$TAP_LOG"
+result $? "bitnet-bench head --tokens 17 is out of range"
 tap_end
