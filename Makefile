@@ -16,6 +16,10 @@ BUILD		?= build
 PREFIX		?= /usr/local
 DESTDIR		?=
 CC		?= gcc
+# The release, in one place: the client library's file and pkg-config
+# version, the DKMS source directory, bitnetctl --version. debian/changelog's
+# newest entry must say the same (tests/debian checks).
+BITNET_VERSION	?= 1.1.0
 
 SRC		:= $(CURDIR)
 WARNFLAGS	:= -Wall -Wextra -Werror

@@ -5,7 +5,7 @@
 # and an uninstalled pkg-config file for
 # the build tree. The install rules substitute the .pc.in placeholders.
 
-CLIENT_VERSION	:= 1.0.0
+CLIENT_VERSION	:= $(BITNET_VERSION)
 CLIENT_SONAME	:= libbitnet-client.so.1
 CLIENT_SRCS	:= libclient/client.c libclient/props.c libclient/manager.c \
 		   libclient/params.c libclient/session.c libclient/blocking.c
@@ -31,7 +31,7 @@ $(CLIENT_A): $(CLIENT_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # Uninstalled: headers from the source tree, libraries from $(BUILD)/lib.
-$(CLIENT_PC): libclient/bitnet-client.pc.in
+$(CLIENT_PC): libclient/bitnet-client.pc.in Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(abspath $(BUILD))|' -e 's|@LIBDIR@|$(abspath $(BUILD))/lib|' \
 	    -e 's|@INCLUDEDIR@|$(SRC)/libclient/include|' \

@@ -31,7 +31,6 @@
 # After a real install: systemd-sysusers, udevadm control --reload,
 # systemctl daemon-reload, and `dkms install bitnet/$(BITNET_VERSION)`.
 
-BITNET_VERSION	?= $(or $(CLIENT_VERSION),1.0.0)
 BINDIR		?= $(PREFIX)/bin
 SBINDIR		?= $(PREFIX)/sbin
 LIBDIR		?= $(PREFIX)/lib
@@ -110,7 +109,7 @@ install: all
 		mkdir -p "$$D$(PKGCONFIGDIR)"; \
 		sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
-		    -e 's|@VERSION@|$(or $(CLIENT_VERSION),$(BITNET_VERSION))|g' \
+		    -e 's|@VERSION@|$(BITNET_VERSION)|g' \
 		    libclient/bitnet-client.pc.in >"$$D$(PKGCONFIGDIR)/bitnet-client.pc"; \
 		record "$(PKGCONFIGDIR)/bitnet-client.pc"; \
 		echo "  INSTALL $(PKGCONFIGDIR)/bitnet-client.pc"; \

@@ -40,7 +40,7 @@ else
 	(cd "$SRC" && tar --exclude=./build -cf - .) | tar -xf - -C "$tmp/src"
 fi
 
-echo "1..24"
+echo "1..26"
 start=$(date +%s)
 if (cd "$tmp/src" && DEB_BUILD_OPTIONS="parallel=2" dpkg-buildpackage -us -uc -b) \
 	>"$tmp/build.log" 2>&1; then
@@ -72,6 +72,11 @@ for p in $pkgs; do
 done
 r=$tmp/root
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+ver=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
+check "debian/changelog's $ver is the Makefile's BITNET_VERSION, pkg-config's and bitnetctl's" \
+	'[ "$(sed -n "s/^BITNET_VERSION[[:space:]]*?=[[:space:]]*//p" "$SRC/Makefile")" = "$ver" ] &&
+	 grep -qx "Version: $ver" "$r/usr/lib/$ma/pkgconfig/bitnet-client.pc" &&
+	 [ "$("$r/usr/bin/bitnetctl" --version)" = "bitnetctl $ver" ]'
 for f in usr/sbin/bitnetd usr/bin/bitnetctl usr/bin/bitnet-run usr/bin/bitnet-bench \
 	usr/bin/bitnet-mkmodel usr/bin/bitnet-httpd; do
 	[ -x "$r/$f" ] || missing_prog="${missing_prog:-} $f"
@@ -99,12 +104,16 @@ check "udev rule gives /dev/bitnet to group bitnet" \
 check "configuration /etc/bitnet/bitnetd.conf is a conffile" \
 	'[ -f "$r/etc/bitnet/bitnetd.conf" ] &&
 	 dpkg-deb -I "$tmp"/bitnetd_*.deb conffiles | grep -qx /etc/bitnet/bitnetd.conf'
-check "DKMS source with dkms.conf of version 1.0.0" \
-	'grep -q "^PACKAGE_VERSION=\"1.0.0\"" "$r/usr/src/bitnet-1.0.0/dkms.conf" &&
-	 [ -f "$r/usr/src/bitnet-1.0.0/Kbuild" ] && [ -f "$r/usr/src/bitnet-1.0.0/kmod/main.c" ]'
+check "DKMS source with dkms.conf of version $ver" \
+	'grep -q "^PACKAGE_VERSION=\"$ver\"" "$r/usr/src/bitnet-$ver/dkms.conf" &&
+	 [ -f "$r/usr/src/bitnet-$ver/Kbuild" ] && [ -f "$r/usr/src/bitnet-$ver/kmod/main.c" ]'
 check "bitnet-dkms depends on dkms and registers the module in postinst" \
 	'dpkg-deb -f "$tmp"/bitnet-dkms_*.deb Depends | grep -q dkms &&
 	 dpkg-deb -I "$tmp"/bitnet-dkms_*.deb postinst | grep -q "common.postinst"'
+check "libbitnet-client1's symbols: 1.0 functions from 1.0.0, the 1.1 node's from 1.1.0" \
+	'dpkg-deb -I "$tmp"/libbitnet-client1_*.deb symbols >"$tmp/symbols" &&
+	 grep -qx " bitnet_generate@LIBBITNET_CLIENT_1 1.0.0" "$tmp/symbols" &&
+	 grep -qx " bitnet_model_share_weights@LIBBITNET_CLIENT_1.1 1.1.0" "$tmp/symbols"'
 check "libbitnet-client.so.1 in the multiarch dir, soname link resolves" \
 	'[ -f "$(readlink -f "$r/usr/lib/$ma/libbitnet-client.so.1")" ] &&
 	 objdump -p "$r/usr/lib/$ma/libbitnet-client.so.1" | grep -q "SONAME *libbitnet-client.so.1$"'

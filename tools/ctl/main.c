@@ -12,8 +12,6 @@
 
 #include "tools/ctl/ctl.h"
 
-#define BITNETCTL_VERSION "1.0.0"
-
 static const struct ctl_command commands[] = {
 	{ "status", "", "service state: backend, device, models, sessions, queue, tokens/s",
 	  cmd_status },
@@ -170,7 +168,7 @@ int main(int argc, char **argv)
 			usage(stdout, ctl.prog);
 			return EXIT_OK;
 		case 'V':
-			printf("bitnetctl %s\n", BITNETCTL_VERSION);
+			printf("bitnetctl %s\n", BITNET_VERSION);
 			return EXIT_OK;
 		default:
 			usage(stderr, ctl.prog);
