@@ -14,22 +14,6 @@ int bnc_check_shape(u32 rows, u32 cols)
 	return 0;
 }
 
-size_t bnc_layout_size(u32 layout, u32 rows, u32 cols)
-{
-	if (bnc_check_shape(rows, cols))
-		return 0;
-	if (layout == BNC_LAYOUT_T5 && cols > BNC_T5_MAX_COLS)
-		return 0;
-	if (layout != BNC_LAYOUT_R16 && layout != BNC_LAYOUT_T5 && layout != BNC_LAYOUT_LUT3)
-		return 0;
-	return bnc_layout_code_bytes(layout, rows, cols) + BNC_EXEC_TAIL;
-}
-
-size_t bnc_exec_size(u32 rows, u32 cols)
-{
-	return bnc_layout_size(BNC_LAYOUT_R16, rows, cols);
-}
-
 size_t bnc_packed_size(unsigned int fmt, u32 rows, u32 cols)
 {
 	const struct bnc_block_fmt *bf = bnc_block_fmt(fmt);
@@ -73,58 +57,20 @@ static void bnc_exec_put16(u8 *data, u32 cols, u32 m, u32 k, const u8 *c)
 	memcpy(data + bnc_exec_offset(cols, m, k, &shift), &x, sizeof(x));
 }
 
-static u8 bnc_exec_get(u32 layout, const u8 *data, u32 cols, u32 m, u32 k)
+static u8 bnc_exec_get(const u8 *data, u32 cols, u32 m, u32 k)
 {
 	unsigned int shift;
-	size_t off;
+	size_t off = bnc_exec_offset(cols, m, k, &shift);
 
-	if (layout == BNC_LAYOUT_T5)
-		return bnc_t5_get(data, cols, m, k);
-	if (layout == BNC_LAYOUT_LUT3)
-		return bnc_lut3_get(data, cols, m, k);
-	off = bnc_exec_offset(cols, m, k, &shift);
 	return (data[off] >> shift) & 3;
 }
 
-u8 bnc_exec_code(const struct bnc_matrix *w, u32 m, u32 k)
-{
-	return bnc_exec_get(w->layout, w->data, w->cols, m, k);
-}
-
-static void bnc_layout_put16(u32 layout, u8 *data, u32 cols, u32 m, u32 k, const u8 *c)
-{
-	if (layout == BNC_LAYOUT_T5)
-		bnc_t5_put16(data, cols, m, k, c);
-	else if (layout == BNC_LAYOUT_LUT3)
-		bnc_lut3_put16(data, cols, m, k, c);
-	else
-		bnc_exec_put16(data, cols, m, k, c);
-}
-
 /* Codes 1 (zero weights) in the last, partial block: pad rows stay so. */
-static void bnc_exec_begin(u32 layout, u8 *data, u32 rows, u32 cols)
+static void bnc_exec_begin(u8 *data, u32 rows, u32 cols)
 {
-	if (layout == BNC_LAYOUT_T5)
-		bnc_t5_begin(data, rows, cols);
-	else if (layout == BNC_LAYOUT_LUT3)
-		bnc_lut3_begin(data, rows, cols);
-	else if (rows % BNC_BLOCK_ROWS)
+	if (rows % BNC_BLOCK_ROWS)
 		memset(data + (size_t)(rows / BNC_BLOCK_ROWS) * bnc_block_bytes(cols), 0x55,
 		       bnc_block_bytes(cols));
-}
-
-static void bnc_exec_end(u32 layout, u8 *data, u32 rows, u32 cols, u32 scale_bits)
-{
-	u8 *tail = data + bnc_layout_code_bytes(layout, rows, cols);
-
-	if (layout == BNC_LAYOUT_T5)
-		bnc_t5_finish(data, rows, cols);
-	memset(tail, 0, BNC_EXEC_TAIL);
-	bnc_put_le32(tail, BNC_EXEC_MAGIC);
-	bnc_put_le32(tail + 4, layout);
-	bnc_put_le32(tail + 8, rows);
-	bnc_put_le32(tail + 12, cols);
-	bnc_put_le32(tail + 16, scale_bits);
 }
 
 /* R16: no 2-bit code 3. */
@@ -138,10 +84,71 @@ static int bnc_r16_check_codes(const u8 *data, u32 rows, u32 cols)
 	return 0;
 }
 
+/* What differs between the execution layouts when buffers are written and read. */
+struct bnc_layout_ops {
+	void (*begin)(u8 *data, u32 rows, u32 cols);	/* before any put16 */
+	void (*put16)(u8 *data, u32 cols, u32 m, u32 k, const u8 *c);
+	void (*finish)(u8 *data, u32 rows, u32 cols);	/* after the last; may be NULL */
+	u8 (*get)(const u8 *data, u32 cols, u32 m, u32 k);
+	int (*check_codes)(const u8 *data, u32 rows, u32 cols);
+	u32 max_cols;
+};
+
+static const struct bnc_layout_ops bnc_layouts[] = {
+	[BNC_LAYOUT_R16] = { bnc_exec_begin, bnc_exec_put16, NULL, bnc_exec_get,
+			     bnc_r16_check_codes, BNC_MAX_COLS },
+	[BNC_LAYOUT_T5] = { bnc_t5_begin, bnc_t5_put16, bnc_t5_finish, bnc_t5_get,
+			    bnc_t5_check_codes, BNC_T5_MAX_COLS },
+	[BNC_LAYOUT_LUT3] = { bnc_lut3_begin, bnc_lut3_put16, NULL, bnc_lut3_get,
+			      bnc_lut3_check_codes, BNC_MAX_COLS },
+};
+
+static const struct bnc_layout_ops *bnc_layout_ops(u32 layout)
+{
+	if (layout >= ARRAY_SIZE(bnc_layouts) || !bnc_layouts[layout].get)
+		return NULL;
+	return &bnc_layouts[layout];
+}
+
+size_t bnc_layout_size(u32 layout, u32 rows, u32 cols)
+{
+	const struct bnc_layout_ops *ops = bnc_layout_ops(layout);
+
+	if (!ops || bnc_check_shape(rows, cols) || cols > ops->max_cols)
+		return 0;
+	return bnc_layout_code_bytes(layout, rows, cols) + BNC_EXEC_TAIL;
+}
+
+size_t bnc_exec_size(u32 rows, u32 cols)
+{
+	return bnc_layout_size(BNC_LAYOUT_R16, rows, cols);
+}
+
+u8 bnc_exec_code(const struct bnc_matrix *w, u32 m, u32 k)
+{
+	return bnc_layout_ops(w->layout)->get(w->data, w->cols, m, k);
+}
+
+static void bnc_layout_end(u32 layout, u8 *data, u32 rows, u32 cols, u32 scale_bits)
+{
+	const struct bnc_layout_ops *ops = bnc_layout_ops(layout);
+	u8 *tail = data + bnc_layout_code_bytes(layout, rows, cols);
+
+	if (ops->finish)
+		ops->finish(data, rows, cols);
+	memset(tail, 0, BNC_EXEC_TAIL);
+	bnc_put_le32(tail, BNC_EXEC_MAGIC);
+	bnc_put_le32(tail + 4, layout);
+	bnc_put_le32(tail + 8, rows);
+	bnc_put_le32(tail + 12, cols);
+	bnc_put_le32(tail + 16, scale_bits);
+}
+
 /* A stored execution layout: header matches, codes canonical, pads zero. */
 static int bnc_exec_validate(u32 layout, const u8 *data, u32 rows, u32 cols,
 			     u32 *scale_bits)
 {
+	const struct bnc_layout_ops *ops = bnc_layout_ops(layout);
 	const u8 *tail = data + bnc_layout_code_bytes(layout, rows, cols);
 	size_t i;
 	u32 m, k;
@@ -153,17 +160,12 @@ static int bnc_exec_validate(u32 layout, const u8 *data, u32 rows, u32 cols,
 	for (i = 20; i < BNC_EXEC_TAIL; i++)
 		if (tail[i])
 			return -EINVAL;
-	if (layout == BNC_LAYOUT_T5)
-		ret = bnc_t5_check_codes(data, rows, cols);
-	else if (layout == BNC_LAYOUT_LUT3)
-		ret = bnc_lut3_check_codes(data, rows, cols);
-	else
-		ret = bnc_r16_check_codes(data, rows, cols);
+	ret = ops->check_codes(data, rows, cols);
 	if (ret)
 		return ret;
 	for (m = rows; m < bnc_row_blocks(rows) * BNC_BLOCK_ROWS; m++)
 		for (k = 0; k < cols; k++)
-			if (bnc_exec_get(layout, data, cols, m, k) != 1)
+			if (ops->get(data, cols, m, k) != 1)
 				return -EINVAL;
 	*scale_bits = bnc_get_le32(tail + 16);
 	return 0;
@@ -176,7 +178,7 @@ struct bnc_sink {
 	u8 *exec;
 	s8 *t;
 	u32 cols;
-	u32 layout;
+	const struct bnc_layout_ops *ops;
 };
 
 /* Blocks never straddle rows and start at multiples of 128 columns. */
@@ -190,7 +192,7 @@ static void bnc_sink_put(struct bnc_sink *s, u64 first, const u8 *c, u32 n)
 		return;
 	}
 	for (i = 0; i < n; i += BNC_CHUNK_COLS)
-		bnc_layout_put16(s->layout, s->exec, s->cols, m, k + i, c + i);
+		s->ops->put16(s->exec, s->cols, m, k + i, c + i);
 }
 
 static int bnc_any_nonzero(const u8 *c, u32 n)
@@ -269,12 +271,12 @@ int bnc_repack_layout(struct bnc_matrix *dst, u32 layout, unsigned int fmt, cons
 		sink.exec = dst->data;
 		sink.t = NULL;
 		sink.cols = dst->cols;
-		sink.layout = layout;
-		bnc_exec_begin(layout, dst->data, dst->rows, dst->cols);
+		sink.ops = bnc_layout_ops(layout);
+		sink.ops->begin(dst->data, dst->rows, dst->cols);
 		ret = bnc_read_blocks(fmt, src, dst->rows, dst->cols, &sink, &scale_bits);
 		if (ret)
 			return ret;
-		bnc_exec_end(layout, dst->data, dst->rows, dst->cols, scale_bits);
+		bnc_layout_end(layout, dst->data, dst->rows, dst->cols, scale_bits);
 	}
 	dst->scale_bits = scale_bits;
 	dst->layout = layout;
@@ -320,7 +322,8 @@ int bnc_unpack(unsigned int fmt, const void *src, size_t src_bytes, u32 rows, u3
 		return ret;
 	for (m = 0; m < rows; m++)
 		for (k = 0; k < cols; k++)
-			t[(size_t)m * cols + k] = (s8)bnc_exec_get(layout, src, cols, m, k) - 1;
+			t[(size_t)m * cols + k] =
+				(s8)bnc_layout_ops(layout)->get(src, cols, m, k) - 1;
 	return 0;
 }
 
@@ -351,7 +354,7 @@ int bnc_pack(unsigned int fmt, const s8 *t, u32 rows, u32 cols, u32 scale_bits, 
 	if (!t || !dst || !size || size != dst_bytes)
 		return -EINVAL;
 	if (fmt == BNC_FMT_EXEC) {
-		bnc_exec_begin(BNC_LAYOUT_R16, out, rows, cols);
+		bnc_exec_begin(out, rows, cols);
 		for (m = 0; m < rows; m++) {
 			for (k = 0; k < cols; k += BNC_CHUNK_COLS) {
 				ret = bnc_codes_of(t + (size_t)m * cols + k, c, BNC_CHUNK_COLS);
@@ -360,7 +363,7 @@ int bnc_pack(unsigned int fmt, const s8 *t, u32 rows, u32 cols, u32 scale_bits, 
 				bnc_exec_put16(out, cols, m, k, c);
 			}
 		}
-		bnc_exec_end(BNC_LAYOUT_R16, out, rows, cols, scale_bits);
+		bnc_layout_end(BNC_LAYOUT_R16, out, rows, cols, scale_bits);
 		return 0;
 	}
 	for (b = 0; b < n / bf->weights; b++) {
