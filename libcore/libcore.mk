@@ -18,6 +18,7 @@ CFLAGS_kmod_core_matmul_avx512	:= $(bnc_avx512_flags)
 CFLAGS_kmod_core_matmul_t5_avx2	:= $(bnc_avx2_flags)
 CFLAGS_kmod_core_matmul_t5_avx512 := $(bnc_avx512_flags)
 CFLAGS_kmod_core_matmul_lut3_avx512 := $(bnc_avx512_flags)
+CFLAGS_kmod_core_quant_avx512	:= $(bnc_avx512_flags)
 
 $(CORE_LIB): $(CORE_OBJS)
 	@mkdir -p $(dir $@)

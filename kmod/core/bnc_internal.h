@@ -156,6 +156,9 @@ void bnc_kernel_t5_avx2(const struct bnc_matrix *w, const s8 *q, const s32 *sum,
 void bnc_kernel_t5_avx512(const struct bnc_matrix *w, const s8 *q, const s32 *sum, u32 ntok,
 			  u32 row_begin, u32 row_end, s32 *out, size_t out_stride);
 
+/* bnc_quant_act() on AVX-512 (quant_avx512.c); arguments already checked. */
+void bnc_quant_act_avx512(const float *x, u32 k, s8 *q, float *sigma, s32 *sum);
+
 /* The code (0..2) of weight (m, k) in @w's layout, from its definition. */
 u8 bnc_exec_code(const struct bnc_matrix *w, u32 m, u32 k);
 

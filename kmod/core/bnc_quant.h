@@ -18,6 +18,11 @@
  * to [-128, 127], sum = sum(q). @sum may be NULL. -EINVAL on NULL or k 0.
  */
 int bnc_quant_act(const float *x, u32 k, s8 *q, float *sigma, s32 *sum);
+/*
+ * Its path without AVX-512 (4 values at a time), which the AVX-512 one
+ * (quant_avx512.c) is tested against: the same bits.
+ */
+int bnc_quant_act_generic(const float *x, u32 k, s8 *q, float *sigma, s32 *sum);
 
 /* The same for @n tokens of @k values each (token-major). */
 int bnc_quant_act_rows(const float *x, u32 n, u32 k, s8 *q, float *sigma, s32 *sum);

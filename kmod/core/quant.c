@@ -118,6 +118,17 @@ static u32 bnc_quant_vec(const float *x, u32 k, float s, s8 *q, s32 *total)
 
 int bnc_quant_act(const float *x, u32 k, s8 *q, float *sigma, s32 *sum)
 {
+	if (!x || !q || !sigma || !k)
+		return -EINVAL;
+	if (bnc_isa_supported() & (1u << BNC_ISA_AVX512_VNNI)) {
+		bnc_quant_act_avx512(x, k, q, sigma, sum);
+		return 0;
+	}
+	return bnc_quant_act_generic(x, k, q, sigma, sum);
+}
+
+int bnc_quant_act_generic(const float *x, u32 k, s8 *q, float *sigma, s32 *sum)
+{
 	float amax, s;
 	s32 total = 0;
 	u32 i;

@@ -87,12 +87,6 @@ void bn_add_rmsnorm_rows(float *x, const float *add, const float *w, uint32_t ro
 			 float eps, float *out);
 void bn_relu_sqr_rmsnorm_rows(float *g, const float *u, const float *w, uint32_t rows, uint32_t n,
 			      float eps, float *out);
-/*
- * bnc_quant_act_rows() (per-row absmax int8, sigma and sum of q; @sum may be
- * NULL), the same bits, 16 values at a time where the CPU allows.
- */
-void bn_quant_act_rows(const float *x, uint32_t n, uint32_t k, int8_t *q, float *sigma,
-		       int32_t *sum);
 /* cos and sin of pos * inv_freq[i] for the rope_dim / 2 pairs. */
 void bn_rope_angles(uint32_t pos, const float *inv_freq, uint32_t half, float *cs, float *sn);
 /* Rotates one head in place with the angles of its position. */

@@ -16,6 +16,7 @@
 #include "daemon/engine/kernels/head_q6k.h"
 #include "daemon/engine/model/model_internal.h"
 #include "daemon/engine/model/pool.h"
+#include "kmod/core/bnc_quant.h"
 
 #define SLICE_TOKENS 256
 #define HEAD_ROWS 32  /* rows per pass over the output head */
@@ -172,7 +173,7 @@ static void norm_quantize_rows(void *arg, uint32_t i, uint32_t worker)
 			x = s->h + at;
 		}
 	}
-	bn_quant_act_rows(x, cnt, c->k, s->q8 + at, s->sigma + r, s->sum + r);
+	bnc_quant_act_rows(x, cnt, c->k, s->q8 + at, s->sigma + r, s->sum + r);
 }
 
 /*
@@ -462,7 +463,7 @@ static void quantize_head_in(struct bn_scratch *s, uint32_t n, uint32_t e)
 	int8_t *q = (int8_t *)s->head_xq;
 	size_t i;
 
-	bn_quant_act_rows(s->head_in, n, e, q, s->head_sigma, NULL);
+	bnc_quant_act_rows(s->head_in, n, e, q, s->head_sigma, NULL);
 	for (i = 0; i < (size_t)n * e; i++)
 		s->head_xq[i] = (uint8_t)(q[i] + 128);
 }

@@ -128,6 +128,49 @@ static void test_rows(void)
 	tap_ok(ok, "bnc_quant_act_rows quantizes each token on its own");
 }
 
+/*
+ * The quantizer as it runs (AVX-512 where the CPU has it) against its
+ * generic path: widths around the vector size, values of every scale, NaN,
+ * infinities and signed zeros among them; bits of q, sigma and sum.
+ */
+static void test_vector_path(void)
+{
+	static const u32 widths[] = { 1, 15, 16, 17, 100, 2560, 6912 };
+	static const float special[] = { NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1e-7f, -3e38f };
+	static const float scales[] = { 1.0f, 1e-7f, 1e30f, 1.0f };
+	const u32 rows = 3, max_w = 6912;
+	float *x = test_alloc((size_t)rows * max_w * sizeof(float)), sg[2][3];
+	s8 *q[2] = { test_alloc((size_t)rows * max_w), test_alloc((size_t)rows * max_w) };
+	s32 sum[2][3];
+	u32 k, i, t, r, n;
+	int same = 1;
+
+	for (t = 0; t < 4; t++) {
+		for (k = 0; k < sizeof(widths) / sizeof(widths[0]); k++) {
+			n = widths[k];
+			for (i = 0; i < rows * n; i++)
+				x[i] = rnd_float(8.0f) * scales[t];
+			if (t == 3)
+				for (i = 0; i < rows * n; i += 7)
+					x[i] = special[i % 7];
+			bnc_quant_act_rows(x, rows, n, q[0], sg[0], sum[0]);
+			for (r = 0; r < rows; r++)
+				bnc_quant_act_generic(x + (size_t)r * n, n, q[1] + (size_t)r * n,
+						      &sg[1][r], &sum[1][r]);
+			same &= !memcmp(q[0], q[1], (size_t)rows * n) &&
+				!memcmp(sg[0], sg[1], sizeof(sg[0])) &&
+				!memcmp(sum[0], sum[1], sizeof(sum[0]));
+		}
+	}
+	tap_ok(same,
+	       "the quantizer's %s path gives its generic path's bits (7 widths, 4 kinds of input)",
+	       bnc_isa_supported() & (1u << BNC_ISA_AVX512_VNNI) ? "AVX-512" :
+								   "generic (no AVX-512 here)");
+	free(x);
+	free(q[0]);
+	free(q[1]);
+}
+
 static void test_ternarize(void)
 {
 	/* mean|w| = (0.5 + 1.5 + 0.1 + 2.0) / 4 = 1.025; w / 1.025 =
@@ -164,6 +207,7 @@ int main(void)
 	test_act();
 	test_act_nonfinite();
 	test_rows();
+	test_vector_path();
 	test_ternarize();
 	tap_plan(tap_n);
 	return tap_exit();

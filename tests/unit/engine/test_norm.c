@@ -3,9 +3,9 @@
  * RMS norm of several rows side by side: every row gets the bits
  * bn_rmsnorm() gives it alone, whatever the row count and width, so a
  * session's output does not depend on the batch it runs in. And the
- * engine's activation quantizer gives the compute core's bits, the residual
- * add or the gate done in the norm's pass the bits of both apart, and RoPE the
- * bits of its two products and a sum per value (no multiply-add).
+ * residual add or the gate done in the norm's pass gives the bits of both
+ * apart, and RoPE the bits of its two products and a sum per value (no
+ * multiply-add).
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "daemon/engine/kernels/ops.h"
-#include "kmod/core/bnc_quant.h"
 #include "tests/tap.h"
 
 static uint32_t rnd_state = 4242;
@@ -22,43 +21,6 @@ static float rnd(void)
 {
 	rnd_state = rnd_state * 1103515245u + 12345u;
 	return (float)(int32_t)(rnd_state >> 8 & 0xffff) / 4096.0f - 8.0f;
-}
-
-/*
- * bn_quant_act_rows against bnc_quant_act_rows: widths around the vector
- * size, values of every scale, NaN, infinities and signed zeros among them.
- */
-static bool quant_same(void)
-{
-	static const uint32_t widths[] = { 1, 15, 16, 17, 100, 2560, 6912 };
-	static const float special[] = { NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1e-7f, -3e38f };
-	const uint32_t rows = 3, max_w = 6912;
-	float *x = malloc((size_t)rows * max_w * sizeof(float)), sg[2][3];
-	int8_t *q[2] = { malloc((size_t)rows * max_w), malloc((size_t)rows * max_w) };
-	int32_t sum[2][3];
-	uint32_t k, i, t;
-	bool same = true;
-
-	for (t = 0; t < 4; t++) {
-		for (k = 0; k < sizeof(widths) / sizeof(widths[0]); k++) {
-			uint32_t n = widths[k];
-
-			for (i = 0; i < rows * n; i++)
-				x[i] = rnd() * (t == 1 ? 1e-7f : t == 2 ? 1e30f : 1.0f);
-			if (t == 3)
-				for (i = 0; i < rows * n; i += 7)
-					x[i] = special[i % 7];
-			bnc_quant_act_rows(x, rows, n, q[0], sg[0], sum[0]);
-			bn_quant_act_rows(x, rows, n, q[1], sg[1], sum[1]);
-			same &= !memcmp(q[0], q[1], (size_t)rows * n) &&
-				!memcmp(sg[0], sg[1], sizeof(sg[0])) &&
-				!memcmp(sum[0], sum[1], sizeof(sum[0]));
-		}
-	}
-	free(x);
-	free(q[0]);
-	free(q[1]);
-	return same;
 }
 
 /* bn_rope against the rotation written out, both pair layouts. */
@@ -171,8 +133,6 @@ int main(void)
 	}
 	tap_ok(same, "bn_rmsnorm_rows: 1..%u rows of 5 widths, each row the bits of bn_rmsnorm",
 	       max_rows);
-	tap_ok(quant_same(),
-	       "bn_quant_act_rows: the bits of bnc_quant_act_rows (7 widths, 4 kinds of input)");
 	tap_ok(fused_same(),
 	       "add or squared-ReLU gate fused into the norm: the bits of both apart");
 	tap_ok(rope_same(), "bn_rope: each value two products and a sum, both layouts");
