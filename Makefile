@@ -17,14 +17,15 @@ PREFIX		?= /usr/local
 DESTDIR		?=
 CC		?= gcc
 # The release, in one place: the client library's file and pkg-config
-# version, the DKMS source directory, bitnetctl --version. debian/changelog's
+# version, the DKMS source directory, the programs' --version and bitnetd's
+# Version property (BITNET_VERSION in the C). debian/changelog's
 # newest entry must say the same (tests/debian checks).
 BITNET_VERSION	?= 1.1.0
 
 SRC		:= $(CURDIR)
 WARNFLAGS	:= -Wall -Wextra -Werror
 BASE_CFLAGS	:= -O2 -g $(WARNFLAGS) -std=gnu11 -D_GNU_SOURCE -fPIC \
-		   -I$(SRC)/uapi -I$(SRC)
+		   -I$(SRC)/uapi -I$(SRC) -DBITNET_VERSION='"$(BITNET_VERSION)"'
 CFLAGS		?=
 ALL_CFLAGS	= $(BASE_CFLAGS) $(CFLAGS)
 LDFLAGS		?=

@@ -6,7 +6,6 @@
 #ifndef BITNETD_BUS_NAMES_H
 #define BITNETD_BUS_NAMES_H
 
-#define BNETD_VERSION "0.1"
 #define BNETD_BUS_NAME "org.bitnet.Inference1"
 #define BNETD_ROOT_PATH "/org/bitnet/Inference1"
 #define BNETD_MODEL_PREFIX "/org/bitnet/Inference1/model"

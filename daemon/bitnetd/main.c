@@ -153,7 +153,7 @@ static int parse_args(int argc, char **argv, struct bnetd *d, struct args *a)
 			a->models[a->n_models++] = optarg;
 			break;
 		case 'V':
-			printf("bitnetd %s\n", BNETD_VERSION);
+			printf("bitnetd %s\n", BITNET_VERSION);
 			exit(0);
 		case 'h':
 			usage();

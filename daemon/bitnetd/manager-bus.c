@@ -493,7 +493,7 @@ static int manager_prop(sd_bus *bus, const char *path, const char *iface, const 
 	(void)iface;
 	(void)err;
 	if (!strcmp(prop, "Version"))
-		return sd_bus_message_append(reply, "s", BNETD_VERSION);
+		return sd_bus_message_append(reply, "s", BITNET_VERSION);
 	if (!strcmp(prop, "Backend"))
 		return sd_bus_message_append(reply, "s", bnetd_manager_backend(d));
 	if (!strcmp(prop, "DeviceAvailable"))

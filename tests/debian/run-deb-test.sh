@@ -73,10 +73,11 @@ done
 r=$tmp/root
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 ver=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
-check "debian/changelog's $ver is the Makefile's BITNET_VERSION, pkg-config's and bitnetctl's" \
+check "debian/changelog's $ver is the Makefile's BITNET_VERSION, pkg-config's, the programs'" \
 	'[ "$(sed -n "s/^BITNET_VERSION[[:space:]]*?=[[:space:]]*//p" "$SRC/Makefile")" = "$ver" ] &&
 	 grep -qx "Version: $ver" "$r/usr/lib/$ma/pkgconfig/bitnet-client.pc" &&
-	 [ "$("$r/usr/bin/bitnetctl" --version)" = "bitnetctl $ver" ]'
+	 [ "$("$r/usr/bin/bitnetctl" --version)" = "bitnetctl $ver" ] &&
+	 [ "$("$r/usr/sbin/bitnetd" --version)" = "bitnetd $ver" ]'
 for f in usr/sbin/bitnetd usr/bin/bitnetctl usr/bin/bitnet-run usr/bin/bitnet-bench \
 	usr/bin/bitnet-mkmodel usr/bin/bitnet-httpd; do
 	[ -x "$r/$f" ] || missing_prog="${missing_prog:-} $f"

@@ -10,8 +10,6 @@ CTL_SRCS	:= tools/ctl/main.c tools/ctl/util.c tools/ctl/loop.c \
 CTL_OBJS	:= $(CTL_SRCS:%.c=$(BUILD)/obj/%.o)
 CTL_BIN		:= $(BUILD)/bin/bitnetctl
 BINS		+= $(CTL_BIN)
-CFLAGS_tools_ctl_main := -DBITNET_VERSION='"$(BITNET_VERSION)"'
-$(BUILD)/obj/tools/ctl/main.o: Makefile
 
 $(CTL_BIN): $(CTL_OBJS) $(CLIENT_A)
 	@mkdir -p $(dir $@)
