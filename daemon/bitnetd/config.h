@@ -18,7 +18,7 @@ struct bnetd_limits {
 	uint64_t max_tokens_per_user;	/* outstanding tokens; 0: unlimited */
 	uint64_t memory_budget;		/* weights + KV bytes; 0: unlimited */
 	uint32_t idle_timeout_sec;	/* 0: never evict */
-	uint32_t prefill_chunk;		/* prompt tokens per forward pass */
+	uint32_t prefill_chunk;		/* a request's prompt tokens per forward pass */
 	uint32_t max_batch;		/* requests running at once */
 	uint32_t tokens_per_signal;	/* Tokens signal carries up to this */
 };

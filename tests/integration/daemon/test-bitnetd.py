@@ -562,42 +562,62 @@ def t_chat(ctx):
             and e is not None and "role" in str(e.get_dbus_message())), (a, b, e)
 
 
-@test
-def t_chunked_prefill(ctx):
-    """A long prompt is prefilled in chunks: a decoding session started with it
-    gets a token per chunk before the long prompt's first token."""
+def prefill_beside_decode(ctx, n_prompts):
+    """A decodes while n_prompts sessions submit the same long prompt
+    together (PrefillChunk=8); returns A's tokens between their Submits and
+    the last one's first token, the chunks one prompt takes, A's tokens
+    between the first and the last of their first tokens, and whether A was
+    still decoding when they were done."""
     c = ctx["root"]
     m = c.manager()
     m.SetLimits(dbus.Dictionary({"TokensPerSignal": dbus.UInt32(1)}, signature="sv"))
     sa, pa = c.session()
-    sb, pb = c.session()
+    others = [c.session() for _ in range(n_prompts)]
     long_prompt = " ".join([REF["prompts"][0]["text"]] * 9)
     n_long = len(m.Tokenize("tiny", long_prompt, True))
     n_a = 240  # A's prompt and its tokens fill most of the context
-    # Both Submits reach bitnetd together, A's first: A, with far more tokens
-    # to make than B has chunks, is decoding all through B's prefill however
-    # slowly this process runs. The tokens A streamed before B's Submit was
-    # answered (signals and replies on one connection arrive in send order)
-    # are not B's doing.
+    # All Submits reach bitnetd together, A's first: A, with far more tokens
+    # to make than the long prompts have chunks, is decoding all through
+    # their prefill however slowly this process runs. The tokens A streamed
+    # before their Submits were answered (signals and replies on one
+    # connection arrive in send order) are not their doing.
     with ctx["daemon"].held(c):
         a = c.call_async(pa, h.SESSION, "Submit", PROMPTS[1], greedy(n_a))
-        b = c.call_async(pb, h.SESSION, "Submit", long_prompt, greedy(1))
-    c.wait_replies([a, b])
-    ra, rb = int(a["reply"]), int(b["reply"])
-    h.wait_for(lambda: c.finished(rb))
-    first_b = c._res(rb)["end"]
+        bs = [c.call_async(p, h.SESSION, "Submit", long_prompt, greedy(1)) for _, p in others]
+    c.wait_replies([a] + bs)
+    ra, rbs = int(a["reply"]), [int(b["reply"]) for b in bs]
+    c.wait_finished(rbs)
+    firsts = sorted(c._res(rb)["end"] for rb in rbs)
     events = c._res(ra).get("events", [])
-    before = len([e for e in events if e <= b["at"]])
-    between = len([e for e in events if b["at"] < e < first_b])
+    submitted = max(b["at"] for b in bs)
+    between = len([e for e in events if submitted < e < firsts[-1]])
+    spread = len([e for e in events if firsts[0] < e < firsts[-1]])
     dbus_error(lambda: sa.Cancel(dbus.UInt64(ra)))  # A may have finished by now
     c.wait_finished([ra])
     m.SetLimits(dbus.Dictionary({"TokensPerSignal": dbus.UInt32(4)}, signature="sv"))
-    sa.Close()
-    sb.Close()
-    chunks = -(-n_long // 8)
-    a_ran = c._res(ra)["end"] > first_b  # A was still decoding when B finished
-    return a_ran and chunks - 2 <= between <= chunks + 2, \
-        (n_long, chunks, between, before, a_ran)
+    for sess, _ in [(sa, pa)] + others:
+        sess.Close()
+    a_ran = c._res(ra)["end"] > firsts[-1]
+    return between, -(-n_long // 8), spread, a_ran
+
+
+@test
+def t_chunked_prefill(ctx):
+    """A long prompt is prefilled in chunks: a decoding session started with it
+    gets a token per chunk before the long prompt's first token."""
+    between, chunks, _, a_ran = prefill_beside_decode(ctx, 1)
+    return a_ran and chunks - 2 <= between <= chunks + 2, (chunks, between, a_ran)
+
+
+@test
+def t_burst_prefill(ctx):
+    """Three long prompts submitted together advance together, a chunk of
+    each per step: the decoding session gets about one prompt's chunks of
+    tokens before all three have their first token (three prompts' worth if
+    they went one after another), and none between their first tokens."""
+    between, chunks, spread, a_ran = prefill_beside_decode(ctx, 3)
+    return a_ran and chunks - 2 <= between <= chunks + 2 and spread <= 1, \
+        (chunks, between, spread, a_ran)
 
 
 @test
