@@ -135,8 +135,12 @@ bool bn_q8rows_have_vnni(void)
  * inputs on rows in L1 took 1.11-1.15 TSC ticks per vpdpbusd, a pair
  * 0.84-0.86; on the bench's rows in L2, 16% less time; from DRAM, 6-13%
  * less at 6-8 inputs. DRAM streams a little worse to the pairs (3-6% at 4
- * inputs, where compute hides behind it anyway), so 4-5 inputs and over 8
- * (two passes over column blocks) stay with the eight streams.
+ * inputs, where compute hides behind it anyway), so 4-5 inputs stay with
+ * the eight streams; two pair passes over column blocks for 9-16 lost to
+ * them too. From 11 inputs, the first 8 go by pairs and the rest (3 or
+ * more: fewer are load-bound) by the eight streams over the same rows,
+ * now in L2: 2-9% less time than all by the eight streams on rows in L2,
+ * 2-5% from DRAM (alternated, the machine shared); 9 and 10 did not gain.
  */
 #define HEAD_PAIR_MIN 6
 #define HEAD_PAIR_INPUTS 8
@@ -246,17 +250,17 @@ dotn_u8s8_vnni(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32
 
 /*
  * dot[t * HEAD_STREAMS + s] = dot(x + t * x_stride, w[s]) for @n_x inputs,
- * w[s] + k * @cols being stream s's row k steps later. 6-8 inputs go by
- * pairs of streams (HEAD_PAIR_MIN); others in passes of HEAD_INPUTS. With
- * only the first pass prefetching and whole rows per pass, DRAM idled
- * through the later ones (4 inputs took
- * 1.18x, 8 1.40x the time of one); so passes go over HEAD_BLOCK columns at
- * a time, the accumulators kept on the stack in between (8 inputs 1.15x of
- * one; 640 measured best, 512 and 1280 gained little, 256 lost). When the
- * passes share the prefetches (dotn_u8s8()), the time of 4 inputs went
- * from 1.28x to 1.11x of one and of 8 from 1.54x to 1.43x (both kernels
- * alternated in one run); whole rows still lost (1.16-1.23x the time at
- * 4-8 inputs), 960 and 1280 did not gain. 2 threads on the EPYC here.
+ * w[s] + k * @cols being stream s's row k steps later. Up to 8 inputs go
+ * by pairs of streams (HEAD_PAIR_MIN), the rest in passes of HEAD_INPUTS.
+ * With only the first pass prefetching and whole rows per pass, DRAM idled
+ * through the later ones (4 inputs took 1.18x, 8 1.40x the time of one);
+ * so passes go over HEAD_BLOCK columns at a time, the accumulators kept
+ * on the stack in between (8 inputs 1.15x of one; 640 measured best, 512
+ * and 1280 gained little, 256 lost). When the passes share the prefetches
+ * (dotn_u8s8()), the time of 4 inputs went from 1.28x to 1.11x of one and
+ * of 8 from 1.54x to 1.43x (both kernels alternated in one run); whole
+ * rows still lost (1.16-1.23x the time at 4-8 inputs), 960 and 1280 did
+ * not gain. 2 threads on the EPYC here.
  */
 #define HEAD_BLOCK 640
 
@@ -297,25 +301,29 @@ dot_rows(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t col
 	 int32_t *dot)
 {
 	__m512i accm[HEAD_ROWS_MAX * HEAD_STREAMS];
-	uint32_t whole = cols & ~63u, step = n_x > HEAD_INPUTS ? HEAD_BLOCK : whole;
-	uint32_t np = (n_x + HEAD_INPUTS - 1) / HEAD_INPUTS, i0, i1, n, nt, j, s;
+	uint32_t whole = cols & ~63u, n0, rest, step, np, i0, i1, n, nt, j, s;
 	struct head_pf pf = { .next = 0 };
 
-	if (n_x >= HEAD_PAIR_MIN && n_x <= HEAD_PAIR_INPUTS) {
+	n0 = n_x < HEAD_PAIR_INPUTS ? n_x : HEAD_PAIR_INPUTS;
+	if (n_x >= HEAD_PAIR_MIN && (n_x == n0 || n_x - n0 >= HEAD_INPUTS)) {
 		for (s = 0; s < HEAD_STREAMS; s++)
 			pf.row[s] = w[s] + (size_t)HEAD_AHEAD * cols;
 		for (s = 0; whole && s < HEAD_STREAMS; s += 2)
-			dotn_u8s8_vnni(x, x_stride, w + s, 0, whole, n_x, 2, 1, 0, true, accm + s,
+			dotn_u8s8_vnni(x, x_stride, w + s, 0, whole, n0, 2, 1, 0, true, accm + s,
 				       &pf);
 	} else {
-		for (i0 = 0; i0 < whole; i0 += step) {
-			i1 = whole - i0 < step ? whole : i0 + step;
-			for (n = 0; n < n_x; n += nt) {
-				nt = n_x - n < HEAD_INPUTS ? n_x - n : HEAD_INPUTS;
-				dotn_u8s8_vnni(x + (size_t)n * x_stride, x_stride, w, i0, i1, nt,
-					       HEAD_STREAMS, np, n / HEAD_INPUTS, i0 == 0,
-					       accm + n * HEAD_STREAMS, &pf);
-			}
+		n0 = 0;
+	}
+	rest = n_x - n0;
+	step = rest > HEAD_INPUTS ? HEAD_BLOCK : whole;
+	np = (rest + HEAD_INPUTS - 1) / HEAD_INPUTS;
+	for (i0 = 0; rest && i0 < whole; i0 += step) {
+		i1 = whole - i0 < step ? whole : i0 + step;
+		for (n = n0; n < n_x; n += nt) {
+			nt = n_x - n < HEAD_INPUTS ? n_x - n : HEAD_INPUTS;
+			dotn_u8s8_vnni(x + (size_t)n * x_stride, x_stride, w, i0, i1, nt,
+				       HEAD_STREAMS, np, (n - n0) / HEAD_INPUTS, i0 == 0,
+				       accm + n * HEAD_STREAMS, &pf);
 		}
 	}
 	/*
