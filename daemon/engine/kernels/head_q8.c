@@ -137,10 +137,10 @@ bool bn_q8rows_have_vnni(void)
  * less at 6-8 inputs. DRAM streams a little worse to the pairs (3-6% at 4
  * inputs, where compute hides behind it anyway), so 4-5 inputs stay with
  * the eight streams; two pair passes over column blocks for 9-16 lost to
- * them too. From 11 inputs, the first 8 go by pairs and the rest (3 or
- * more: fewer are load-bound) by the eight streams over the same rows,
- * now in L2: 2-9% less time than all by the eight streams on rows in L2,
- * 2-5% from DRAM (alternated, the machine shared); 9 and 10 did not gain.
+ * them too. Over 8 inputs, up to 8 go by pairs and the rest (3 or more:
+ * fewer are load-bound; 8+1 and 8+2 lost) by the eight streams over the
+ * same rows, now in L2: 3-11% less time than all by the eight streams on
+ * rows in L2, 0-5% from DRAM (alternated, the machine shared).
  */
 #define HEAD_PAIR_MIN 6
 #define HEAD_PAIR_INPUTS 8
@@ -304,8 +304,11 @@ dot_rows(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t col
 	uint32_t whole = cols & ~63u, n0, rest, step, np, i0, i1, n, nt, j, s;
 	struct head_pf pf = { .next = 0 };
 
-	n0 = n_x < HEAD_PAIR_INPUTS ? n_x : HEAD_PAIR_INPUTS;
-	if (n_x >= HEAD_PAIR_MIN && (n_x == n0 || n_x - n0 >= HEAD_INPUTS)) {
+	/* over 8 inputs, at least HEAD_INPUTS left for the eight streams */
+	n0 = n_x;
+	if (n0 > HEAD_PAIR_INPUTS)
+		n0 = n_x - HEAD_INPUTS < HEAD_PAIR_INPUTS ? n_x - HEAD_INPUTS : HEAD_PAIR_INPUTS;
+	if (n_x >= HEAD_PAIR_MIN) {
 		for (s = 0; s < HEAD_STREAMS; s++)
 			pf.row[s] = w[s] + (size_t)HEAD_AHEAD * cols;
 		for (s = 0; whole && s < HEAD_STREAMS; s += 2)
