@@ -128,6 +128,40 @@ bool bn_q8rows_have_vnni(void)
 #define HEAD_ROWS_MAX 16
 
 /*
+ * 6-8 inputs: two streams at a time over whole rows, all inputs in one pass
+ * (16 accumulators, 8 inputs and 2 weight vectors in registers, 0.625 loads
+ * per vpdpbusd). The eight streams' passes of three inputs over column
+ * blocks spend about a quarter of their time spilling the accumulators: 8
+ * inputs on rows in L1 took 1.11-1.15 TSC ticks per vpdpbusd, a pair
+ * 0.84-0.86; on the bench's rows in L2, 16% less time; from DRAM, 6-13%
+ * less at 6-8 inputs. DRAM streams a little worse to the pairs (3-6% at 4
+ * inputs, where compute hides behind it anyway), so 4-5 inputs stay with
+ * the eight streams; two pair passes over column blocks for 9-16 lost to
+ * them too. Over 8 inputs, up to 8 go by pairs and the rest (3 or more:
+ * fewer are load-bound; 8+1 and 8+2 lost) by the eight streams over the
+ * same rows, now in L2: 3-11% less time than all by the eight streams on
+ * rows in L2, 0-5% from DRAM (alternated, the machine shared).
+ */
+#define HEAD_PAIR_MIN 6
+#define HEAD_PAIR_INPUTS 8
+
+/*
+ * A pair prefetches the eight streams' rows HEAD_AHEAD steps ahead, two
+ * lines per 64 columns, through the streams in turn line by line: DRAM
+ * serves all eight at a steady rate while two are computed. Without them
+ * 4-8 inputs took 1.5-2x longer; 1, 2 and 4 steps ahead measured alike.
+ * For 1 input this form cost ~8% against HEAD_PREFETCH's (likely its
+ * address arithmetic: fewer iterations, so fewer prefetches, in flight
+ * while a load waits for DRAM).
+ */
+#define HEAD_AHEAD 2
+
+struct head_pf {
+	const int8_t *row[HEAD_STREAMS]; /* the streams' rows HEAD_AHEAD steps ahead */
+	uint32_t next;			 /* line next / HEAD_STREAMS of stream next % 8 */
+};
+
+/*
  * vpdpbusd with its accumulator tied: gcc 12 copies every accumulator of the
  * intrinsic's form to another register each iteration (two moves per
  * product) and folds one load per input into it.
@@ -140,73 +174,93 @@ __attribute__((target("avx512f"), always_inline)) static inline __m512i dpbusd(_
 }
 
 /*
- * Accumulators of tokens t < @nt and streams s at acc[t * HEAD_STREAMS + s],
- * kept in memory between calls: a call covers columns [@i0, @i1) (multiples
- * of 64) and adds to them, or starts them at zero when @first.
- * Prefetches: every 64 columns when @every (one pass over the columns), or
- * the columns of the @phase-th of every @np steps of 64, so that @np passes
- * over the same columns fetch each line once between them and DRAM streams
- * through all of them.
+ * Accumulators of tokens t < @nt and streams s < @ns at
+ * accm[t * HEAD_STREAMS + s], kept in memory between calls: a call covers
+ * columns [@i0, @i1) (multiples of 64) and adds to them, or starts them at
+ * zero when @first.
+ * Prefetches: a pair's from @pf; eight streams' every 64 columns when
+ * @every (one pass over the columns), or the columns of the @phase-th of
+ * every @np steps of 64, so that @np passes over the same columns fetch
+ * each line once between them and DRAM streams through all of them.
  */
 __attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) static inline void
 dotn_u8s8(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t i0, uint32_t i1,
-	  uint32_t nt, bool every, uint32_t np, uint32_t phase, bool first, __m512i *accm)
+	  uint32_t nt, uint32_t ns, bool every, uint32_t np, uint32_t phase, bool first,
+	  __m512i *accm, struct head_pf *pf)
 {
-	__m512i acc[HEAD_INPUTS][HEAD_STREAMS], xv[HEAD_INPUTS], wv;
-	uint32_t i, t, wait = phase;
-	int s;
+	__m512i acc[HEAD_INPUTS * HEAD_STREAMS], xv[HEAD_PAIR_INPUTS], wv;
+	uint32_t i, t, s, g = pf->next, wait = phase;
 
 	for (t = 0; t < nt; t++)
-		for (s = 0; s < HEAD_STREAMS; s++)
-			acc[t][s] = first ? _mm512_setzero_si512() : accm[t * HEAD_STREAMS + s];
+		for (s = 0; s < ns; s++)
+			acc[t * ns + s] = first ? _mm512_setzero_si512() :
+						  accm[t * HEAD_STREAMS + s];
 	for (i = i0; i < i1; i += 64) {
 		for (t = 0; t < nt; t++)
 			xv[t] = _mm512_loadu_si512(x + t * x_stride + i);
-		for (s = 0; s < HEAD_STREAMS; s++) {
-			if (every || !wait)
+		for (s = 0; s < ns; s++) {
+			if (ns < HEAD_STREAMS) {
+				__builtin_prefetch(
+					pf->row[g % HEAD_STREAMS] + g / HEAD_STREAMS * 64, 0, 2);
+				g++;
+			} else if (every || !wait) {
 				__builtin_prefetch(w[s] + i + HEAD_PREFETCH, 0, 2);
+			}
 			wv = _mm512_loadu_si512(w[s] + i);
 			for (t = 0; t < nt; t++)
-				acc[t][s] = dpbusd(acc[t][s], xv[t], wv);
+				acc[t * ns + s] = dpbusd(acc[t * ns + s], xv[t], wv);
 		}
 		if (!every)
 			wait = wait ? wait - 1 : np - 1;
 	}
 	for (t = 0; t < nt; t++)
-		for (s = 0; s < HEAD_STREAMS; s++)
-			accm[t * HEAD_STREAMS + s] = acc[t][s];
-}
-
-/* The kernel's shapes, each compiled with its loops unrolled. */
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
-dotn_u8s8_vnni(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t i0, uint32_t i1,
-	       uint32_t nt, uint32_t np, uint32_t phase, bool first, __m512i *accm)
-{
-	if (nt == 3 && np == 1)
-		dotn_u8s8(x, x_stride, w, i0, i1, 3, true, 1, 0, first, accm);
-	else if (nt == 3)
-		dotn_u8s8(x, x_stride, w, i0, i1, 3, false, np, phase, first, accm);
-	else if (nt == 2 && np == 1)
-		dotn_u8s8(x, x_stride, w, i0, i1, 2, true, 1, 0, first, accm);
-	else if (nt == 2)
-		dotn_u8s8(x, x_stride, w, i0, i1, 2, false, np, phase, first, accm);
-	else if (np == 1)
-		dotn_u8s8(x, x_stride, w, i0, i1, 1, true, 1, 0, first, accm);
-	else
-		dotn_u8s8(x, x_stride, w, i0, i1, 1, false, np, phase, first, accm);
+		for (s = 0; s < ns; s++)
+			accm[t * HEAD_STREAMS + s] = acc[t * ns + s];
+	pf->next = g;
 }
 
 /*
- * dot[t * HEAD_STREAMS + s] = dot(x + t * x_stride, w[s]) for @n_x inputs.
- * Inputs go in passes of HEAD_INPUTS. With only the first pass prefetching
- * and whole rows per pass, DRAM idled through the later ones (4 inputs took
- * 1.18x, 8 1.40x the time of one); so passes go over HEAD_BLOCK columns at
- * a time, the accumulators kept on the stack in between (8 inputs 1.15x of
- * one; 640 measured best, 512 and 1280 gained little, 256 lost). When the
- * passes share the prefetches (dotn_u8s8()), the time of 4 inputs went
- * from 1.28x to 1.11x of one and of 8 from 1.54x to 1.43x (both kernels
- * alternated in one run); whole rows still lost (1.16-1.23x the time at
- * 4-8 inputs), 960 and 1280 did not gain. 2 threads on the EPYC here.
+ * The kernel's shapes, each compiled with its loops unrolled: eight streams
+ * x 1-3 inputs in one pass or several, a pair x 6-8 inputs in one.
+ */
+#define HEAD_SHAPE(ns_, nt_, every_)                                                          \
+	do {                                                                                  \
+		if (ns == (ns_) && nt == (nt_) && (np == 1) == (every_)) {                    \
+			dotn_u8s8(x, x_stride, w, i0, i1, nt_, ns_, every_, np, phase, first, \
+				  accm, pf);                                                  \
+			return;                                                               \
+		}                                                                             \
+	} while (0)
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
+dotn_u8s8_vnni(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t i0, uint32_t i1,
+	       uint32_t nt, uint32_t ns, uint32_t np, uint32_t phase, bool first, __m512i *accm,
+	       struct head_pf *pf)
+{
+	HEAD_SHAPE(8, 3, true);
+	HEAD_SHAPE(8, 3, false);
+	HEAD_SHAPE(8, 2, true);
+	HEAD_SHAPE(8, 2, false);
+	HEAD_SHAPE(8, 1, true);
+	HEAD_SHAPE(8, 1, false);
+	HEAD_SHAPE(2, 6, true);
+	HEAD_SHAPE(2, 7, true);
+	HEAD_SHAPE(2, 8, true);
+}
+
+/*
+ * dot[t * HEAD_STREAMS + s] = dot(x + t * x_stride, w[s]) for @n_x inputs,
+ * w[s] + k * @cols being stream s's row k steps later. Up to 8 inputs go
+ * by pairs of streams (HEAD_PAIR_MIN), the rest in passes of HEAD_INPUTS.
+ * With only the first pass prefetching and whole rows per pass, DRAM idled
+ * through the later ones (4 inputs took 1.18x, 8 1.40x the time of one);
+ * so passes go over HEAD_BLOCK columns at a time, the accumulators kept
+ * on the stack in between (8 inputs 1.15x of one; 640 measured best, 512
+ * and 1280 gained little, 256 lost). When the passes share the prefetches
+ * (dotn_u8s8()), the time of 4 inputs went from 1.28x to 1.11x of one and
+ * of 8 from 1.54x to 1.43x (both kernels alternated in one run); whole
+ * rows still lost (1.16-1.23x the time at 4-8 inputs), 960 and 1280 did
+ * not gain. 2 threads on the EPYC here.
  */
 #define HEAD_BLOCK 640
 
@@ -247,18 +301,32 @@ dot_rows(const uint8_t *x, size_t x_stride, const int8_t *const *w, uint32_t col
 	 int32_t *dot)
 {
 	__m512i accm[HEAD_ROWS_MAX * HEAD_STREAMS];
-	uint32_t whole = cols & ~63u, step = n_x > HEAD_INPUTS ? HEAD_BLOCK : whole;
-	uint32_t np = (n_x + HEAD_INPUTS - 1) / HEAD_INPUTS, i0, i1, n, nt, j;
-	int s;
+	uint32_t whole = cols & ~63u, n0, rest, step, np, i0, i1, n, nt, j, s;
+	struct head_pf pf = { .next = 0 };
 
-	if (!step)
-		step = 64;
-	for (i0 = 0; i0 < whole; i0 += step) {
+	/* over 8 inputs, at least HEAD_INPUTS left for the eight streams */
+	n0 = n_x;
+	if (n0 > HEAD_PAIR_INPUTS)
+		n0 = n_x - HEAD_INPUTS < HEAD_PAIR_INPUTS ? n_x - HEAD_INPUTS : HEAD_PAIR_INPUTS;
+	if (n_x >= HEAD_PAIR_MIN) {
+		for (s = 0; s < HEAD_STREAMS; s++)
+			pf.row[s] = w[s] + (size_t)HEAD_AHEAD * cols;
+		for (s = 0; whole && s < HEAD_STREAMS; s += 2)
+			dotn_u8s8_vnni(x, x_stride, w + s, 0, whole, n0, 2, 1, 0, true, accm + s,
+				       &pf);
+	} else {
+		n0 = 0;
+	}
+	rest = n_x - n0;
+	step = rest > HEAD_INPUTS ? HEAD_BLOCK : whole;
+	np = (rest + HEAD_INPUTS - 1) / HEAD_INPUTS;
+	for (i0 = 0; rest && i0 < whole; i0 += step) {
 		i1 = whole - i0 < step ? whole : i0 + step;
-		for (n = 0; n < n_x; n += nt) {
+		for (n = n0; n < n_x; n += nt) {
 			nt = n_x - n < HEAD_INPUTS ? n_x - n : HEAD_INPUTS;
-			dotn_u8s8_vnni(x + (size_t)n * x_stride, x_stride, w, i0, i1, nt, np,
-				       n / HEAD_INPUTS, i0 == 0, accm + n * HEAD_STREAMS);
+			dotn_u8s8_vnni(x + (size_t)n * x_stride, x_stride, w, i0, i1, nt,
+				       HEAD_STREAMS, np, (n - n0) / HEAD_INPUTS, i0 == 0,
+				       accm + n * HEAD_STREAMS, &pf);
 		}
 	}
 	/*
