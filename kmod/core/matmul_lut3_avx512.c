@@ -187,7 +187,7 @@ static void bnc_lut3_walk(const struct bnc_lut3_tile *tl, u32 b0, u32 b1, bnc_lu
 	/* batches: the next pass's words, into L2 during this pass */
 	const size_t next = BNC_LUT3_KGROUP * BNC_CHUNK_BYTES;
 	struct bnc_lut3_tile tg = *tl;
-	u32 j0, j1, b, g;
+	u32 j0, j1, b, g, r;
 
 	if (!kouter) {
 		for (b = b0; b + R <= b1; b += R)
@@ -198,13 +198,13 @@ static void bnc_lut3_walk(const struct bnc_lut3_tile *tl, u32 b0, u32 b1, bnc_lu
 	}
 	for (j0 = 0; j0 < tl->chunks; j0 = j1) {
 		j1 = j0 + BNC_LUT3_KGROUP < tl->chunks ? j0 + BNC_LUT3_KGROUP : tl->chunks;
-		for (b = b0; b < b1; b += R) {
-			R = b + R <= b1 ? R : 1;
+		for (b = b0; b < b1; b += r) {
+			r = b + R <= b1 ? R : 1;
 			/* the blocks' words of the pass, in L1, for every group */
 			for (g = 0; g < groups; g++) {
 				tg.lut = tl->lut + (size_t)g * T * BNC_LUT3_LANES;
 				tg.out = tl->out + (size_t)g * T * tl->out_stride;
-				(R > 1 ? span : span1)(&tg, b, j0, j1, next);
+				(r > 1 ? span : span1)(&tg, b, j0, j1, next);
 			}
 		}
 	}
