@@ -179,49 +179,69 @@ BNC_LUT3_SPAN(4, 1)
 BNC_LUT3_SPAN(1, 1)
 
 /*
- * Blocks [b0, b1) for a group of tokens: @span for @R blocks at a time,
- * @span1 for the last ones. Batches (@kouter) go over K in passes of
- * BNC_LUT3_KGROUP words, each over all the blocks: the pass's tables
- * (28 words x 3 triples x 8 tokens x 64 bytes = 42 KiB) stay in L1 and L2
- * for every block instead of all of K's tables streaming through L2 per
- * block.
- * Decode-sized groups are memory-bound: each block group once through all
+ * Tokens of one span width: @groups groups of @T from token @tok, @span for
+ * @R blocks at a time, @span1 for the last ones.
+ */
+struct bnc_lut3_part {
+	bnc_lut3_span_fn span, span1;
+	u32 R, T, groups, tok;
+};
+
+/* Blocks [b0, b1) of @pt over words [j0, j1), @prefetch as the spans'. */
+static void bnc_lut3_part_run(const struct bnc_lut3_tile *tl, const struct bnc_lut3_part *pt,
+			      u32 b0, u32 b1, u32 j0, u32 j1, size_t prefetch)
+{
+	struct bnc_lut3_tile tg = *tl;
+	u32 b, g, r, t;
+
+	for (b = b0; b < b1; b += r) {
+		r = b + pt->R <= b1 ? pt->R : 1;
+		/* the blocks' words of the pass, in L1, for every group */
+		for (g = 0; g < pt->groups; g++) {
+			t = pt->tok + g * pt->T;
+			tg.lut = tl->lut + (size_t)t * BNC_LUT3_LANES;
+			tg.out = tl->out + (size_t)t * tl->out_stride;
+			(r > 1 ? pt->span : pt->span1)(&tg, b, j0, j1,
+							prefetch ? prefetch : r * tl->bb);
+		}
+	}
+}
+
+/*
+ * Blocks [b0, b1) for @np parts of the tokens. Batches (@kouter) go over K
+ * in passes of BNC_LUT3_KGROUP words, each over all the blocks and parts:
+ * the pass's tables (28 words x 3 triples x 8 tokens x 64 bytes = 42 KiB)
+ * stay in L1 and L2 for every block instead of all of K's tables streaming
+ * through L2 per block, and the pass's words are read from DRAM once for
+ * all the parts (a walk per part read them again for the 1-3 tokens past
+ * the last 4: 1 thread, alternating in one process, LUT3 time over R16's
+ * 0.973 -> 0.953 at 5 tokens, 0.938 -> 0.915 at 7).
+ * Decode-sized parts are memory-bound: each block group once through all
  * of K, several DRAM streams prefetched as in R16.
  */
-static void bnc_lut3_walk(const struct bnc_lut3_tile *tl, u32 b0, u32 b1, bnc_lut3_span_fn span,
-			  bnc_lut3_span_fn span1, u32 R, int kouter, u32 groups, u32 T)
+static void bnc_lut3_walk(const struct bnc_lut3_tile *tl, u32 b0, u32 b1,
+			  const struct bnc_lut3_part *pt, u32 np, int kouter)
 {
-	/*
-	 * Batches: the next span's words of this pass, into L2 (past the
-	 * tile's last block they are wasted, not harmful). The next pass's
-	 * words of the same block instead, a pass ahead, were evicted again
-	 * (a pass's words, 387 KiB at 6912 rows, all of K's tables and the
-	 * outputs are past L2). 1 thread, alternating in one process, model
-	 * linears: 3-5% faster at 4, 8 and 16 tokens; 6 or 12 blocks ahead no
-	 * better than 3.
-	 */
-	const size_t next = R * tl->bb;
-	struct bnc_lut3_tile tg = *tl;
-	u32 j0, j1, b, g, r;
+	u32 j0, j1, i;
 
 	if (!kouter) {
-		for (b = b0; b + R <= b1; b += R)
-			span(tl, b, 0, tl->chunks, BNC_LUT3_PREFETCH);
-		for (; b < b1; b++)
-			span1(tl, b, 0, tl->chunks, BNC_LUT3_PREFETCH);
+		for (i = 0; i < np; i++)
+			bnc_lut3_part_run(tl, &pt[i], b0, b1, 0, tl->chunks, BNC_LUT3_PREFETCH);
 		return;
 	}
 	for (j0 = 0; j0 < tl->chunks; j0 = j1) {
 		j1 = j0 + BNC_LUT3_KGROUP < tl->chunks ? j0 + BNC_LUT3_KGROUP : tl->chunks;
-		for (b = b0; b < b1; b += r) {
-			r = b + R <= b1 ? R : 1;
-			/* the blocks' words of the pass, in L1, for every group */
-			for (g = 0; g < groups; g++) {
-				tg.lut = tl->lut + (size_t)g * T * BNC_LUT3_LANES;
-				tg.out = tl->out + (size_t)g * T * tl->out_stride;
-				(r > 1 ? span : span1)(&tg, b, j0, j1, next);
-			}
-		}
+		/*
+		 * Prefetch 0: the next span's words of this pass, into L2 (past
+		 * the tile's last block they are wasted, not harmful). The next
+		 * pass's words of the same block instead, a pass ahead, were
+		 * evicted again (a pass's words, 387 KiB at 6912 rows, all of
+		 * K's tables and the outputs are past L2). 1 thread, alternating
+		 * in one process, model linears: 3-5% faster at 4, 8 and 16
+		 * tokens; 6 or 12 blocks ahead no better than 3.
+		 */
+		for (i = 0; i < np; i++)
+			bnc_lut3_part_run(tl, &pt[i], b0, b1, j0, j1, 0);
 	}
 }
 
@@ -230,38 +250,44 @@ void bnc_kernel_lut3_avx512(const struct bnc_matrix *w, const s16 *lut, u32 ntab
 {
 	struct bnc_lut3_tile tl = {
 		.data = w->data,
+		.lut = lut,
 		.bb = bnc_lut3_block_bytes(w->cols),
 		.gstride = (size_t)ntab * BNC_LUT3_LANES,
 		.chunks = bnc_lut3_chunks(w->cols),
 		.row_begin = row_begin,
 		.row_end = row_end,
+		.out = out,
 		.out_stride = out_stride,
 	};
 	u32 b0 = row_begin / BNC_LUT3_ROWS, b1 = bnc_lut3_blocks(row_end), n = ntok / 8 * 8;
-	u32 per = w->cols <= BNC_LUT3_SHARED_MAX_COLS ? n / 8 : 1, g;
+	u32 per = w->cols <= BNC_LUT3_SHARED_MAX_COLS ? n / 8 : 1, g = 0, np, tok;
+	struct bnc_lut3_part pt[4];
 
-	/* groups of 8 tokens: all in each walk, or one walk each */
-	for (g = 0; g < n / 8; g += per) {
-		tl.lut = lut + (size_t)g * 8 * BNC_LUT3_LANES;
-		tl.out = out + g * 8 * out_stride;
-		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_3x8, bnc_lut3_span_1x8, 3, 1, per, 8);
-	}
-	tl.lut = lut + (size_t)n * BNC_LUT3_LANES;
-	tl.out = out + n * out_stride;
-	if (n + 4 <= ntok) {
-		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_4x4, bnc_lut3_span_1x4, 4, 1, 1, 4);
-		n += 4;
-		tl.lut += 4 * BNC_LUT3_LANES;
-		tl.out += 4 * out_stride;
-	}
-	if (n + 2 <= ntok) {
-		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_4x2, bnc_lut3_span_1x2, 4, 0, 1, 2);
-		n += 2;
-		tl.lut += 2 * BNC_LUT3_LANES;
-		tl.out += 2 * out_stride;
-	}
-	if (n < ntok)
-		bnc_lut3_walk(&tl, b0, b1, bnc_lut3_span_4x1, bnc_lut3_span_1x1, 4, 0, 1, 1);
+	/* groups of 8 tokens: all in each walk, or one walk each; the rest in the last */
+	do {
+		np = 0;
+		if (g < n / 8)
+			pt[np++] = (struct bnc_lut3_part){ bnc_lut3_span_3x8, bnc_lut3_span_1x8,
+							   3, 8, per, g * 8 };
+		g += per;
+		if (g >= n / 8) {
+			tok = n;
+			if (tok + 4 <= ntok) {
+				pt[np++] = (struct bnc_lut3_part){ bnc_lut3_span_4x4,
+								   bnc_lut3_span_1x4, 4, 4, 1, tok };
+				tok += 4;
+			}
+			if (tok + 2 <= ntok) {
+				pt[np++] = (struct bnc_lut3_part){ bnc_lut3_span_4x2,
+								   bnc_lut3_span_1x2, 4, 2, 1, tok };
+				tok += 2;
+			}
+			if (tok < ntok)
+				pt[np++] = (struct bnc_lut3_part){ bnc_lut3_span_4x1,
+								   bnc_lut3_span_1x1, 4, 1, 1, tok };
+		}
+		bnc_lut3_walk(&tl, b0, b1, pt, np, ntok >= 4);
+	} while (g < n / 8);
 }
 
 /*
