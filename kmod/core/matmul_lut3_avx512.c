@@ -27,10 +27,14 @@
  * Batches of 16+ tokens on K up to this: each pass's words for all groups
  * of 8 tokens at once (weights read once), else group after group. 2
  * threads, 16 and 64 tokens, alternating (load average 2.6-3.1): 6912 x
- * 2560 8-10% faster at once, 2560 x 6912 30-45% slower (its 16 tokens'
- * tables, 2.4 MB, are past L2; why that costs so much is not understood).
+ * 2560 8-10% faster at once. 2560 x 6912 was 30-45% slower at once (its 16
+ * tokens' tables, 2.4 MB, are past L2) while the words were prefetched a
+ * pass ahead; with the next span's words prefetched (bnc_lut3_walk()) it
+ * is faster at once: 16 tokens, alternating in one process, time over
+ * R16's 0.93-0.96 -> 0.89-0.91 at 1 thread, 1.32-1.35 -> 0.98-1.08 at 2
+ * (load average 2-2.6).
  */
-#define BNC_LUT3_SHARED_MAX_COLS 4096
+#define BNC_LUT3_SHARED_MAX_COLS 8192
 
 /*
  * One load of a table into a register for all the row blocks that use it,
