@@ -32,6 +32,16 @@
  * with 4; 8 tokens 1.09-1.10 with either.
  */
 #define BNC_LUT3_TASKS_PER_THREAD 2
+/*
+ * Batches (4+ tokens, the kernel's passes over K) one tile a thread: each
+ * tile's kernel reads every pass's tables again and ends its passes on
+ * narrower spans. 2 threads, alternating in one process (the other core
+ * partly busy: R16 ran near its 1-thread time), LUT3 time over R16's with
+ * 2 a thread -> 1: 8 tokens 0.964-0.979 -> 0.923-0.948 (3 runs), 16 tokens
+ * 0.931 -> 0.890, 4 tokens 0.916 -> 0.915.
+ */
+#define BNC_LUT3_BATCH_TASKS_PER_THREAD 1
+#define BNC_LUT3_BATCH_TOKENS 4
 
 /*
  * A job is published in one 64-bit word: generation (32 bits), number of
@@ -407,7 +417,10 @@ static int bnc_pool_mm_lut3(struct bnc_pool *pool, struct bnc_pool_mm *mm)
 		mm->x = &xg;
 		mm->tok0 = n0;
 		mm->lut_gen = atomic_fetch_add(&bnc_lut3_next_gen, 1) + 1;
-		ret = bnc_pool_mm_run(pool, mm, BNC_LUT3_TASKS_PER_THREAD);
+		ret = bnc_pool_mm_run(pool, mm,
+				      cnt >= BNC_LUT3_BATCH_TOKENS ?
+					      BNC_LUT3_BATCH_TASKS_PER_THREAD :
+					      BNC_LUT3_TASKS_PER_THREAD);
 		mm->x = x;
 		mm->lut_gen = 0;
 		if (ret)
