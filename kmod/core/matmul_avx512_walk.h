@@ -56,11 +56,11 @@ static __always_inline void bnc_walk_rows(bnc_blocks_fn blocks, size_t bb,
 	}
 }
 
-/* Fewer than 8 tokens over rows [row_begin, row_end): groups of 4, 2 and 1. */
-static __always_inline void bnc_walk_groups(bnc_blocks_fn blocks, size_t bb,
-					    const struct bnc_matrix *w, const s8 *q,
-					    const s32 *sum, u32 ntok, u32 row_begin, u32 row_end,
-					    s32 *out, size_t out_stride)
+/* Fewer than 8 tokens: groups of 4, 2 and 1, each over the whole tile. */
+static __always_inline void bnc_walk_small(bnc_blocks_fn blocks, size_t bb,
+					   const struct bnc_matrix *w, const s8 *q, const s32 *sum,
+					   u32 ntok, u32 row_begin, u32 row_end, s32 *out,
+					   size_t out_stride)
 {
 	const u32 cols = w->cols;
 	u32 n = 0;
@@ -82,48 +82,34 @@ typedef void (*bnc_gemm_fn)(const u8 *wb, const s8 *q, u32 cols, const s32 *sum,
 			    s32 *out, size_t out_stride, __mmask16 mask);
 
 /*
- * Row blocks per span of the walk: every group of tokens goes over one span
- * before the next span, so its weights come from DRAM once (110 KiB at
- * K = 6912, in L2 for the later groups). Each group over the whole tile
- * read them from DRAM again: 3, 5-7 and 9-15 tokens cost about the time of
- * their groups apart (5 tokens: 4 tokens' time plus 1 token's).
- */
-#define BNC_WALK_SPAN		4
-
-/*
- * A whole kernel call, a span of row blocks at a time: 16 and then 8 tokens
- * at a time through @gemm, one row block after another (each block's
- * weights decoded once for them all), then the last ntok % 8 tokens through
- * the small groups.
+ * A whole kernel call: 16 and then 8 tokens at a time through @gemm, one
+ * row block after another (each block's weights decoded once for them all),
+ * and the last ntok % 8 tokens through the small walk.
  */
 static __always_inline void bnc_walk_kernel(bnc_gemm_fn gemm, bnc_blocks_fn blocks, size_t bb,
 					    const struct bnc_matrix *w, const s8 *q,
 					    const s32 *sum, u32 ntok, u32 row_begin, u32 row_end,
 					    s32 *out, size_t out_stride)
 {
-	const u32 cols = w->cols, span = BNC_WALK_SPAN * BNC_BLOCK_ROWS;
-	u32 m, end, b, n, big = ntok / 8 * 8;
+	const u32 cols = w->cols;
+	u32 m, n, big = ntok / 8 * 8;
 
-	for (m = row_begin; m < row_end; m = end) {
-		end = row_end - m < span ? row_end : m + span;
-		for (b = m; big && b < end; b += BNC_BLOCK_ROWS) {
-			const u8 *wb = w->data + (size_t)(b / BNC_BLOCK_ROWS) * bb;
-			u32 valid = end - b < BNC_BLOCK_ROWS ? end - b : BNC_BLOCK_ROWS;
-			__mmask16 mask = (__mmask16)((1u << valid) - 1);
-			s32 *o = out + (b - row_begin);
+	for (m = row_begin; big && m < row_end; m += BNC_BLOCK_ROWS) {
+		const u8 *wb = w->data + (size_t)(m / BNC_BLOCK_ROWS) * bb;
+		u32 valid = row_end - m < BNC_BLOCK_ROWS ? row_end - m : BNC_BLOCK_ROWS;
+		__mmask16 mask = (__mmask16)((1u << valid) - 1);
+		s32 *o = out + (m - row_begin);
 
-			for (n = 0; n + 16 <= big; n += 16)
-				gemm(wb, q + (size_t)n * cols, cols, sum + n, 16,
-				     o + n * out_stride, out_stride, mask);
-			if (n < big)
-				gemm(wb, q + (size_t)n * cols, cols, sum + n, 8,
-				     o + n * out_stride, out_stride, mask);
-		}
-		if (big < ntok)
-			bnc_walk_groups(blocks, bb, w, q + (size_t)big * cols, sum + big,
-					ntok - big, m, end,
-					out + big * out_stride + (m - row_begin), out_stride);
+		for (n = 0; n + 16 <= big; n += 16)
+			gemm(wb, q + (size_t)n * cols, cols, sum + n, 16, o + n * out_stride,
+			     out_stride, mask);
+		if (n < big)
+			gemm(wb, q + (size_t)n * cols, cols, sum + n, 8, o + n * out_stride,
+			     out_stride, mask);
 	}
+	if (big < ntok)
+		bnc_walk_small(blocks, bb, w, q + (size_t)big * cols, sum + big, ntok - big,
+			       row_begin, row_end, out + big * out_stride, out_stride);
 }
 
 #endif /* BNC_MATMUL_AVX512_WALK_H */
