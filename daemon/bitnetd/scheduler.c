@@ -4,12 +4,14 @@
  * step of every running request of one model, plus up to PrefillChunk prompt
  * tokens of each request still computing its prompt, so a long prompt delays
  * the others' next token by one chunk at most, and prompts that arrive
- * together are computed together. (One chunk for all of them, in arrival
- * order, started the sessions of a burst one or two at a time: each of the
- * first ones then waited through every later prompt's chunk, and the run
- * ended with a tail of small batches; 8 sessions of 24-word prompts, 64
- * tokens each: 62 and 47 tokens/s aggregate against 94 and 61 with all of
- * a burst's prompts in one step, alternated.) A worker thread runs
+ * together are computed together. One chunk for all of them, in arrival
+ * order, started the sessions of a burst one at a time, each of the first
+ * ones waiting through every later prompt's chunk: 8 sessions of 24-word
+ * prompts (bitnet-bench serve's driver, old and new alternated twice) had
+ * a p99 per token of 399-451 ms, now 71-86, and their summed decode rates
+ * were 0.88x the rate while all decode, now 0.98x; the median first token
+ * comes later (1.4-1.7 s, now 2.0 s), as every prompt of the burst waits
+ * for the one step that computes them all. A worker thread runs
  * bn_forward() on it and wakes the loop
  * (wakeup.c); the manager hands that to bnetd_sched_on_done(), which
  * samples, streams and builds the next. While a batch is out, the loop
