@@ -57,7 +57,7 @@ int bn_head_kind_parse(const char *name, enum bn_head_kind *kind);
  * backend always holds R16). docs/architecture.md has the measurements.
  */
 enum bn_pack_kind {
-	/* R16: LUT3 measured slower for batches (README.md, Performance) */
+	/* R16: LUT3 faster in its linears, not yet end to end (README.md, Performance) */
 	BN_PACK_AUTO = 0,
 	BN_PACK_R16, /* 2 bits per weight, int8 multiply kernels on every ISA */
 	BN_PACK_T5,  /* 1.6 bits per weight: less to stream per decoded token */
