@@ -11,8 +11,9 @@
  * a p99 per token of 399-451 ms, now 71-86, and their summed decode rates
  * were 0.88x the rate while all decode, now 0.98x; the median first token
  * comes later (1.4-1.7 s, now 2.0 s), as every prompt of the burst waits
- * for the one step that computes them all. A worker thread runs
- * bn_forward() on it and wakes the loop
+ * for the one step that computes them all.
+ *
+ * A worker thread runs bn_forward() on the batch and wakes the loop
  * (wakeup.c); the manager hands that to bnetd_sched_on_done(), which
  * samples, streams and builds the next. While a batch is out, the loop
  * touches none of its sequences.
