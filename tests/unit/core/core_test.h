@@ -110,4 +110,19 @@ static inline int test_make_matrix(const s8 *t, u32 rows, u32 cols, u32 scale_bi
 	return test_make_layout(t, rows, cols, BNC_FMT_I2_S, BNC_LAYOUT_R16, scale_bits, w);
 }
 
+/* @per_isa(isa) for every ISA this CPU runs; one skip, "@what<ISA> kernels", for each other. */
+static inline void test_each_isa(const char *what, void (*per_isa)(enum bnc_isa isa))
+{
+	u32 supported = bnc_isa_supported();
+	int isa;
+
+	for (isa = 0; isa < BNC_ISA_COUNT; isa++) {
+		if (supported & (1u << isa))
+			per_isa(isa);
+		else
+			tap_skip("not supported by this CPU", "%s%s kernels", what,
+				 bnc_isa_name(isa));
+	}
+}
+
 #endif /* BNC_CORE_TEST_H */

@@ -381,23 +381,19 @@ static void test_validate(void)
 	free(t);
 }
 
+static void test_kernels(enum bnc_isa isa)
+{
+	test_matmul(isa);
+	test_extremes(isa);
+	test_tiles(isa);
+}
+
 int main(void)
 {
-	u32 supported = bnc_isa_supported();
-	int isa;
-
 	test_tables();
 	test_repack();
 	test_validate();
-	for (isa = 0; isa < BNC_ISA_COUNT; isa++) {
-		if (!(supported & (1u << isa))) {
-			tap_skip("not supported by this CPU", "LUT3 %s kernels", bnc_isa_name(isa));
-			continue;
-		}
-		test_matmul(isa);
-		test_extremes(isa);
-		test_tiles(isa);
-	}
+	test_each_isa("LUT3 ", test_kernels);
 	test_pool();
 	tap_plan(tap_n);
 	return tap_exit();

@@ -309,24 +309,20 @@ static void test_bad_input(void)
 	free(fout);
 }
 
+static void test_kernels(enum bnc_isa isa)
+{
+	test_random(isa);
+	test_all_n(isa);
+	test_extremes(isa);
+	test_tiles(isa);
+	test_f32(isa);
+	test_vectors(isa);
+}
+
 int main(void)
 {
-	u32 supported = bnc_isa_supported();
-	int isa;
-
 	printf("# best ISA: %s\n", bnc_isa_name(bnc_isa_best()));
-	for (isa = 0; isa < BNC_ISA_COUNT; isa++) {
-		if (!(supported & (1u << isa))) {
-			tap_skip("not supported by this CPU", "%s kernels", bnc_isa_name(isa));
-			continue;
-		}
-		test_random(isa);
-		test_all_n(isa);
-		test_extremes(isa);
-		test_tiles(isa);
-		test_f32(isa);
-		test_vectors(isa);
-	}
+	test_each_isa("", test_kernels);
 	test_bad_input();
 	tap_plan(tap_n);
 	return tap_exit();

@@ -263,23 +263,19 @@ static void test_validate(void)
 	free(t);
 }
 
+static void test_kernels(enum bnc_isa isa)
+{
+	test_matmul(isa);
+	test_extremes(isa);
+	test_tiles(isa);
+}
+
 int main(void)
 {
-	u32 supported = bnc_isa_supported();
-	int isa;
-
 	test_decode_exhaustive();
 	test_repack();
 	test_validate();
-	for (isa = 0; isa < BNC_ISA_COUNT; isa++) {
-		if (!(supported & (1u << isa))) {
-			tap_skip("not supported by this CPU", "T5 %s kernels", bnc_isa_name(isa));
-			continue;
-		}
-		test_matmul(isa);
-		test_extremes(isa);
-		test_tiles(isa);
-	}
+	test_each_isa("T5 ", test_kernels);
 	tap_plan(tap_n);
 	return tap_exit();
 }
