@@ -151,9 +151,13 @@ static void driver_path(const struct serve_opts *o, char *out, size_t len)
 	}
 }
 
-/* Runs the D-Bus driver; fills rows[i] for o->sessions[i]. */
+/*
+ * Runs the D-Bus driver; fills rows[i] for o->sessions[i], and @prompt with
+ * the range of its prompts' token counts (each the fewest words that make
+ * at least o->prompt tokens).
+ */
 static int daemon_runs(const struct serve_opts *o, const char *model, int long_prompt,
-		       struct serve_row *rows)
+		       struct serve_row *rows, int prompt[2])
 {
 	char drv[PATH_MAX], list[128] = "", cmd[3 * PATH_MAX], line[256], kind[8];
 	struct serve_row r;
@@ -174,6 +178,8 @@ static int daemon_runs(const struct serve_opts *o, const char *model, int long_p
 	if (!p)
 		return -errno;
 	while (fgets(line, sizeof(line), p)) {
+		if (sscanf(line, "prompt %d %d", &prompt[0], &prompt[1]) == 2)
+			continue;
 		memset(&r, 0, sizeof(r));
 		if (sscanf(line, "%7s %d %lf %lf %lf %lf %lf %lf %lf %lf", kind, &r.b, &r.agg,
 			   &r.per, &r.p50, &r.p99, &r.ttft, &r.long_ttft, &r.steady, &r.run) != 10)
@@ -203,13 +209,16 @@ static double roof_tps(const struct roofline *rf, int b)
 	return b / (mem > cmp ? mem : cmp);
 }
 
-static void print_table(const char *what, const struct serve_opts *o, const struct serve_row *rows,
-			const struct roofline *rf)
+/* @prompt: the range of the prompts' token counts */
+static void print_table(const char *what, const struct serve_opts *o, const int prompt[2],
+			const struct serve_row *rows, const struct roofline *rf)
 {
 	int i;
 
-	printf("\n%s: %d tokens per session, prompt %d, %d thread(s), best of %d\n", what,
-	       o->tokens, o->prompt, o->threads, o->reps);
+	printf("\n%s: %d tokens per session, prompts of %d", what, o->tokens, prompt[0]);
+	if (prompt[1] != prompt[0])
+		printf("-%d", prompt[1]);
+	printf(" tokens, %d thread(s), best of %d\n", o->threads, o->reps);
 	printf("%3s %9s %9s %9s %9s %8s %8s %8s %7s %7s %8s %7s %7s\n", "B", "agg t/s", "steady",
 	       "run t/s", "per-sess", "p50 ms", "p99 ms", "TTFT ms", "x1 agg", "x1 st", "roof t/s",
 	       "%roof", "%roof st");
@@ -303,7 +312,8 @@ static void usage(FILE *f)
 		"         [--engine-only | --both] [--long-prompt WORDS [--prefill-chunk N]]\n"
 		"         [--driver serve-driver.py] [--keep] [--pack auto|r16|t5|dual|lut3|dual-lut3]\n"
 		"Without --model, bitnet-mkmodel writes the shape (default 2b4t) into --workdir\n"
-		"(default /var/tmp). --prompt is words through the daemon, tokens in the engine.\n"
+		"(default /var/tmp). --prompt: tokens (through the daemon: the fewest words that\n"
+		"make at least as many).\n"
 		"--long-prompt: a prompt of WORDS words arrives while the sessions decode; their\n"
 		"p99 per token is printed with it prefilled in chunks (the daemon's PrefillChunk,\n"
 		"or --prefill-chunk) and in one piece.\n");
@@ -429,11 +439,11 @@ static int long_prompt_runs(const struct serve_opts *o, const char *model)
 {
 	struct serve_row chunked[MAX_NS] = { 0 }, whole[MAX_NS] = { 0 };
 	struct serve_opts one = *o;
-	int i;
+	int i, prompt[2];
 
 	one.prefill_chunk = 1 << 20; /* the whole prompt in one step */
-	if (daemon_runs(o, model, o->long_prompt, chunked) ||
-	    daemon_runs(&one, model, o->long_prompt, whole))
+	if (daemon_runs(o, model, o->long_prompt, chunked, prompt) ||
+	    daemon_runs(&one, model, o->long_prompt, whole, prompt))
 		return 1;
 	printf("\nlong prompt of %d words arriving while B sessions decode: their per-token time, "
 	       "and the long request's TTFT\n%3s %12s %12s %16s %12s %12s %16s\n",
@@ -462,7 +472,7 @@ int bench_serve_main(int argc, char **argv)
 	struct serve_row eng[MAX_NS] = { 0 }, dmn[MAX_NS] = { 0 };
 	struct roofline rf;
 	char model[PATH_MAX];
-	int rc, i;
+	int rc, i, eng_prompt[2], dmn_prompt[2] = { 0, 0 };
 
 	rc = parse(argc, argv, &o);
 	if (rc)
@@ -476,14 +486,16 @@ int bench_serve_main(int argc, char **argv)
 	}
 	if (o.engine && engine_runs(&o, model, eng))
 		rc = 1;
-	if (o.daemon && daemon_runs(&o, model, 0, dmn))
+	if (o.daemon && daemon_runs(&o, model, 0, dmn, dmn_prompt))
 		rc = 1;
+	eng_prompt[0] = eng_prompt[1] = o.prompt;
 	printf("# model %s; roofline(B) = B / max(bytes / DRAM read, B x MACs / int8 peak)\n",
 	       model);
 	if (o.engine)
-		print_table("engine alone (bn_forward, no D-Bus)", &o, eng, &rf);
+		print_table("engine alone (bn_forward, no D-Bus)", &o, eng_prompt, eng, &rf);
 	if (o.daemon)
-		print_table("bitnetd on a private bus, one client per session", &o, dmn, &rf);
+		print_table("bitnetd on a private bus, one client per session", &o, dmn_prompt, dmn,
+			    &rf);
 	for (i = 0; o.engine && o.daemon && i < o.n_sessions; i++)
 		if (eng[i].ok && dmn[i].ok)
 			printf("B=%d: the daemon adds %.1f ms per token at p50 (%.1f vs %.1f)\n",

@@ -41,6 +41,9 @@ SRC=$SRC BUILD=$BUILD "$bench" serve --both --model "$model" --sessions 1,2 --to
 	--prompt 5 --reps 1 --threads 1 >"$tmp/out" 2>&1 && [ "$(rows "$tmp/out")" -eq 4 ] &&
 	grep -q 'the daemon adds' "$tmp/out"
 result $? "serve through bitnetd and the engine prints both tables"
+# the daemon's prompts are fitted to --prompt tokens, as the engine's are
+grep -qE 'one client per session: 4 tokens per session, prompts of [5-9][-0-9]* tokens' "$tmp/out"
+result $? "serve: the daemon's prompts have at least --prompt tokens, and few more"
 SRC=$SRC BUILD=$BUILD "$bench" serve --model "$model" --sessions 1 --tokens 6 --prompt 5 \
 	--reps 1 --threads 1 --long-prompt 40 --prefill-chunk 8 >"$tmp/out" 2>&1 &&
 	grep -qE '^ +1 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "$tmp/out"
