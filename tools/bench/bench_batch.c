@@ -184,7 +184,7 @@ int bench_batch_main(int argc, char **argv)
 		free(out);
 		bench_act_free(a);
 	}
-	gbs = gbs > bench_dram_gbs(pool) ? gbs : bench_dram_gbs(pool);
+	gbs = bench_dram_gbs_again(pool, gbs);
 	bnc_pool_free(pool);
 	for (l = 0; l < nl; l++) {
 		printf("# bitnet-bench batch: %s, %s layout%s, %d thread(s); the 2B-4T ternary linears "

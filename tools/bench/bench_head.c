@@ -128,7 +128,7 @@ int bench_head_main(int argc, char **argv)
 			bn_pool_for(pool, HEAD_TASKS, head_task, &job);
 			t[n][r] = bench_now() - t0;
 		}
-	gbs = gbs > bench_dram_gbs(bn_pool_core(pool)) ? gbs : bench_dram_gbs(bn_pool_core(pool));
+	gbs = bench_dram_gbs_again(bn_pool_core(pool), gbs);
 	printf("# bitnet-bench head: int8 head %u x %u (%.0f MB%s), %d thread(s), %d rounds; DRAM "
 	       "read %.1f GB/s, int8 ceiling %.0f G MAC/s\n",
 	       h.rows, h.cols, (double)h.rows * h.cols / 1e6,

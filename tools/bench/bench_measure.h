@@ -27,6 +27,12 @@ double bench_now(void);
 /* Best of 4 reads of two 512 MiB buffers over @pool, in GB/s. */
 double bench_dram_gbs(struct bnc_pool *pool);
 /*
+ * bench_dram_gbs() again after a run, and the larger of it and @before: the
+ * rate moves within a minute on a shared host, and a roofline from the
+ * lower reading would flatter the run.
+ */
+double bench_dram_gbs_again(struct bnc_pool *pool, double before);
+/*
  * Ternary x int8 GEMM of @m x @k by @n tokens on the best ISA, weights in
  * cache, over @pool: best G multiply-accumulates per second.
  */

@@ -276,6 +276,21 @@ static int measure_roofline(const char *model, int threads, enum bn_pack_kind pa
 	return 0;
 }
 
+/* DRAM's rate again once the runs are over: one session follows it. */
+static void remeasure_dram(int threads, struct roofline *rf)
+{
+	struct bnc_pool *pool = bnc_pool_new(threads);
+	double before = rf->gbs;
+
+	if (!pool)
+		return;
+	rf->gbs = bench_dram_gbs_again(pool, before);
+	bnc_pool_free(pool);
+	printf("# DRAM read %.1f GB/s before the runs, the roofline takes %.1f (the larger of that "
+	       "and a reading after them)\n",
+	       before, rf->gbs);
+}
+
 static int engine_runs(const struct serve_opts *o, const char *model, struct serve_row *rows)
 {
 	struct bn_load_opts lo = { .backend = BN_BACKEND_CPU, .threads = o->threads };
@@ -489,6 +504,7 @@ int bench_serve_main(int argc, char **argv)
 	if (o.daemon && daemon_runs(&o, model, 0, dmn, dmn_prompt))
 		rc = 1;
 	eng_prompt[0] = eng_prompt[1] = o.prompt;
+	remeasure_dram(o.threads, &rf);
 	printf("# model %s; roofline(B) = B / max(bytes / DRAM read, B x MACs / int8 peak)\n",
 	       model);
 	if (o.engine)
