@@ -41,6 +41,9 @@ SRC=$SRC BUILD=$BUILD "$bench" serve --both --model "$model" --sessions 1,2 --to
 	--prompt 5 --reps 1 --threads 1 >"$tmp/out" 2>&1 && [ "$(rows "$tmp/out")" -eq 4 ] &&
 	grep -q 'the daemon adds' "$tmp/out"
 result $? "serve through bitnetd and the engine prints both tables"
+# B = 2's ratio to a one-session run just before it, in both tables
+[ "$(awk '$1 == 2 && $11 > 0 { n++ } END { print n + 0 }' "$tmp/out")" -eq 2 ]
+result $? "serve: both tables give B = 2's ratio to the one-session run beside it"
 # the daemon's prompts are fitted to --prompt tokens, as the engine's are
 grep -qE 'one client per session: 4 tokens per session, prompts of [5-9][-0-9]* tokens' "$tmp/out"
 result $? "serve: the daemon's prompts have at least --prompt tokens, and few more"
