@@ -330,8 +330,11 @@ static int engine_runs(const struct serve_opts *o, const char *model, struct ser
 		for (i = 0; i < o->n_sessions; i++) {
 			rc = o->sessions[i] == 1 ? 0 : engine_run(m, 1, o, &one);
 			rc = rc ? rc : engine_run(m, o->sessions[i], o, &r);
-			fprintf(stderr, "engine rep %d B=%d: %.2f tok/s aggregate%s\n", rep + 1,
-				o->sessions[i], rc ? 0 : r.agg, rc ? " (failed)" : "");
+			fprintf(stderr,
+				"engine rep %d B=%d: %.2f tok/s aggregate (one session just "
+				"before: %.2f)%s\n",
+				rep + 1, o->sessions[i], rc ? 0 : r.agg,
+				o->sessions[i] == 1 || rc ? 0 : one.agg, rc ? " (failed)" : "");
 			if (rc)
 				continue;
 			ratio[i * o->reps + rep] = o->sessions[i] == 1 ? 1 : r.agg / one.agg;

@@ -173,7 +173,9 @@ def main():
                 one = run(bus.address, 1, a, prompts) if n > 1 and not a.long_prompt else None
                 r = run(bus.address, n, a, prompts, a.long_prompt)
                 sys.stderr.write("serve rep %d B=%d: %.2f tok/s aggregate, %.2f steady, "
-                                 "p99 %.1f ms\n" % (rep + 1, n, r["agg"], r["steady"], r["p99"]))
+                                 "p99 %.1f ms (one session just before: %.2f)\n"
+                                 % (rep + 1, n, r["agg"], r["steady"], r["p99"],
+                                    one["agg"] if one else 0.0))
                 ratios[n].append(r["agg"] / one["agg"] if one else 1.0)
                 if n not in best or r["agg"] > best[n]["agg"]:
                     best[n] = r
