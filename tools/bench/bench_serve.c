@@ -308,7 +308,7 @@ static void remeasure_dram(int threads, struct roofline *rf)
 
 /*
  * Each B but 1 right after a run of one session, and each row's adj the
- * median of the repetitions' ratios of the two.
+ * median of the ratios of the two over the repetitions that ran.
  */
 static int engine_runs(const struct serve_opts *o, const char *model, struct serve_row *rows)
 {
@@ -316,8 +316,8 @@ static int engine_runs(const struct serve_opts *o, const char *model, struct ser
 	double *ratio = calloc((size_t)o->n_sessions * o->reps, sizeof(double));
 	struct serve_row r, one;
 	struct bn_model *m;
+	int rep, i, rc, n_ok[MAX_NS] = { 0 };
 	char err[512];
-	int rep, i, rc;
 
 	bn_pack_kind_parse(o->pack, &lo.pack); /* checked by parse() */
 	if (!ratio || bn_model_load(model, &lo, &m, err, sizeof(err))) {
@@ -337,13 +337,13 @@ static int engine_runs(const struct serve_opts *o, const char *model, struct ser
 				o->sessions[i] == 1 || rc ? 0 : one.agg, rc ? " (failed)" : "");
 			if (rc)
 				continue;
-			ratio[i * o->reps + rep] = o->sessions[i] == 1 ? 1 : r.agg / one.agg;
+			ratio[i * o->reps + n_ok[i]++] = o->sessions[i] == 1 ? 1 : r.agg / one.agg;
 			if (!rows[i].ok || r.agg > rows[i].agg)
 				rows[i] = r;
 		}
 	}
 	for (i = 0; i < o->n_sessions; i++)
-		rows[i].adj = median(ratio + i * o->reps, o->reps);
+		rows[i].adj = median(ratio + i * o->reps, n_ok[i]);
 	bn_model_free(m);
 	free(ratio);
 	return 0;
