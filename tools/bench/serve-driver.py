@@ -56,14 +56,23 @@ def words(i, n):
 def prompt(mgr, i, n):
     """Session i's own prompt of the fewest words that make at least n
     tokens as the daemon counts them (BOS included), and that count: the
-    engine-only mode's prompts are n tokens, so both compute alike."""
-    k = 1
-    while True:
-        text = words(i, k)
-        got = len(mgr.Tokenize("bench", text, True))
-        if got >= n or k >= 4 * n:
-            return text, got
-        k += 1
+    engine-only mode's prompts are n tokens, so both compute alike. A word
+    more never makes fewer tokens (the tokenizer splits at spaces first), so
+    the count is searched: doubling, then halving the gap."""
+    def count(k):
+        return len(mgr.Tokenize("bench", words(i, k), True))
+
+    hi = 1
+    while count(hi) < n and hi < 4 * n:
+        hi *= 2
+    lo = hi // 2  # count(lo) < n, or lo == 0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if count(mid) >= n:
+            hi = mid
+        else:
+            lo = mid
+    return words(i, hi), count(hi)
 
 
 def pct(v, p):
