@@ -145,17 +145,21 @@ int bench_batch_main(int argc, char **argv)
 		struct bench_act *a = bench_act_new(MAX_TOK, k);
 		float *out = bench_xalloc((size_t)MAX_TOK * m * 4);
 		struct bnc_matrix proto, *mats[MAX_LAYOUTS];
-		size_t sz[MAX_LAYOUTS];
+		uint8_t *base[MAX_LAYOUTS];
+		size_t sz[MAX_LAYOUTS], stride;
 
 		for (l = 0; l < nl; l++) {
 			void *exec = bench_ternary(m, k, layouts[l], &proto);
 
 			sz[l] = bnc_layout_size(layouts[l], m, k);
+			stride = (sz[l] + BNC_BUF_ALIGN - 1) & ~(size_t)(BNC_BUF_ALIGN - 1);
 			copies[l] = (int)((512u << 20) / sz[l]) + 1;
 			mats[l] = calloc(copies[l], sizeof(*mats[l]));
+			/* side by side in one region, as the engine packs a model's */
+			base[l] = bench_xalloc_weights((size_t)copies[l] * stride);
 			for (c = 0; c < copies[l]; c++) {
 				mats[l][c] = proto;
-				mats[l][c].data = bench_xalloc(sz[l]);
+				mats[l][c].data = base[l] + (size_t)c * stride;
 				memcpy(mats[l][c].data, exec, sz[l]);
 			}
 			free(exec);
@@ -177,8 +181,7 @@ int bench_batch_main(int argc, char **argv)
 		}
 		macs += (double)NR_LAYERS * shapes[si].per_layer * m * k;
 		for (l = 0; l < nl; l++) {
-			for (c = 0; c < copies[l]; c++)
-				free(mats[l][c].data);
+			free(base[l]);
 			free(mats[l]);
 		}
 		free(out);

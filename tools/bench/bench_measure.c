@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,20 @@ void *bench_xalloc(size_t bytes)
 		fprintf(stderr, "bitnet-bench: out of memory (%zu bytes)\n", bytes);
 		exit(1);
 	}
+	return p;
+}
+
+void *bench_xalloc_weights(size_t bytes)
+{
+	const size_t huge = (size_t)2 << 20;
+	void *p = NULL;
+
+	bytes = (bytes + huge - 1) & ~(huge - 1);
+	if (posix_memalign(&p, huge, bytes)) {
+		fprintf(stderr, "bitnet-bench: out of memory (%zu bytes)\n", bytes);
+		exit(1);
+	}
+	madvise(p, bytes, MADV_HUGEPAGE); /* advice: small pages without THP */
 	return p;
 }
 

@@ -45,6 +45,12 @@ double bench_gemm_gmacs(struct bnc_pool *pool, uint32_t m, uint32_t k, uint32_t 
 double bench_int8_peak_gmacs(struct bnc_pool *pool);
 /* 64-byte aligned; exits when out of memory. */
 void *bench_xalloc(size_t bytes);
+/*
+ * Room for weights as the engine's CPU backend keeps them: 2 MiB-aligned
+ * and advised onto transparent huge pages (a TLB miss a 4 KiB page cost
+ * batches of 4 tokens 5-20% here); exits when out of memory.
+ */
+void *bench_xalloc_weights(size_t bytes);
 /* A random ternary @m x @k matrix in the execution layout; returns its data. */
 void *bench_ternary(uint32_t m, uint32_t k, uint32_t layout, struct bnc_matrix *mat);
 struct bench_act *bench_act_new(uint32_t n, uint32_t k);
