@@ -118,6 +118,7 @@ struct bn_model_info {
 	uint64_t weight_bytes; /* packed weights in memory */
 	int32_t bos, eos, eot; /* -1 when the vocab has none */
 	const char *head;      /* output head as held: "F16", "Q8", ... */
+	uint64_t head_bytes;   /* and its bytes, all read by each decode step */
 	const char *pack;      /* ternary weights' layout: "R16", "T5", "R16+T5" */
 };
 

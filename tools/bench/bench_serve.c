@@ -8,6 +8,13 @@
  * per-session tokens/s, p50/p99 time per token, time to first token, the
  * ratio to B = 1 and the share of the roofline
  *   step(B) = max(weight bytes / DRAM read, B x MACs per token / int8 peak)
+ * and of the ceiling that keeps a step's parts in the order they depend on
+ * each other (the head needs the layers' output, the next step's layers
+ * the token sampled from it, so neither part's DRAM read can hide under
+ * the other's arithmetic):
+ *   step(B) = max(linears' bytes / DRAM read, B x their MACs / int8 peak)
+ *           + max(head bytes / DRAM read, B x its MACs / int8 peak)
+ *           + B x one session's KV cache / DRAM read,
  * with the bandwidth and the int8 peak (vpdpbusd from registers on every
  * thread; without VNNI, the best GEMM) measured in this run.
  */
@@ -215,6 +222,8 @@ static int daemon_runs(const struct serve_opts *o, const char *model, int long_p
 
 struct roofline {
 	double gbs, gmacs, bytes, macs; /* per decode step of one token */
+	double head_bytes, head_macs;	/* the output head's part of them */
+	double kv_bytes;		/* one session's cache at the mean context */
 };
 
 static double roof_tps(const struct roofline *rf, int b)
@@ -222,6 +231,21 @@ static double roof_tps(const struct roofline *rf, int b)
 	double mem = rf->bytes / (rf->gbs * 1e9), cmp = b * rf->macs / (rf->gmacs * 1e9);
 
 	return b / (mem > cmp ? mem : cmp);
+}
+
+static double part_seconds(double bytes, double macs, const struct roofline *rf, int b)
+{
+	double mem = bytes / (rf->gbs * 1e9), cmp = b * macs / (rf->gmacs * 1e9);
+
+	return mem > cmp ? mem : cmp;
+}
+
+/* The ceiling of the comment at the top: the step's parts one after another. */
+static double ceil_tps(const struct roofline *rf, int b)
+{
+	return b / (part_seconds(rf->bytes - rf->head_bytes, rf->macs - rf->head_macs, rf, b) +
+		    part_seconds(rf->head_bytes, rf->head_macs, rf, b) +
+		    b * rf->kv_bytes / (rf->gbs * 1e9));
 }
 
 /* @prompt: the range of the prompts' token counts */
@@ -234,28 +258,32 @@ static void print_table(const char *what, const struct serve_opts *o, const int 
 	if (prompt[1] != prompt[0])
 		printf("-%d", prompt[1]);
 	printf(" tokens, %d thread(s), best of %d\n", o->threads, o->reps);
-	printf("%3s %9s %9s %9s %9s %8s %8s %8s %7s %7s %7s %8s %7s %7s\n", "B", "agg t/s",
-	       "steady", "run t/s", "per-sess", "p50 ms", "p99 ms", "TTFT ms", "x1 agg", "x1 st",
-	       "x1 adj", "roof t/s", "%roof", "%roof st");
+	printf("%3s %9s %9s %9s %9s %8s %8s %8s %7s %7s %7s %8s %7s %7s %8s %7s %7s\n", "B",
+	       "agg t/s", "steady", "run t/s", "per-sess", "p50 ms", "p99 ms", "TTFT ms", "x1 agg",
+	       "x1 st", "x1 adj", "roof t/s", "%roof", "%roof st", "ceil t/s", "x1 ceil", "%ceil");
 	for (i = 0; i < o->n_sessions; i++) {
 		const struct serve_row *r = &rows[i], *one = &rows[0];
-		double roof = roof_tps(rf, o->sessions[i]);
+		double roof = roof_tps(rf, o->sessions[i]), cl = ceil_tps(rf, o->sessions[i]);
 
 		if (!r->ok) {
 			printf("%3d (failed)\n", o->sessions[i]);
 			continue;
 		}
 		printf("%3d %9.2f %9.2f %9.2f %9.2f %8.1f %8.1f %8.1f %7.2f %7.2f %7.2f %8.1f "
-		       "%6.0f%% %6.0f%%\n",
+		       "%6.0f%% %6.0f%% %8.1f %7.2f %6.0f%%\n",
 		       r->b, r->agg, r->steady, r->run, r->per, r->p50, r->p99, r->ttft,
 		       one->ok ? r->agg / one->agg : 0, one->ok ? r->steady / one->steady : 0,
-		       r->adj, roof, 100.0 * r->agg / roof, 100.0 * r->steady / roof);
+		       r->adj, roof, 100.0 * r->agg / roof, 100.0 * r->steady / roof, cl,
+		       cl / ceil_tps(rf, 1), 100.0 * r->agg / cl);
 	}
 }
 
-/* Weight bytes and MACs of one token: every linear and the output head. */
+/*
+ * Weight bytes and MACs of one token: every linear and the output head; and
+ * one session's KV cache (floats) at the mean context of @positions.
+ */
 static int measure_roofline(const char *model, int threads, enum bn_pack_kind pack,
-			    struct roofline *rf)
+			    double positions, struct roofline *rf)
 {
 	struct bn_load_opts lo = { .backend = BN_BACKEND_CPU, .threads = threads, .pack = pack };
 	const struct bn_model_info *in;
@@ -273,9 +301,11 @@ static int measure_roofline(const char *model, int threads, enum bn_pack_kind pa
 	rf->macs = in->n_layer * ((double)in->n_embd * (2.0 * in->n_embd + 2.0 * kv) +
 				  3.0 * in->n_embd * in->n_ff) +
 		   (double)in->n_vocab * in->n_embd;
-	/* the packed linears, and the head (int8, or F16 when held so) */
-	rf->bytes = (double)in->weight_bytes +
-		    (double)in->n_vocab * in->n_embd * (strcmp(in->head, "Q8") ? 2 : 1);
+	/* the packed linears, and the head as the engine holds it */
+	rf->head_macs = (double)in->n_vocab * in->n_embd;
+	rf->head_bytes = (double)in->head_bytes;
+	rf->bytes = (double)in->weight_bytes + rf->head_bytes;
+	rf->kv_bytes = positions * in->n_layer * 2.0 * kv * sizeof(float);
 	bn_model_free(m);
 	pool = bnc_pool_new(threads);
 	if (!pool)
@@ -523,7 +553,8 @@ int bench_serve_main(int argc, char **argv)
 	if (rc)
 		return rc;
 	bn_pack_kind_parse(o.pack, &pack); /* checked by parse() */
-	if (model_path(&o, model, sizeof(model)) || measure_roofline(model, o.threads, pack, &rf))
+	if (model_path(&o, model, sizeof(model)) ||
+	    measure_roofline(model, o.threads, pack, o.prompt + o.tokens / 2.0, &rf))
 		return 1;
 	if (o.long_prompt) {
 		rc = long_prompt_runs(&o, model);
@@ -535,8 +566,10 @@ int bench_serve_main(int argc, char **argv)
 		rc = 1;
 	eng_prompt[0] = eng_prompt[1] = o.prompt;
 	remeasure_dram(o.threads, &rf);
-	printf("# model %s; roofline(B) = B / max(bytes / DRAM read, B x MACs / int8 peak)\n",
-	       model);
+	printf("# model %s; roofline(B) = B / max(bytes / DRAM read, B x MACs / int8 peak); "
+	       "ceil(B): linears, head and B KV caches in turn, each at its own bound (KV at %.1f "
+	       "MB a session)\n",
+	       model, rf.kv_bytes / 1e6);
 	if (o.engine)
 		print_table("engine alone (bn_forward, no D-Bus)", &o, eng_prompt, eng, &rf);
 	if (o.daemon)

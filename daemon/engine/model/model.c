@@ -513,6 +513,8 @@ static int setup_head_q4(struct loader *ld)
 	if (m->head_fill_failed)
 		return fail(ld, -ENOMEM, "out of memory building the Q4 output head");
 	m->info.head = "Q4";
+	m->info.head_bytes = (uint64_t)m->head.rows * m->head.cols / 2 +
+			     (uint64_t)m->head.rows * m->head.cols / BN_Q4_GROUP * sizeof(float);
 	return 0;
 }
 
@@ -524,6 +526,7 @@ static int setup_head(struct loader *ld)
 	uint64_t n = (uint64_t)m->head.rows * m->head.cols;
 
 	m->info.head = gguf_type_name(m->head.type);
+	m->info.head_bytes = (uint64_t)m->head.rows * m->head.row_bytes;
 	/* a Q6_K head runs as stored on VNNI: fewer bytes than int8, no requantizing */
 	if (kind == BN_HEAD_AUTO && m->head.type == GGUF_T_Q6_K && bn_simd() >= BN_SIMD_AVX512_VNNI)
 		kind = BN_HEAD_FILE;
@@ -545,6 +548,7 @@ static int setup_head(struct loader *ld)
 		return fail(ld, -ENOMEM, "out of memory for the Q8 output head");
 	bn_pool_for(m->pool, HEAD_FILL_TASKS, head_fill_task, m);
 	m->info.head = "Q8";
+	m->info.head_bytes = n + (uint64_t)m->head.rows * (sizeof(float) + sizeof(int32_t));
 	return 0;
 }
 

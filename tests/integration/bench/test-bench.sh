@@ -44,6 +44,9 @@ result $? "serve through bitnetd and the engine prints both tables"
 # B = 2's ratio to a one-session run just before it, in both tables
 [ "$(awk '$1 == 2 && $11 > 0 { n++ } END { print n + 0 }' "$tmp/out")" -eq 2 ]
 result $? "serve: both tables give B = 2's ratio to the one-session run beside it"
+# the in-order ceiling: two sessions' is above one's, below twice it
+[ "$(awk '$1 == 2 && $16 > 1 && $16 <= 2 { n++ } END { print n + 0 }' "$tmp/out")" -eq 2 ]
+result $? "serve: both tables give B = 2's ceiling over one session's, in (1, 2]"
 # the daemon's prompts are fitted to --prompt tokens, as the engine's are
 grep -qE 'one client per session: 4 tokens per session, prompts of [5-9][-0-9]* tokens' "$tmp/out"
 result $? "serve: the daemon's prompts have at least --prompt tokens, and few more"

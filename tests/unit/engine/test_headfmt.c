@@ -75,6 +75,22 @@ static int run(struct bn_model *m, float *first, int32_t *toks)
 	return rc;
 }
 
+/* What a head of @kind over an F32 embedding holds: floats, int8 or 4-bit. */
+static bool head_bytes_ok(const struct bn_model *m, enum bn_head_kind kind)
+{
+	const struct bn_model_info *in = bn_model_info(m);
+	uint64_t n = (uint64_t)in->n_vocab * in->n_embd;
+
+	switch (kind) {
+	case BN_HEAD_FILE:
+		return in->head_bytes == 4 * n;
+	case BN_HEAD_Q8: /* a float scale and an int32 sum a row */
+		return in->head_bytes == n + 8ull * in->n_vocab;
+	default: /* a float scale a group of 64 */
+		return in->head_bytes == n / 2 + n / 64 * 4;
+	}
+}
+
 /*
  * @type's file against its F32 twin with each head kind. The twin holds
  * the very floats the block rows decode to, and both heads run the same
@@ -127,6 +143,9 @@ static void against_twin(const char *type)
 			       "twin",
 			       type, heads[h].name, q ? bn_model_info(q)->head : "-", N_GEN);
 		}
+		tap_ok(f && head_bytes_ok(f, heads[h].kind),
+		       "%s twin, head %s: the bytes it holds are reported (%llu)", type,
+		       heads[h].name, f ? (unsigned long long)bn_model_info(f)->head_bytes : 0ULL);
 		bn_model_free(q);
 		bn_model_free(f);
 	}
