@@ -43,6 +43,11 @@ double bench_gemm_gmacs(struct bnc_pool *pool, uint32_t m, uint32_t k, uint32_t 
  * GEMM above, 2560 x 2560 by 128 tokens).
  */
 double bench_int8_peak_gmacs(struct bnc_pool *pool);
+/*
+ * The same again after a run, and the larger of it and @before: another
+ * tenant on one of the cores halves a reading (235 against 466 once).
+ */
+double bench_int8_peak_gmacs_again(struct bnc_pool *pool, double before);
 /* 64-byte aligned; exits when out of memory. */
 void *bench_xalloc(size_t bytes);
 /*

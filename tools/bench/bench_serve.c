@@ -321,19 +321,20 @@ static int measure_roofline(const char *model, int threads, enum bn_pack_kind pa
 	return 0;
 }
 
-/* DRAM's rate again once the runs are over: one session follows it. */
-static void remeasure_dram(int threads, struct roofline *rf)
+/* Both rates again once the runs are over: one session follows DRAM's. */
+static void remeasure_rates(int threads, struct roofline *rf)
 {
 	struct bnc_pool *pool = bnc_pool_new(threads);
-	double before = rf->gbs;
+	double gbs = rf->gbs, gmacs = rf->gmacs;
 
 	if (!pool)
 		return;
-	rf->gbs = bench_dram_gbs_again(pool, before);
+	rf->gbs = bench_dram_gbs_again(pool, gbs);
+	rf->gmacs = bench_int8_peak_gmacs_again(pool, gmacs);
 	bnc_pool_free(pool);
-	printf("# DRAM read %.1f GB/s before the runs, the roofline takes %.1f (the larger of that "
-	       "and a reading after them)\n",
-	       before, rf->gbs);
+	printf("# DRAM read %.1f GB/s and int8 peak %.0f G MAC/s before the runs; the roofline "
+	       "takes %.1f and %.0f (the larger of each and a reading after them)\n",
+	       gbs, gmacs, rf->gbs, rf->gmacs);
 }
 
 /*
@@ -565,7 +566,7 @@ int bench_serve_main(int argc, char **argv)
 	if (o.daemon && daemon_runs(&o, model, 0, dmn, dmn_prompt))
 		rc = 1;
 	eng_prompt[0] = eng_prompt[1] = o.prompt;
-	remeasure_dram(o.threads, &rf);
+	remeasure_rates(o.threads, &rf);
 	printf("# model %s; roofline(B) = B / max(bytes / DRAM read, B x MACs / int8 peak); "
 	       "ceil(B): linears, head and B KV caches in turn, each at its own bound (KV at %.1f "
 	       "MB a session)\n",
