@@ -201,7 +201,7 @@ int main(void)
 		printf("1..0 # SKIP cannot create a temporary directory\n");
 		return 0;
 	}
-	printf("1..22\n");
+	printf("1..34\n");
 	against_twin("q8_0");
 	against_twin("q6_k");
 	against_twin("q5_k");
