@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <immintrin.h>
 
+#include "daemon/engine/backend/backend_cpu.h"
 #include "kmod/core/bitnet_core.h"
 #include "libcore/pool.h"
 #include "kmod/core/bnc_quant.h"
@@ -39,15 +39,12 @@ void *bench_xalloc(size_t bytes)
 
 void *bench_xalloc_weights(size_t bytes)
 {
-	const size_t huge = (size_t)2 << 20;
-	void *p = NULL;
+	void *p = bn_cpu_weight_region(&bytes);
 
-	bytes = (bytes + huge - 1) & ~(huge - 1);
-	if (posix_memalign(&p, huge, bytes)) {
+	if (!p) {
 		fprintf(stderr, "bitnet-bench: out of memory (%zu bytes)\n", bytes);
 		exit(1);
 	}
-	madvise(p, bytes, MADV_HUGEPAGE); /* advice: small pages without THP */
 	return p;
 }
 

@@ -51,9 +51,9 @@ double bench_int8_peak_gmacs_again(struct bnc_pool *pool, double before);
 /* 64-byte aligned; exits when out of memory. */
 void *bench_xalloc(size_t bytes);
 /*
- * Room for weights as the engine's CPU backend keeps them: 2 MiB-aligned
- * and advised onto transparent huge pages (a TLB miss a 4 KiB page cost
- * batches of 4 tokens 5-20% here); exits when out of memory.
+ * Room for weights as the engine's CPU backend keeps them
+ * (bn_cpu_weight_region(): on transparent huge pages; a TLB miss a 4 KiB
+ * page cost batches of 4 tokens 5-20% here); exits when out of memory.
  */
 void *bench_xalloc_weights(size_t bytes);
 /* A random ternary @m x @k matrix in the execution layout; returns its data. */

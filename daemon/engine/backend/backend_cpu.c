@@ -58,6 +58,18 @@ static struct cpu_backend *cpu_of(struct bn_backend *b)
 	return (struct cpu_backend *)b;
 }
 
+void *bn_cpu_weight_region(size_t *bytes)
+{
+	void *p;
+
+	*bytes = (*bytes + CPU_HUGE_PAGE - 1) & ~(CPU_HUGE_PAGE - 1);
+	if (posix_memalign(&p, CPU_HUGE_PAGE, *bytes))
+		return NULL;
+	/* advice only: without THP the weights simply use small pages */
+	madvise(p, *bytes, MADV_HUGEPAGE);
+	return p;
+}
+
 /* @size bytes, BNC_BUF_ALIGN-aligned (a multiple of it), from the chunks. */
 static uint8_t *cpu_weight_alloc(struct cpu_backend *c, size_t size)
 {
@@ -66,16 +78,14 @@ static uint8_t *cpu_weight_alloc(struct cpu_backend *c, size_t size)
 
 	if (!ch || ch->size - ch->used < size) {
 		want = size > CPU_CHUNK_BYTES ? size : CPU_CHUNK_BYTES;
-		want = (want + CPU_HUGE_PAGE - 1) & ~(CPU_HUGE_PAGE - 1);
 		ch = calloc(1, sizeof(*ch));
 		if (!ch)
 			return NULL;
-		if (posix_memalign((void **)&ch->base, CPU_HUGE_PAGE, want)) {
+		ch->base = bn_cpu_weight_region(&want);
+		if (!ch->base) {
 			free(ch);
 			return NULL;
 		}
-		/* advice only: without THP the weights simply use small pages */
-		madvise(ch->base, want, MADV_HUGEPAGE);
 		ch->size = want;
 		ch->next = c->chunks;
 		c->chunks = ch;
