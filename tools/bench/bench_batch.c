@@ -187,9 +187,8 @@ int bench_batch_main(int argc, char **argv)
 		free(out);
 		bench_act_free(a);
 	}
-	gbs = bench_dram_gbs_again(pool, gbs);
-	if (isa == BNC_ISA_AVX512_VNNI)
-		gmacs = bench_int8_peak_gmacs_again(pool, gmacs);
+	/* the GEMM stands for the ceiling of a non-VNNI run: not read again */
+	bench_rates_again(pool, &gbs, isa == BNC_ISA_AVX512_VNNI ? &gmacs : NULL);
 	bnc_pool_free(pool);
 	for (l = 0; l < nl; l++) {
 		printf("# bitnet-bench batch: %s, %s layout%s, %d thread(s); the 2B-4T ternary linears "

@@ -128,8 +128,7 @@ int bench_head_main(int argc, char **argv)
 			bn_pool_for(pool, HEAD_TASKS, head_task, &job);
 			t[n][r] = bench_now() - t0;
 		}
-	gbs = bench_dram_gbs_again(bn_pool_core(pool), gbs);
-	peak = bench_int8_peak_gmacs_again(bn_pool_core(pool), peak);
+	bench_rates_again(bn_pool_core(pool), &gbs, &peak);
 	printf("# bitnet-bench head: int8 head %u x %u (%.0f MB%s), %d thread(s), %d rounds; DRAM "
 	       "read %.1f GB/s, int8 ceiling %.0f G MAC/s\n",
 	       h.rows, h.cols, (double)h.rows * h.cols / 1e6,

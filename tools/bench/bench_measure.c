@@ -101,13 +101,6 @@ double bench_dram_gbs(struct bnc_pool *pool)
 	return best;
 }
 
-double bench_dram_gbs_again(struct bnc_pool *pool, double before)
-{
-	double after = bench_dram_gbs(pool);
-
-	return after > before ? after : before;
-}
-
 void *bench_ternary(uint32_t m, uint32_t k, uint32_t layout, struct bnc_matrix *mat)
 {
 	size_t cnt = (size_t)m * k, bytes = bnc_packed_size(BNC_FMT_I2_S, m, k), i;
@@ -248,11 +241,17 @@ double bench_int8_peak_gmacs(struct bnc_pool *pool)
 	return best;
 }
 
-double bench_int8_peak_gmacs_again(struct bnc_pool *pool, double before)
+void bench_rates_again(struct bnc_pool *pool, double *gbs, double *gmacs)
 {
-	double after = bench_int8_peak_gmacs(pool);
+	double again = bench_dram_gbs(pool);
 
-	return after > before ? after : before;
+	if (again > *gbs)
+		*gbs = again;
+	if (!gmacs)
+		return;
+	again = bench_int8_peak_gmacs(pool);
+	if (again > *gmacs)
+		*gmacs = again;
 }
 
 void bench_prompt(int32_t *ids, int n, uint32_t n_vocab, uint32_t salt)

@@ -27,12 +27,6 @@ double bench_now(void);
 /* Best of 4 reads of two 512 MiB buffers over @pool, in GB/s. */
 double bench_dram_gbs(struct bnc_pool *pool);
 /*
- * bench_dram_gbs() again after a run, and the larger of it and @before: the
- * rate moves within a minute on a shared host, and a roofline from the
- * lower reading would flatter the run.
- */
-double bench_dram_gbs_again(struct bnc_pool *pool, double before);
-/*
  * Ternary x int8 GEMM of @m x @k by @n tokens on the best ISA, weights in
  * cache, over @pool: best G multiply-accumulates per second.
  */
@@ -44,10 +38,12 @@ double bench_gemm_gmacs(struct bnc_pool *pool, uint32_t m, uint32_t k, uint32_t 
  */
 double bench_int8_peak_gmacs(struct bnc_pool *pool);
 /*
- * The same again after a run, and the larger of it and @before: another
- * tenant on one of the cores halves a reading (235 against 466 once).
+ * Both rates read again after a run, each keeping the larger of its two
+ * readings (@gmacs NULL: DRAM's only). They move on a shared host (DRAM's
+ * within a minute; another tenant on a core halved an int8 reading, 235
+ * against 466), and a roofline from the lower reading would flatter the run.
  */
-double bench_int8_peak_gmacs_again(struct bnc_pool *pool, double before);
+void bench_rates_again(struct bnc_pool *pool, double *gbs, double *gmacs);
 /* 64-byte aligned; exits when out of memory. */
 void *bench_xalloc(size_t bytes);
 /*

@@ -329,8 +329,7 @@ static void remeasure_rates(int threads, struct roofline *rf)
 
 	if (!pool)
 		return;
-	rf->gbs = bench_dram_gbs_again(pool, gbs);
-	rf->gmacs = bench_int8_peak_gmacs_again(pool, gmacs);
+	bench_rates_again(pool, &rf->gbs, &rf->gmacs);
 	bnc_pool_free(pool);
 	printf("# DRAM read %.1f GB/s and int8 peak %.0f G MAC/s before the runs; the roofline "
 	       "takes %.1f and %.0f (the larger of each and a reading after them)\n",
